@@ -1,0 +1,245 @@
+//! The headless command line. It drives the same trainer as the GUI and prints its events as
+//! progress bars on stderr; results go to stdout (as JSON with `--json`).
+
+mod progress;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::config::RunConfig;
+use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
+use crate::distill::soft::softmax_t;
+use crate::model::weights;
+use crate::presets;
+use crate::train::eval::evaluate_logits;
+use crate::train::trainer::{self, CancelToken};
+
+/// Distillery: knowledge distillation on real MNIST. With no command, opens the GUI.
+#[derive(Debug, Parser)]
+#[command(name = "distillery", version, about)]
+pub struct Cli {
+    /// What to do (none: open the GUI).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// How a run's configuration is chosen.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// A named preset (see `distillery presets`).
+    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+    pub preset: Option<String>,
+    /// A config.toml (e.g. from a run folder).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override one field, e.g. `--set distill.temperature=8` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Folder for run folders.
+    #[arg(long, default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// Folder of MNIST-format IDX files (default: the bundled MNIST).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train teacher, baseline and distilled student; prints the run folder.
+    Train(ConfigArgs),
+    /// One teacher, then one distilled student per temperature; writes sweep.csv.
+    Sweep {
+        /// Comma-separated temperatures, e.g. 1,2,4,8,20.
+        #[arg(long, value_delimiter = ',', required = true)]
+        temperatures: Vec<f64>,
+        /// Configuration.
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Test errors of a weights file on the test set.
+    Eval {
+        /// A safetensors file in Distillery's format.
+        #[arg(long)]
+        weights: PathBuf,
+        /// Folder of MNIST-format IDX files.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A model's logits and softmax at temperature T for one test image.
+    SoftTargets {
+        /// A safetensors file in Distillery's format.
+        #[arg(long)]
+        weights: PathBuf,
+        /// Test-set index.
+        #[arg(long)]
+        sample: usize,
+        /// Temperature T > 0.
+        #[arg(long, default_value_t = 1.0)]
+        temperature: f64,
+        /// Folder of MNIST-format IDX files.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the presets.
+    Presets,
+}
+
+/// Builds the configuration from a preset or file plus `--set` overrides.
+pub fn resolve_config(args: &ConfigArgs) -> Result<RunConfig> {
+    let mut config = match (&args.preset, &args.config) {
+        (Some(name), _) => presets::find(name)
+            .with_context(|| format!("unknown preset `{name}` (known: {})", presets::names()))?
+            .config(),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+            RunConfig::from_toml(&text).with_context(|| format!("{}", path.display()))?
+        }
+        (None, None) => bail!("give --preset NAME or --config FILE"),
+    };
+    for assignment in &args.overrides {
+        config.set(assignment).with_context(|| format!("--set {assignment}"))?;
+    }
+    if let Some(dir) = &args.data_dir {
+        config.data.dir = Some(dir.clone());
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+fn load_test(data_dir: &Option<PathBuf>) -> Result<crate::data::dataset::Dataset> {
+    let dir = data_dir.clone().unwrap_or_else(bundled_mnist_dir);
+    Ok(Mnist::load_test(&dir)?)
+}
+
+fn print_json(value: &serde_json::Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Runs a parsed command line (the GUI case is handled by `main`).
+pub fn execute(command: Command) -> Result<()> {
+    match command {
+        Command::Presets => {
+            for p in presets::PRESETS {
+                println!("{:<14} {}", p.name, p.description);
+            }
+            Ok(())
+        }
+        Command::Train(args) => {
+            let config = resolve_config(&args)?;
+            let sink = progress::ProgressSink::new();
+            let summary = trainer::run(&config, &args.runs_dir, 1, &sink, CancelToken::new())?;
+            sink.finish();
+            eprintln!("{}", progress::summary_line(&summary));
+            if args.json {
+                print_json(&serde_json::to_value(&summary)?)?;
+            } else {
+                println!("{}", summary.dir.display());
+            }
+            Ok(())
+        }
+        Command::Sweep { temperatures, config } => {
+            let args = config;
+            let config = resolve_config(&args)?;
+            let sink = progress::ProgressSink::new();
+            let (summary, points) =
+                trainer::sweep(&config, &temperatures, &args.runs_dir, 1, &sink, CancelToken::new())?;
+            sink.finish();
+            for p in &points {
+                eprintln!("T = {:<6} student test errors {}", p.temperature, p.test_errors);
+            }
+            if args.json {
+                print_json(&json!({ "summary": summary, "points": points }))?;
+            } else {
+                println!("{}", summary.dir.join("sweep.csv").display());
+            }
+            Ok(())
+        }
+        Command::Eval { weights, data_dir, json } => eval(&weights, &data_dir, json),
+        Command::SoftTargets {
+            weights,
+            sample,
+            temperature,
+            data_dir,
+            json,
+        } => soft_targets(&weights, sample, temperature, &data_dir, json),
+    }
+}
+
+fn eval(path: &Path, data_dir: &Option<PathBuf>, as_json: bool) -> Result<()> {
+    let test = load_test(data_dir)?;
+    let model = weights::load(path, &candle_core::Device::Cpu)?;
+    check_fits(path, &model.mlp.layers, test.dim())?;
+    let logits = model.mlp.logits(&test.images, &candle_core::Device::Cpu)?;
+    let eval = evaluate_logits(&logits, &test.labels, CLASSES);
+    if as_json {
+        print_json(&json!({
+            "test_errors": eval.errors,
+            "per_class_errors": eval.per_class_errors,
+            "n": eval.n,
+        }))
+    } else {
+        println!("test errors: {} / {}", eval.errors, eval.n);
+        println!("per class:   {:?}", eval.per_class_errors);
+        Ok(())
+    }
+}
+
+fn check_fits(path: &Path, layers: &[usize], dim: usize) -> Result<()> {
+    if layers.first() != Some(&dim) || layers.last() != Some(&CLASSES) {
+        bail!(
+            "{}: model has layers {layers:?}, the data needs {dim} inputs and {CLASSES} classes",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn soft_targets(
+    path: &Path,
+    sample: usize,
+    temperature: f64,
+    data_dir: &Option<PathBuf>,
+    as_json: bool,
+) -> Result<()> {
+    if !temperature.is_finite() || temperature <= 0.0 {
+        bail!("--temperature: must be finite and > 0, got {temperature}");
+    }
+    let test = load_test(data_dir)?;
+    if sample >= test.len() {
+        bail!("--sample: the test set has {} images (0–{}), got {sample}", test.len(), test.len() - 1);
+    }
+    let model = weights::load(path, &candle_core::Device::Cpu)?;
+    check_fits(path, &model.mlp.layers, test.dim())?;
+    let logits = model.mlp.logits(test.image(sample), &candle_core::Device::Cpu)?;
+    let probs = softmax_t(&logits, temperature);
+    let label = test.labels[sample];
+    if as_json {
+        print_json(&json!({
+            "sample": sample,
+            "label": label,
+            "temperature": temperature,
+            "logits": logits,
+            "probs": probs,
+        }))
+    } else {
+        println!("test image {sample}, label {label}, T = {temperature}");
+        for (c, (z, p)) in logits.iter().zip(&probs).enumerate() {
+            println!("  {c}: logit {z:>9.4}  p {p:.6}");
+        }
+        Ok(())
+    }
+}

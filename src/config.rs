@@ -1,0 +1,638 @@
+//! Run configuration: everything needed to rerun an experiment, seed included.
+//!
+//! A [`RunConfig`] is written to every run folder as `config.toml`, read back by
+//! `distillery train --config`, edited field by field with `--set key=value`, and filled in by the
+//! GUI's launcher. [`RunConfig::validate`] is the one place where bad values are rejected, so the
+//! CLI and the GUI report the same message for the same mistake.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// A configuration value that cannot be used, naming the field.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ConfigError {
+    /// A field holds a value outside its allowed range.
+    #[error("{field}: {problem}")]
+    Invalid {
+        /// Dotted path of the field, as used by `--set` (e.g. `distill.temperature`).
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// `--set` named a key the configuration does not have.
+    #[error("unknown key `{0}`")]
+    UnknownKey(String),
+    /// A `--set` argument is not of the form `key=value`.
+    #[error("`{0}` is not of the form key=value")]
+    BadAssignment(String),
+    /// The TOML text could not be parsed into a configuration.
+    #[error("{0}")]
+    Parse(String),
+}
+
+fn invalid(field: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// The four ways of transferring knowledge from teacher to student.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Hinton, Vinyals & Dean (2015): soft targets at temperature T plus hard labels.
+    #[default]
+    Hinton,
+    /// Ba & Caruana (2014): L2 regression of the student's logits on the teacher's.
+    LogitL2,
+    /// Sau & Balasubramanian (2016): logit matching with noise on the teacher's logits.
+    NoisyTeacher,
+    /// Buciluă, Caruana & Niculescu-Mizil (2006): MUNGE synthetic data labelled by the teacher.
+    ModelCompression,
+}
+
+impl Method {
+    /// Every method, in the order the UI lists them.
+    pub const ALL: [Method; 4] = [
+        Method::Hinton,
+        Method::LogitL2,
+        Method::NoisyTeacher,
+        Method::ModelCompression,
+    ];
+
+    /// The name used in configs, file metadata and the CLI.
+    pub fn key(self) -> &'static str {
+        match self {
+            Method::Hinton => "hinton",
+            Method::LogitL2 => "logit-l2",
+            Method::NoisyTeacher => "noisy-teacher",
+            Method::ModelCompression => "model-compression",
+        }
+    }
+
+    /// A human-readable name with the paper it comes from.
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::Hinton => "Soft targets (Hinton 2015)",
+            Method::LogitL2 => "Logit matching L2 (Ba & Caruana 2014)",
+            Method::NoisyTeacher => "Noisy teacher (Sau & Balasubramanian 2016)",
+            Method::ModelCompression => "Model compression / MUNGE (Buciluă 2006)",
+        }
+    }
+}
+
+/// How an ensemble's members are combined into one soft target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnsembleCombine {
+    /// Mean of the members' `softmax(v_m / T)` (the paper's choice).
+    #[default]
+    MeanProbs,
+    /// `softmax(mean_m(v_m) / T)`.
+    MeanLogits,
+}
+
+/// Which form of noise the noisy teacher adds to its logits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoiseKind {
+    /// `v' = v · (1 + σ·ε)` (KD_Lib's form).
+    #[default]
+    Multiplicative,
+    /// `v' = v + σ·ε`.
+    Additive,
+}
+
+/// The optimiser used for one phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// SGD with (PyTorch-style) momentum.
+    #[default]
+    Sgd,
+    /// AdamW (decoupled weight decay).
+    Adamw,
+}
+
+/// Learning-rate schedule over the epochs of a phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Schedule {
+    /// The same learning rate every epoch.
+    Constant,
+    /// Cosine decay from `lr` to `lr · final_lr_fraction`.
+    #[default]
+    Cosine,
+    /// Exponential decay from `lr` to `lr · final_lr_fraction`.
+    Exponential,
+}
+
+/// Optimiser settings of one training phase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OptimConfig {
+    /// SGD with momentum or AdamW.
+    pub kind: OptimizerKind,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// Momentum (SGD) or β1 (AdamW).
+    pub momentum: f64,
+    /// L2 weight decay (SGD) or decoupled weight decay (AdamW).
+    pub weight_decay: f64,
+    /// Schedule shape.
+    pub schedule: Schedule,
+    /// The learning rate at the last epoch, as a fraction of `lr`.
+    pub final_lr_fraction: f64,
+    /// Examples per batch.
+    pub batch_size: usize,
+}
+
+impl Default for OptimConfig {
+    fn default() -> Self {
+        Self {
+            kind: OptimizerKind::Sgd,
+            lr: 0.05,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            schedule: Schedule::Cosine,
+            final_lr_fraction: 0.02,
+            batch_size: 128,
+        }
+    }
+}
+
+/// Which training examples the student sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransferKind {
+    /// The whole training set.
+    #[default]
+    Full,
+    /// The training set without the listed classes (paper: omit all 3s).
+    Omit,
+    /// Only the listed classes (paper: only 7s and 8s).
+    Only,
+}
+
+/// MUNGE parameters (Buciluă et al. 2006).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MungeConfig {
+    /// Probability of swapping each feature with the nearest neighbour's.
+    pub p: f64,
+    /// Local variance parameter: the swap draws from `N(e', |e − e'| / s)`.
+    pub s: f64,
+    /// How many synthetic copies of the training set to grow.
+    pub k: usize,
+}
+
+impl Default for MungeConfig {
+    fn default() -> Self {
+        Self {
+            p: 0.5,
+            s: 1.0,
+            k: 4,
+        }
+    }
+}
+
+/// The transfer set: what the distilled student is trained on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransferConfig {
+    /// Full, omit classes or keep only classes.
+    pub kind: TransferKind,
+    /// The classes omitted or kept (ignored for `full`).
+    pub classes: Vec<u8>,
+    /// Grow the set with MUNGE synthetic examples (always on for model compression).
+    pub munge: bool,
+    /// MUNGE parameters.
+    pub munge_params: MungeConfig,
+}
+
+/// Which data to load and how much of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataConfig {
+    /// Folder of MNIST-format IDX files; `None` uses the bundled MNIST.
+    pub dir: Option<std::path::PathBuf>,
+    /// Use only the first N training examples (for quick experiments and tests).
+    pub train_limit: Option<usize>,
+    /// Use only the first N test examples.
+    pub test_limit: Option<usize>,
+}
+
+/// The teacher: one MLP with dropout, or an ensemble of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TeacherConfig {
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Dropout probability on the input pixels.
+    pub dropout_input: f64,
+    /// Dropout probability on hidden units.
+    pub dropout_hidden: f64,
+    /// Max-norm constraint on each unit's incoming weight vector (0 = off).
+    pub max_norm: f64,
+    /// Random translation of up to ± this many pixels.
+    pub jitter_px: usize,
+    /// Number of ensemble members (1 = a single teacher).
+    pub ensemble: usize,
+    /// How ensemble members are combined.
+    pub combine: EnsembleCombine,
+    /// Training epochs.
+    pub epochs: usize,
+    /// Optimiser.
+    pub optim: OptimConfig,
+    /// Load a trained teacher from this safetensors file instead of training one.
+    pub weights: Option<std::path::PathBuf>,
+}
+
+impl Default for TeacherConfig {
+    fn default() -> Self {
+        Self {
+            hidden: vec![1200, 1200],
+            dropout_input: 0.2,
+            dropout_hidden: 0.5,
+            max_norm: 3.5,
+            jitter_px: 2,
+            ensemble: 1,
+            combine: EnsembleCombine::MeanProbs,
+            epochs: 60,
+            optim: OptimConfig {
+                lr: 0.1,
+                momentum: 0.9,
+                ..OptimConfig::default()
+            },
+            weights: None,
+        }
+    }
+}
+
+/// The student: a small MLP without regularisation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StudentConfig {
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Training epochs (baseline and distilled student alike).
+    pub epochs: usize,
+    /// Optimiser.
+    pub optim: OptimConfig,
+    /// Also train the same student on hard labels only, as the baseline.
+    pub baseline: bool,
+}
+
+impl Default for StudentConfig {
+    fn default() -> Self {
+        Self {
+            hidden: vec![800, 800],
+            epochs: 30,
+            optim: OptimConfig::default(),
+            baseline: true,
+        }
+    }
+}
+
+/// Distillation settings: the method and its parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DistillConfig {
+    /// Which of the four methods.
+    pub method: Method,
+    /// Softmax temperature T (Hinton).
+    pub temperature: f64,
+    /// Weight of the *soft* term (Hinton); `1 − α` weights the hard-label term.
+    pub alpha: f64,
+    /// Multiply the soft term by T² so its gradients keep their scale as T changes.
+    pub t_squared: bool,
+    /// Zero-mean each example's logits before the L2 match (logit matching, noisy teacher).
+    pub zero_mean_logits: bool,
+    /// Noise scale σ (noisy teacher).
+    pub noise_sigma: f64,
+    /// Probability that an example's teacher logits get noise (noisy teacher).
+    pub noise_p: f64,
+    /// Multiplicative or additive noise.
+    pub noise_kind: NoiseKind,
+    /// Model compression: label synthetic data with the teacher's probabilities instead of its
+    /// hard labels.
+    pub soft_labels: bool,
+}
+
+impl Default for DistillConfig {
+    fn default() -> Self {
+        Self {
+            method: Method::Hinton,
+            temperature: 20.0,
+            alpha: 0.9,
+            t_squared: true,
+            zero_mean_logits: false,
+            noise_sigma: 0.1f64.sqrt(),
+            noise_p: 0.5,
+            noise_kind: NoiseKind::Multiplicative,
+            soft_labels: false,
+        }
+    }
+}
+
+/// Per-class bias adjustment of the distilled student after training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct BiasConfig {
+    /// The classes whose output bias is shifted.
+    pub classes: Vec<u8>,
+    /// A fixed shift (used when `search` is off).
+    pub shift: f64,
+    /// Search the shift that minimises test errors (the paper's helper).
+    pub search: bool,
+}
+
+/// Everything that defines one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// Short name, used in the run folder's name.
+    pub name: String,
+    /// One seed for everything: init, shuffling, dropout, jitter, noise, MUNGE.
+    pub seed: u64,
+    /// Data source and subsets.
+    pub data: DataConfig,
+    /// The teacher.
+    pub teacher: TeacherConfig,
+    /// The student.
+    pub student: StudentConfig,
+    /// The distillation method.
+    pub distill: DistillConfig,
+    /// The transfer set.
+    pub transfer: TransferConfig,
+    /// Bias adjustment after training.
+    pub bias: BiasConfig,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            name: "run".to_owned(),
+            seed: 42,
+            data: DataConfig::default(),
+            teacher: TeacherConfig::default(),
+            student: StudentConfig::default(),
+            distill: DistillConfig::default(),
+            transfer: TransferConfig::default(),
+            bias: BiasConfig::default(),
+        }
+    }
+}
+
+fn check_finite_positive(field: &str, value: f64) -> Result<(), ConfigError> {
+    if !value.is_finite() {
+        return Err(invalid(field, format!("must be a finite number, got {value}")));
+    }
+    if value <= 0.0 {
+        return Err(invalid(field, format!("must be > 0, got {value}")));
+    }
+    Ok(())
+}
+
+fn check_probability(field: &str, value: f64) -> Result<(), ConfigError> {
+    if !value.is_finite() || !(0.0..=1.0).contains(&value) {
+        return Err(invalid(field, format!("must be in [0, 1], got {value}")));
+    }
+    Ok(())
+}
+
+fn check_dropout(field: &str, value: f64) -> Result<(), ConfigError> {
+    if !value.is_finite() || !(0.0..1.0).contains(&value) {
+        return Err(invalid(field, format!("must be in [0, 1), got {value}")));
+    }
+    Ok(())
+}
+
+fn check_widths(field: &str, widths: &[usize]) -> Result<(), ConfigError> {
+    if let Some(w) = widths.iter().find(|w| **w == 0) {
+        return Err(invalid(field, format!("layer widths must be ≥ 1, got {w}")));
+    }
+    Ok(())
+}
+
+fn check_classes(field: &str, classes: &[u8]) -> Result<(), ConfigError> {
+    if let Some(c) = classes.iter().find(|c| **c > 9) {
+        return Err(invalid(field, format!("classes are 0–9, got {c}")));
+    }
+    Ok(())
+}
+
+impl OptimConfig {
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        check_finite_positive(&format!("{prefix}.lr"), self.lr)?;
+        let momentum = format!("{prefix}.momentum");
+        if !self.momentum.is_finite() || !(0.0..1.0).contains(&self.momentum) {
+            return Err(invalid(&momentum, format!("must be in [0, 1), got {}", self.momentum)));
+        }
+        if !self.weight_decay.is_finite() || self.weight_decay < 0.0 {
+            return Err(invalid(
+                &format!("{prefix}.weight_decay"),
+                format!("must be ≥ 0, got {}", self.weight_decay),
+            ));
+        }
+        check_probability(&format!("{prefix}.final_lr_fraction"), self.final_lr_fraction)?;
+        if self.batch_size == 0 {
+            return Err(invalid(&format!("{prefix}.batch_size"), "must be ≥ 1, got 0"));
+        }
+        Ok(())
+    }
+}
+
+impl RunConfig {
+    /// Checks every field; the error names the first bad one by its `--set` path.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.name.trim().is_empty() {
+            return Err(invalid("name", "must not be empty"));
+        }
+        let t = &self.teacher;
+        check_widths("teacher.hidden", &t.hidden)?;
+        check_dropout("teacher.dropout_input", t.dropout_input)?;
+        check_dropout("teacher.dropout_hidden", t.dropout_hidden)?;
+        if !t.max_norm.is_finite() || t.max_norm < 0.0 {
+            return Err(invalid("teacher.max_norm", format!("must be ≥ 0, got {}", t.max_norm)));
+        }
+        if t.jitter_px > 8 {
+            return Err(invalid("teacher.jitter_px", format!("must be ≤ 8, got {}", t.jitter_px)));
+        }
+        if t.ensemble == 0 {
+            return Err(invalid("teacher.ensemble", "must be ≥ 1, got 0"));
+        }
+        if t.epochs == 0 && t.weights.is_none() {
+            return Err(invalid("teacher.epochs", "must be ≥ 1, got 0"));
+        }
+        t.optim.validate("teacher.optim")?;
+        let s = &self.student;
+        check_widths("student.hidden", &s.hidden)?;
+        if s.epochs == 0 {
+            return Err(invalid("student.epochs", "must be ≥ 1, got 0"));
+        }
+        s.optim.validate("student.optim")?;
+        let d = &self.distill;
+        check_finite_positive("distill.temperature", d.temperature)?;
+        check_probability("distill.alpha", d.alpha)?;
+        if !d.noise_sigma.is_finite() || d.noise_sigma < 0.0 {
+            return Err(invalid("distill.noise_sigma", format!("must be ≥ 0, got {}", d.noise_sigma)));
+        }
+        check_probability("distill.noise_p", d.noise_p)?;
+        let tr = &self.transfer;
+        check_classes("transfer.classes", &tr.classes)?;
+        if tr.kind != TransferKind::Full && tr.classes.is_empty() {
+            return Err(invalid("transfer.classes", "list the classes to omit or keep"));
+        }
+        if tr.kind == TransferKind::Omit && tr.classes.len() >= 10 {
+            return Err(invalid("transfer.classes", "cannot omit every class"));
+        }
+        check_probability("transfer.munge_params.p", tr.munge_params.p)?;
+        check_finite_positive("transfer.munge_params.s", tr.munge_params.s)?;
+        if tr.munge_params.k == 0 {
+            return Err(invalid("transfer.munge_params.k", "must be ≥ 1, got 0"));
+        }
+        check_classes("bias.classes", &self.bias.classes)?;
+        if !self.bias.shift.is_finite() {
+            return Err(invalid("bias.shift", "must be a finite number"));
+        }
+        if self.data.train_limit == Some(0) {
+            return Err(invalid("data.train_limit", "must be ≥ 1, got 0"));
+        }
+        if self.data.test_limit == Some(0) {
+            return Err(invalid("data.test_limit", "must be ≥ 1, got 0"));
+        }
+        Ok(())
+    }
+
+    /// Whether the transfer set is grown with MUNGE (always for model compression).
+    pub fn uses_munge(&self) -> bool {
+        self.transfer.munge || self.distill.method == Method::ModelCompression
+    }
+
+    /// Parses a `config.toml` text. Unknown keys are errors, missing keys take defaults.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse(e.message().to_owned()))
+    }
+
+    /// Serialises to the `config.toml` text written to run folders.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# could not serialise: {e}\n"))
+    }
+
+    /// Applies one `key=value` override, e.g. `distill.temperature=8` or
+    /// `student.hidden=[30,30]`. The value is read as TOML, or as a string if that fails.
+    pub fn set(&mut self, assignment: &str) -> Result<(), ConfigError> {
+        let (key, raw) = assignment
+            .split_once('=')
+            .ok_or_else(|| ConfigError::BadAssignment(assignment.to_owned()))?;
+        let key = key.trim();
+        let raw = raw.trim();
+        let mut root = toml::Value::try_from(&*self).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let value = parse_toml_value(raw);
+        set_path(&mut root, key, value)?;
+        let updated: RunConfig = root.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid {
+            field: key.to_owned(),
+            problem: e.message().to_owned(),
+        })?;
+        *self = updated;
+        Ok(())
+    }
+}
+
+fn parse_toml_value(raw: &str) -> toml::Value {
+    let wrapped = format!("v = {raw}");
+    match wrapped.parse::<toml::Table>() {
+        Ok(mut table) => table.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_owned())),
+        Err(_) => toml::Value::String(raw.to_owned()),
+    }
+}
+
+/// Sets `root[a][b][c] = value` for the key `a.b.c`. Optional fields that are currently unset
+/// (absent from the serialised table) are accepted when they are known optional keys.
+fn set_path(root: &mut toml::Value, key: &str, value: toml::Value) -> Result<(), ConfigError> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let (last, parents) = parts
+        .split_last()
+        .ok_or_else(|| ConfigError::UnknownKey(key.to_owned()))?;
+    let mut node = root;
+    for part in parents {
+        node = node
+            .get_mut(*part)
+            .filter(|v| v.is_table())
+            .ok_or_else(|| ConfigError::UnknownKey(key.to_owned()))?;
+    }
+    let table = node
+        .as_table_mut()
+        .ok_or_else(|| ConfigError::UnknownKey(key.to_owned()))?;
+    if !table.contains_key(*last) && !OPTIONAL_KEYS.contains(&key) {
+        return Err(ConfigError::UnknownKey(key.to_owned()));
+    }
+    table.insert((*last).to_owned(), value);
+    Ok(())
+}
+
+/// Keys of `Option` fields, which do not appear in the serialised table while unset.
+const OPTIONAL_KEYS: [&str; 4] = [
+    "data.dir",
+    "data.train_limit",
+    "data.test_limit",
+    "teacher.weights",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid_and_round_trips() {
+        let config = RunConfig::default();
+        config.validate().unwrap();
+        let back = RunConfig::from_toml(&config.to_toml()).unwrap();
+        assert_eq!(back, config);
+    }
+
+    #[test]
+    fn set_changes_nested_fields_and_rejects_unknown_keys() {
+        let mut config = RunConfig::default();
+        config.set("distill.temperature=8").unwrap();
+        assert_eq!(config.distill.temperature, 8.0);
+        config.set("student.hidden=[30, 30]").unwrap();
+        assert_eq!(config.student.hidden, vec![30, 30]);
+        config.set("distill.method=logit-l2").unwrap();
+        assert_eq!(config.distill.method, Method::LogitL2);
+        config.set("data.train_limit=1000").unwrap();
+        assert_eq!(config.data.train_limit, Some(1000));
+        config.set("name=hello").unwrap();
+        assert_eq!(config.name, "hello");
+        assert_eq!(
+            config.set("distill.temprature=8"),
+            Err(ConfigError::UnknownKey("distill.temprature".into()))
+        );
+        assert!(matches!(config.set("distill.method=bogus"), Err(ConfigError::Invalid { .. })));
+        assert!(matches!(config.set("novalue"), Err(ConfigError::BadAssignment(_))));
+    }
+
+    #[test]
+    fn validate_names_the_bad_field() {
+        let cases: [(&str, &str); 8] = [
+            ("distill.temperature=0", "distill.temperature"),
+            ("distill.temperature=-2", "distill.temperature"),
+            ("distill.temperature=nan", "distill.temperature"),
+            ("distill.alpha=1.5", "distill.alpha"),
+            ("student.hidden=[800, 0]", "student.hidden"),
+            ("student.epochs=0", "student.epochs"),
+            ("teacher.optim.lr=0", "teacher.optim.lr"),
+            ("student.optim.lr=-1", "student.optim.lr"),
+        ];
+        for (assignment, field) in cases {
+            let mut config = RunConfig::default();
+            config.set(assignment).unwrap();
+            match config.validate() {
+                Err(ConfigError::Invalid { field: f, .. }) => assert_eq!(f, field, "{assignment}"),
+                other => panic!("{assignment}: expected an error for {field}, got {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Datasets: the IDX reader, MNIST, jitter, transfer sets and MUNGE.
+
+pub mod dataset;
+pub mod idx;
+pub mod transfer;

@@ -1,0 +1,18 @@
+//! Distillery: explore knowledge distillation (Hinton, Vinyals & Dean 2015) on real MNIST.
+//!
+//! The engine (data, models, losses, trainer, runs, export) knows nothing of egui; the GUI
+//! (`ui`) and the command line (`cli`) both drive the same [`train::trainer`] code path, the GUI
+//! through the background [`worker`].
+
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod distill;
+
+pub mod model;
+pub mod presets;
+pub mod rng;
+pub mod runs;
+pub mod train;
+
+pub mod worker;

@@ -1,0 +1,24 @@
+//! The `distillery` binary: the GUI with no arguments, the command line otherwise.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use distillery::cli::{execute, Cli};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(command) => execute(command),
+        None => Cli::try_parse_from(["distillery", "--help"]).map(|_| ()).map_err(|e| { let _ = e.print(); anyhow::anyhow!("no command given") }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

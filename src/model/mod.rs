@@ -1,0 +1,4 @@
+//! Models: the MLP with its hand-written backward pass, and its safetensors format.
+
+pub mod mlp;
+pub mod weights;

@@ -1,0 +1,161 @@
+//! Saving and loading MLP weights as PyTorch-compatible safetensors.
+//!
+//! Tensors `fc1.weight` `[out, in]`, `fc1.bias` `[out]`, …, `fcL.*`, all f32 little-endian.
+//! Metadata (strings): `architecture` = `{"layers":[784,800,800,10],"activation":"relu"}`,
+//! `input` = `"pixels/255"`, plus whatever the caller adds (`method`, `temperature`, `alpha`,
+//! `test_errors`, …).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use safetensors::tensor::{Dtype, TensorView};
+use thiserror::Error;
+
+use super::mlp::Mlp;
+
+/// A weights file that cannot be written or read.
+#[derive(Debug, Error)]
+pub enum WeightsError {
+    /// Reading or writing failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not a usable weights file.
+    #[error("{path}: {problem}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+fn invalid(path: &Path, problem: impl ToString) -> WeightsError {
+    WeightsError::Invalid {
+        path: path.to_owned(),
+        problem: problem.to_string(),
+    }
+}
+
+/// The `architecture` metadata value for these layer widths.
+pub fn architecture_json(layers: &[usize]) -> String {
+    let widths: Vec<String> = layers.iter().map(usize::to_string).collect();
+    format!(r#"{{"layers":[{}],"activation":"relu"}}"#, widths.join(","))
+}
+
+/// Serialises the model to safetensors bytes with the standard metadata plus `extra`.
+pub fn to_bytes(mlp: &Mlp, extra: &HashMap<String, String>) -> candle_core::Result<Vec<u8>> {
+    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (l, (w, b)) in mlp.weights.iter().zip(&mlp.biases).enumerate() {
+        for (suffix, tensor) in [("weight", w), ("bias", b)] {
+            let values: Vec<f32> = tensor.flatten_all()?.to_vec1()?;
+            let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            buffers.push((format!("fc{}.{suffix}", l + 1), tensor.dims().to_vec(), bytes));
+        }
+    }
+    let views: Vec<(String, TensorView<'_>)> = buffers
+        .iter()
+        .map(|(name, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|view| (name.clone(), view))
+                .map_err(|e| candle_core::Error::Msg(e.to_string()))
+        })
+        .collect::<candle_core::Result<_>>()?;
+    let mut metadata = extra.clone();
+    metadata.insert("architecture".into(), architecture_json(&mlp.layers));
+    metadata.insert("input".into(), "pixels/255".into());
+    safetensors::serialize(views, Some(metadata)).map_err(|e| candle_core::Error::Msg(e.to_string()))
+}
+
+/// A model read from a weights file, with the file's metadata.
+pub struct LoadedModel {
+    /// The network.
+    pub mlp: Mlp,
+    /// All metadata strings of the file.
+    pub metadata: HashMap<String, String>,
+}
+
+/// Loads a model saved by [`to_bytes`] (or by PyTorch with the same names).
+pub fn load(path: &Path, device: &Device) -> Result<LoadedModel, WeightsError> {
+    let bytes = std::fs::read(path).map_err(|source| WeightsError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
+        .map_err(|e| invalid(path, format!("not a safetensors file ({e})")))?;
+    let metadata = header.metadata().clone().unwrap_or_default();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| invalid(path, format!("not a safetensors file ({e})")))?;
+    let mut weights = Vec::new();
+    let mut biases = Vec::new();
+    for l in 1.. {
+        let Ok(w) = tensors.tensor(&format!("fc{l}.weight")) else {
+            break;
+        };
+        let b = tensors
+            .tensor(&format!("fc{l}.bias"))
+            .map_err(|_| invalid(path, format!("fc{l}.weight has no fc{l}.bias")))?;
+        weights.push(to_tensor(path, &format!("fc{l}.weight"), &w, device)?);
+        biases.push(to_tensor(path, &format!("fc{l}.bias"), &b, device)?);
+    }
+    if weights.is_empty() {
+        return Err(invalid(path, "no fc1.weight tensor: not an MLP saved by Distillery"));
+    }
+    let mlp = Mlp::from_parameters(weights, biases).map_err(|e| invalid(path, e))?;
+    Ok(LoadedModel { mlp, metadata })
+}
+
+fn to_tensor(path: &Path, name: &str, view: &TensorView<'_>, device: &Device) -> Result<Tensor, WeightsError> {
+    if view.dtype() != Dtype::F32 {
+        return Err(invalid(path, format!("{name} is {:?}, expected F32", view.dtype())));
+    }
+    let values: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Tensor::from_vec(values, view.shape(), device).map_err(|e| invalid(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_keeps_parameters_and_metadata() {
+        let device = Device::Cpu;
+        let mlp = Mlp::new(&[5, 4, 3], 9, &device).unwrap();
+        let extra = HashMap::from([("method".to_owned(), "hinton".to_owned())]);
+        let bytes = to_bytes(&mlp, &extra).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        std::fs::write(&path, bytes).unwrap();
+        let loaded = load(&path, &device).unwrap();
+        assert_eq!(loaded.mlp.layers, vec![5, 4, 3]);
+        assert_eq!(loaded.metadata["method"], "hinton");
+        assert_eq!(loaded.metadata["input"], "pixels/255");
+        assert_eq!(
+            loaded.metadata["architecture"],
+            r#"{"layers":[5,4,3],"activation":"relu"}"#
+        );
+        for (a, b) in mlp.weights.iter().zip(&loaded.mlp.weights) {
+            let a: Vec<f32> = a.flatten_all().unwrap().to_vec1().unwrap();
+            let b: Vec<f32> = b.flatten_all().unwrap().to_vec1().unwrap();
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn garbage_is_rejected_with_the_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk.safetensors");
+        std::fs::write(&path, b"not weights at all").unwrap();
+        let err = load(&path, &Device::Cpu).err().unwrap().to_string();
+        assert!(err.contains("junk.safetensors") && err.contains("not a safetensors"), "{err}");
+    }
+}

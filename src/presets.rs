@@ -1,0 +1,181 @@
+//! Named configurations for the paper's experiments and quick demos.
+
+use crate::config::{BiasConfig, EnsembleCombine, Method, RunConfig, TransferKind};
+
+/// A named configuration with a one-line description.
+pub struct Preset {
+    /// Name used by `--preset`.
+    pub name: &'static str,
+    /// What it runs.
+    pub description: &'static str,
+    build: fn() -> RunConfig,
+}
+
+impl Preset {
+    /// The preset's configuration.
+    pub fn config(&self) -> RunConfig {
+        let mut config = (self.build)();
+        config.name = self.name.to_owned();
+        config
+    }
+}
+
+/// The paper's teacher and student, trained for a short budget: the base of most presets.
+fn paper() -> RunConfig {
+    RunConfig::default()
+}
+
+fn quick() -> RunConfig {
+    let mut c = RunConfig::default();
+    c.teacher.hidden = vec![800, 800];
+    c.teacher.epochs = 4;
+    c.teacher.jitter_px = 1;
+    c.teacher.max_norm = 0.0;
+    c.teacher.optim.lr = 0.1;
+    c.student.hidden = vec![30, 30];
+    c.student.epochs = 4;
+    c.student.optim.lr = 0.1;
+    c.distill.temperature = 4.0;
+    c.distill.alpha = 0.9;
+    c
+}
+
+fn hinton_mnist() -> RunConfig {
+    paper()
+}
+
+fn logit_l2() -> RunConfig {
+    let mut c = paper();
+    c.distill.method = Method::LogitL2;
+    c.student.optim.lr = 0.01;
+    c
+}
+
+fn noisy_teacher() -> RunConfig {
+    let mut c = logit_l2();
+    c.distill.method = Method::NoisyTeacher;
+    c
+}
+
+fn munge() -> RunConfig {
+    let mut c = paper();
+    c.distill.method = Method::ModelCompression;
+    c.transfer.munge = true;
+    c.data.train_limit = Some(20_000);
+    c.transfer.munge_params.k = 2;
+    c
+}
+
+fn ensemble() -> RunConfig {
+    let mut c = paper();
+    c.teacher.ensemble = 3;
+    c.teacher.hidden = vec![800, 800];
+    c.teacher.combine = EnsembleCombine::MeanProbs;
+    c
+}
+
+fn omit_3() -> RunConfig {
+    let mut c = paper();
+    c.transfer.kind = TransferKind::Omit;
+    c.transfer.classes = vec![3];
+    c.bias = BiasConfig {
+        classes: vec![3],
+        shift: 3.5,
+        search: true,
+    };
+    c
+}
+
+fn only_7_8() -> RunConfig {
+    let mut c = paper();
+    c.transfer.kind = TransferKind::Only;
+    c.transfer.classes = vec![7, 8];
+    c.bias = BiasConfig {
+        classes: vec![7, 8],
+        shift: -7.6,
+        search: true,
+    };
+    c
+}
+
+fn small_30() -> RunConfig {
+    let mut c = paper();
+    c.student.hidden = vec![30, 30];
+    c.distill.temperature = 3.0;
+    c
+}
+
+/// Every preset, in the order `distillery presets` lists them.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "quick",
+        description: "2×800 teacher, 2×30 student, 4 epochs each on full MNIST, T=4: a few minutes on 2 cores",
+        build: quick,
+    },
+    Preset {
+        name: "hinton-mnist",
+        description: "the paper's setup: 2×1200 teacher (dropout, max-norm, ±2 px jitter), 2×800 student, T=20",
+        build: hinton_mnist,
+    },
+    Preset {
+        name: "logit-l2",
+        description: "Ba & Caruana 2014: the 2×800 student regresses the teacher's logits (L2)",
+        build: logit_l2,
+    },
+    Preset {
+        name: "noisy-teacher",
+        description: "Sau & Balasubramanian 2016: logit matching with multiplicative noise (σ²=0.1, p=0.5)",
+        build: noisy_teacher,
+    },
+    Preset {
+        name: "munge",
+        description: "Buciluă et al. 2006: MUNGE synthetic transfer set (k=2 on 20k examples) labelled by the teacher",
+        build: munge,
+    },
+    Preset {
+        name: "ensemble",
+        description: "an ensemble of 3 2×800 teachers differing only in seed, mean of soft targets, T=20",
+        build: ensemble,
+    },
+    Preset {
+        name: "omit-3",
+        description: "the paper's §3 experiment: no 3s in the transfer set, then the best class-3 bias shift",
+        build: omit_3,
+    },
+    Preset {
+        name: "only-7-8",
+        description: "transfer set of only 7s and 8s, then the best bias shift on classes 7 and 8",
+        build: only_7_8,
+    },
+    Preset {
+        name: "small-30",
+        description: "a 2×30 student distilled at T=3 (the paper: T in 2.5–4 works best this small)",
+        build: small_30,
+    },
+];
+
+/// Looks a preset up by name.
+pub fn find(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
+}
+
+/// The names of every preset, comma-separated (for error messages).
+pub fn names() -> String {
+    PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_is_valid_and_named() {
+        for preset in PRESETS {
+            let config = preset.config();
+            config.validate().unwrap_or_else(|e| panic!("{}: {e}", preset.name));
+            assert_eq!(config.name, preset.name);
+        }
+        assert!(find("quick").is_some());
+        assert!(find("nope").is_none());
+    }
+}

@@ -1,0 +1,6 @@
+//! Training: the trainer (one code path for every method), optimisers, targets, evaluation.
+
+pub mod eval;
+pub mod optim;
+pub mod targets;
+pub mod trainer;

@@ -1,0 +1,719 @@
+//! The one training code path: teacher (or ensemble) → transfer set → baseline student →
+//! distilled student → bias adjustment, for every method, driven by the CLI and the GUI alike.
+//!
+//! Progress leaves as [`Event`]s through an [`EventSink`]; a [`CancelToken`] is checked after
+//! every batch; a loss that turns NaN or infinite stops the run with an error naming the phase,
+//! epoch and batch. The teacher's logits on the transfer set are computed once per run and
+//! cached, so the distilled student's epochs never run the teacher again.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use thiserror::Error;
+
+use super::eval::{evaluate_logits, Evaluation};
+use super::optim::{learning_rate, Optimizer};
+use super::targets::{Noise, Targets};
+use crate::config::{ConfigError, Method, OptimConfig, RunConfig};
+use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist, CLASSES};
+use crate::data::idx::DataError;
+use crate::data::transfer::{filter_classes, munge};
+use crate::distill::bias::{best_shift, evaluate_with_shift};
+use crate::distill::soft::{ensemble_soft_targets, mean_logits};
+use crate::model::mlp::{Dropout, Mlp};
+use crate::model::weights::{self, WeightsError};
+use crate::rng::FastRng;
+use crate::runs::{RunDir, RunsError};
+use crate::worker::protocol::{
+    BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, RunId, RunSummary,
+};
+
+/// Shared flag that stops a run at the next batch.
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token that is not cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the run to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Why a run stopped early.
+#[derive(Debug, Error)]
+pub enum TrainError {
+    /// The cancel token was set.
+    #[error("cancelled")]
+    Cancelled,
+    /// The loss became NaN or infinite.
+    #[error("{phase} training diverged: loss became {value} at epoch {epoch}, batch {batch} (try a lower learning rate)")]
+    Diverged {
+        /// Phase name.
+        phase: &'static str,
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Batch, from 1.
+        batch: usize,
+        /// The loss value.
+        value: f64,
+    },
+    /// A configuration value is invalid.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// A data file is missing or corrupt.
+    #[error("{0}")]
+    Data(#[from] DataError),
+    /// A weights file is missing or invalid.
+    #[error("{0}")]
+    Weights(#[from] WeightsError),
+    /// The run folder could not be written.
+    #[error("{0}")]
+    Runs(#[from] RunsError),
+    /// A tensor operation failed.
+    #[error("tensor error: {0}")]
+    Tensor(#[from] candle_core::Error),
+    /// Anything else, with a message.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The trained teacher: one network or an ensemble.
+pub struct Teacher {
+    /// The members (one for a single teacher).
+    pub members: Vec<Mlp>,
+    /// Test result of the combined teacher.
+    pub result: PhaseResult,
+}
+
+/// The transfer set with the teacher's cached logits on it.
+pub struct TransferSet {
+    /// The examples (real, then MUNGE synthetic).
+    pub set: Dataset,
+    /// How many of them are real training examples.
+    pub real: usize,
+    /// Each member's logits on `set`, `[n, classes]`.
+    pub member_logits: Vec<Vec<f32>>,
+}
+
+/// Minimum time between two progress events of one phase.
+const PROGRESS_INTERVAL_SECS: f64 = 0.2;
+
+/// How one phase trains its model.
+struct PhaseSpec<'a> {
+    phase: Phase,
+    member: usize,
+    epochs: usize,
+    optim: &'a OptimConfig,
+    dropout: Dropout,
+    max_norm: f64,
+    jitter_px: usize,
+    detail: String,
+}
+
+/// A run in progress: its data, folder and event sink.
+pub struct Session<'a> {
+    /// The validated configuration.
+    pub config: RunConfig,
+    /// Training and test data (with the configured limits applied).
+    pub data: Mnist,
+    /// The run folder.
+    pub dir: RunDir,
+    run: RunId,
+    sink: &'a dyn EventSink,
+    cancel: CancelToken,
+    device: Device,
+    started: Instant,
+    started_at: String,
+}
+
+/// Loads the dataset a configuration asks for, with its limits applied.
+pub fn load_data(config: &RunConfig) -> Result<Mnist, DataError> {
+    let dir = config.data.dir.clone().unwrap_or_else(bundled_mnist_dir);
+    let mut data = Mnist::load(&dir)?;
+    if let Some(n) = config.data.train_limit {
+        data.train = data.train.take(n);
+    }
+    if let Some(n) = config.data.test_limit {
+        data.test = data.test.take(n);
+    }
+    Ok(data)
+}
+
+fn phase_result(eval: &Evaluation, epochs: usize, seconds: f64, layers: &[usize]) -> PhaseResult {
+    PhaseResult {
+        test_errors: eval.errors,
+        per_class_errors: eval.per_class_errors.clone(),
+        test_n: eval.n,
+        epochs,
+        seconds,
+        layers: layers.to_vec(),
+    }
+}
+
+impl<'a> Session<'a> {
+    /// Validates the configuration, loads the data, creates the run folder and announces the run.
+    pub fn start(
+        config: &RunConfig,
+        runs_dir: &Path,
+        run: RunId,
+        sink: &'a dyn EventSink,
+        cancel: CancelToken,
+    ) -> Result<Self, TrainError> {
+        config.validate()?;
+        let data = load_data(config)?;
+        let dir = RunDir::create(runs_dir, config)?;
+        sink.send(Event::RunStarted {
+            run,
+            dir: dir.path.clone(),
+        });
+        Ok(Self {
+            config: config.clone(),
+            data,
+            dir,
+            run,
+            sink,
+            cancel,
+            device: Device::Cpu,
+            started: Instant::now(),
+            started_at: chrono::Local::now().to_rfc3339(),
+        })
+    }
+
+    fn layers(&self, hidden: &[usize]) -> Vec<usize> {
+        let mut layers = vec![self.data.train.dim()];
+        layers.extend_from_slice(hidden);
+        layers.push(CLASSES);
+        layers
+    }
+
+    /// Test-set logits of a model.
+    pub fn test_logits(&self, model: &Mlp) -> Result<Vec<f32>, TrainError> {
+        Ok(model.logits(&self.data.test.images, &self.device)?)
+    }
+
+    fn evaluate(&self, model: &Mlp) -> Result<Evaluation, TrainError> {
+        Ok(evaluate_logits(&self.test_logits(model)?, &self.data.test.labels, CLASSES))
+    }
+
+    /// Trains `model` on `set` towards `targets`: the loop every phase and method share.
+    fn train_phase(
+        &mut self,
+        model: &mut Mlp,
+        set: &Dataset,
+        targets: &Targets,
+        spec: &PhaseSpec<'_>,
+    ) -> Result<PhaseResult, TrainError> {
+        let started = Instant::now();
+        let batch_size = spec.optim.batch_size.min(set.len()).max(1);
+        let batches = set.len().div_ceil(batch_size);
+        self.sink.send(Event::PhaseStarted {
+            run: self.run,
+            phase: spec.phase,
+            member: spec.member,
+            epochs: spec.epochs,
+            batches,
+            detail: spec.detail.clone(),
+        });
+        let stream = format!("{}-{}", spec.phase.key(), spec.member);
+        let mut shuffle_rng = FastRng::fork(self.config.seed, &format!("shuffle-{stream}"));
+        let mut dropout_rng = FastRng::fork(self.config.seed, &format!("dropout-{stream}"));
+        let mut jitter_rng = FastRng::fork(self.config.seed, &format!("jitter-{stream}"));
+        let mut noise_rng = FastRng::fork(self.config.seed, &format!("noise-{stream}"));
+        let mut optimizer = Optimizer::new(spec.optim);
+        let dim = set.dim();
+        let mut order: Vec<usize> = (0..set.len()).collect();
+        let mut pixels = vec![0f32; batch_size * dim];
+        let mut last = None;
+        for epoch in 1..=spec.epochs {
+            let lr = learning_rate(spec.optim, epoch - 1, spec.epochs);
+            shuffle_rng.shuffle(&mut order);
+            let (mut sum, mut soft, mut hard) = (0.0, 0.0, 0.0);
+            let mut last_progress = Instant::now();
+            for (b, batch) in order.chunks(batch_size).enumerate() {
+                let buffer = &mut pixels[..batch.len() * dim];
+                for (row, &i) in buffer.chunks_exact_mut(dim).zip(batch) {
+                    let k = spec.jitter_px as i32;
+                    let (dx, dy) = if k > 0 {
+                        let span = (2 * k + 1) as usize;
+                        (jitter_rng.below(span) as i32 - k, jitter_rng.below(span) as i32 - k)
+                    } else {
+                        (0, 0)
+                    };
+                    set.write_shifted(i, dx, dy, row);
+                }
+                let x = Tensor::from_slice(buffer, (batch.len(), dim), &self.device)?;
+                let (logits, cache) = model.forward_train(&x, spec.dropout, &mut dropout_rng)?;
+                let z: Vec<f32> = logits.flatten_all()?.to_vec1()?;
+                let parts = targets.loss(&z, batch, CLASSES, &mut noise_rng);
+                if !parts.total.is_finite() {
+                    return Err(TrainError::Diverged {
+                        phase: spec.phase.key(),
+                        epoch,
+                        batch: b + 1,
+                        value: parts.total,
+                    });
+                }
+                let grad = Tensor::from_vec(parts.grad, (batch.len(), CLASSES), &self.device)?;
+                let grads = model.backward(&cache, &grad)?;
+                optimizer.step(model, &grads, lr)?;
+                if spec.max_norm > 0.0 {
+                    model.apply_max_norm(spec.max_norm)?;
+                }
+                sum += parts.total;
+                soft += parts.soft;
+                hard += parts.hard;
+                if last_progress.elapsed().as_secs_f64() >= PROGRESS_INTERVAL_SECS || b + 1 == batches {
+                    last_progress = Instant::now();
+                    self.sink.send(Event::Progress {
+                        run: self.run,
+                        phase: spec.phase,
+                        epoch,
+                        batch: b + 1,
+                        batches,
+                        loss: sum / (b + 1) as f64,
+                    });
+                }
+                if self.cancel.is_cancelled() {
+                    return Err(TrainError::Cancelled);
+                }
+            }
+            let eval = self.evaluate(model)?;
+            let metrics = EpochMetrics {
+                phase: spec.phase,
+                member: spec.member,
+                epoch,
+                loss: sum / batches as f64,
+                soft_loss: soft / batches as f64,
+                hard_loss: hard / batches as f64,
+                lr,
+                test_errors: eval.errors,
+                per_class_errors: eval.per_class_errors.clone(),
+                test_n: eval.n,
+                elapsed_secs: started.elapsed().as_secs_f64(),
+            };
+            self.dir.record(&metrics)?;
+            self.sink.send(Event::EpochEnded {
+                run: self.run,
+                metrics,
+            });
+            last = Some(eval);
+        }
+        let eval = match last {
+            Some(eval) => eval,
+            None => self.evaluate(model)?,
+        };
+        Ok(phase_result(&eval, spec.epochs, started.elapsed().as_secs_f64(), &model.layers))
+    }
+
+    fn save_model(&self, file: &str, model: &Mlp, extra: &[(&str, String)]) -> Result<(), TrainError> {
+        let d = &self.config.distill;
+        let mut metadata: HashMap<String, String> = HashMap::from([
+            ("method".to_owned(), d.method.key().to_owned()),
+            ("temperature".to_owned(), d.temperature.to_string()),
+            ("alpha".to_owned(), d.alpha.to_string()),
+            ("seed".to_owned(), self.config.seed.to_string()),
+        ]);
+        for (k, v) in extra {
+            metadata.insert((*k).to_owned(), v.clone());
+        }
+        self.dir.write(file, &weights::to_bytes(model, &metadata)?)?;
+        Ok(())
+    }
+
+    /// Loads or trains the teacher (every ensemble member), saves it and evaluates it.
+    pub fn teacher(&mut self) -> Result<Teacher, TrainError> {
+        let t = self.config.teacher.clone();
+        let started = Instant::now();
+        let mut members = Vec::new();
+        if let Some(path) = &t.weights {
+            let loaded = weights::load(path, &self.device)?;
+            if loaded.mlp.layers[0] != self.data.train.dim() || loaded.mlp.classes() != CLASSES {
+                return Err(TrainError::Other(format!(
+                    "{}: teacher has layers {:?}, the data needs {} inputs and {CLASSES} classes",
+                    path.display(),
+                    loaded.mlp.layers,
+                    self.data.train.dim()
+                )));
+            }
+            members.push(loaded.mlp);
+        } else {
+            let layers = self.layers(&t.hidden);
+            let train = self.data.train.clone();
+            let targets = Targets::Hard {
+                labels: train.labels.clone(),
+            };
+            for m in 0..t.ensemble {
+                let mut model = Mlp::new(&layers, self.config.seed.wrapping_add(1000 + m as u64), &self.device)?;
+                let spec = PhaseSpec {
+                    phase: Phase::Teacher,
+                    member: m,
+                    epochs: t.epochs,
+                    optim: &t.optim,
+                    dropout: Dropout {
+                        input: t.dropout_input,
+                        hidden: t.dropout_hidden,
+                    },
+                    max_norm: t.max_norm,
+                    jitter_px: t.jitter_px,
+                    detail: if t.ensemble > 1 {
+                        format!("member {} of {}", m + 1, t.ensemble)
+                    } else {
+                        String::new()
+                    },
+                };
+                self.train_phase(&mut model, &train, &targets, &spec)?;
+                members.push(model);
+            }
+        }
+        let member_logits: Vec<Vec<f32>> = members
+            .iter()
+            .map(|m| self.test_logits(m))
+            .collect::<Result<_, _>>()?;
+        let refs: Vec<&[f32]> = member_logits.iter().map(Vec::as_slice).collect();
+        let combined = ensemble_soft_targets(&refs, CLASSES, 1.0, t.combine);
+        let eval = evaluate_logits(&combined, &self.data.test.labels, CLASSES);
+        let result = phase_result(&eval, t.epochs, started.elapsed().as_secs_f64(), &members[0].layers);
+        for (m, member) in members.iter().enumerate() {
+            let file = if m == 0 {
+                "teacher.safetensors".to_owned()
+            } else {
+                format!("teacher-{}.safetensors", m + 1)
+            };
+            let errors = evaluate_logits(&member_logits[m], &self.data.test.labels, CLASSES).errors;
+            self.save_model(&file, member, &[("role", "teacher".into()), ("test_errors", errors.to_string())])?;
+        }
+        Ok(Teacher { members, result })
+    }
+
+    /// Builds the transfer set (class filter, MUNGE) and caches the teacher's logits on it.
+    pub fn transfer(&mut self, teacher: &Teacher) -> Result<TransferSet, TrainError> {
+        self.sink.send(Event::PhaseStarted {
+            run: self.run,
+            phase: Phase::Transfer,
+            member: 0,
+            epochs: 0,
+            batches: 0,
+            detail: if self.config.uses_munge() {
+                "growing MUNGE set".into()
+            } else {
+                "caching teacher logits".into()
+            },
+        });
+        let mut set = filter_classes(&self.data.train, &self.config.transfer);
+        if set.is_empty() {
+            return Err(TrainError::Other(
+                "transfer.classes: the transfer set is empty (no training example has those classes)".into(),
+            ));
+        }
+        let real = set.len();
+        if self.config.uses_munge() {
+            let synthetic = munge(&set, &self.config.transfer.munge_params, self.config.seed, &self.device)?;
+            set.images.extend_from_slice(&synthetic.images);
+            set.labels.extend_from_slice(&synthetic.labels);
+        }
+        if self.cancel.is_cancelled() {
+            return Err(TrainError::Cancelled);
+        }
+        let member_logits = teacher
+            .members
+            .iter()
+            .map(|m| m.logits(&set.images, &self.device))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(TransferSet {
+            set,
+            real,
+            member_logits,
+        })
+    }
+
+    /// Trains the baseline student on hard labels of the full training set.
+    pub fn baseline(&mut self) -> Result<PhaseResult, TrainError> {
+        let s = self.config.student.clone();
+        let mut model = Mlp::new(&self.layers(&s.hidden), self.config.seed, &self.device)?;
+        let train = self.data.train.clone();
+        let targets = Targets::Hard {
+            labels: train.labels.clone(),
+        };
+        let spec = self.student_spec(Phase::Baseline, 0, String::new(), &s.optim);
+        let result = self.train_phase(&mut model, &train, &targets, &spec)?;
+        self.save_model(
+            "baseline.safetensors",
+            &model,
+            &[("role", "baseline".into()), ("method", "hard-labels".into()), ("test_errors", result.test_errors.to_string())],
+        )?;
+        Ok(result)
+    }
+
+    fn student_spec<'o>(&self, phase: Phase, member: usize, detail: String, optim: &'o OptimConfig) -> PhaseSpec<'o> {
+        PhaseSpec {
+            phase,
+            member,
+            epochs: self.config.student.epochs,
+            optim,
+            dropout: Dropout::default(),
+            max_norm: 0.0,
+            jitter_px: 0,
+            detail,
+        }
+    }
+
+    /// The per-example targets of the configured method on the transfer set.
+    pub fn student_targets(&self, transfer: &TransferSet, temperature: f64) -> Targets {
+        let d = &self.config.distill;
+        let refs: Vec<&[f32]> = transfer.member_logits.iter().map(Vec::as_slice).collect();
+        let combine = self.config.teacher.combine;
+        let teacher_labels = || -> Vec<u8> {
+            ensemble_soft_targets(&refs, CLASSES, 1.0, combine)
+                .chunks_exact(CLASSES)
+                .map(|row| super::eval::argmax(row) as u8)
+                .collect()
+        };
+        // Real examples keep their true labels; synthetic ones take the teacher's.
+        let mixed_labels = || -> Vec<u8> {
+            let mut labels = transfer.set.labels[..transfer.real].to_vec();
+            labels.extend_from_slice(&teacher_labels()[transfer.real..]);
+            labels
+        };
+        match d.method {
+            Method::Hinton => Targets::Soft {
+                q: ensemble_soft_targets(&refs, CLASSES, temperature, combine),
+                labels: mixed_labels(),
+                temperature,
+                alpha: d.alpha,
+                t_squared: d.t_squared,
+            },
+            Method::LogitL2 | Method::NoisyTeacher => Targets::Logits {
+                v: mean_logits(&refs),
+                zero_mean: d.zero_mean_logits,
+                noise: (d.method == Method::NoisyTeacher).then_some(Noise {
+                    sigma: d.noise_sigma,
+                    p: d.noise_p,
+                    kind: d.noise_kind,
+                }),
+            },
+            Method::ModelCompression if d.soft_labels => Targets::Soft {
+                q: ensemble_soft_targets(&refs, CLASSES, 1.0, combine),
+                labels: teacher_labels(),
+                temperature: 1.0,
+                alpha: 1.0,
+                t_squared: false,
+            },
+            Method::ModelCompression => Targets::Hard {
+                labels: teacher_labels(),
+            },
+        }
+    }
+
+    /// Trains the distilled student at `temperature`; returns the model and its result.
+    pub fn student(
+        &mut self,
+        transfer: &TransferSet,
+        temperature: f64,
+        member: usize,
+        file: &str,
+    ) -> Result<(Mlp, PhaseResult), TrainError> {
+        let s = self.config.student.clone();
+        let mut model = Mlp::new(&self.layers(&s.hidden), self.config.seed, &self.device)?;
+        let targets = self.student_targets(transfer, temperature);
+        let detail = match self.config.distill.method {
+            Method::Hinton => format!("T = {temperature}"),
+            other => other.key().to_owned(),
+        };
+        let spec = self.student_spec(Phase::Student, member, detail, &s.optim);
+        let result = self.train_phase(&mut model, &transfer.set, &targets, &spec)?;
+        self.save_model(
+            file,
+            &model,
+            &[
+                ("role", "student".into()),
+                ("temperature", temperature.to_string()),
+                ("test_errors", result.test_errors.to_string()),
+            ],
+        )?;
+        Ok((model, result))
+    }
+
+    /// Applies the configured per-class bias shift (searched or fixed) to the student.
+    pub fn adjust_bias(&mut self, student: &Mlp) -> Result<Option<BiasResult>, TrainError> {
+        let b = self.config.bias.clone();
+        if b.classes.is_empty() {
+            return Ok(None);
+        }
+        let logits = self.test_logits(student)?;
+        let labels = &self.data.test.labels;
+        let (shift, eval) = if b.search {
+            best_shift(&logits, labels, CLASSES, &b.classes)
+        } else {
+            (b.shift, evaluate_with_shift(&logits, labels, CLASSES, &b.classes, b.shift))
+        };
+        let mut adjusted = student.clone();
+        adjusted.shift_output_bias(&b.classes, shift)?;
+        self.save_model(
+            "student-bias-adjusted.safetensors",
+            &adjusted,
+            &[
+                ("role", "student".into()),
+                ("bias_shift", format!("{shift}")),
+                ("bias_classes", format!("{:?}", b.classes)),
+                ("test_errors", eval.errors.to_string()),
+            ],
+        )?;
+        Ok(Some(BiasResult {
+            classes: b.classes,
+            shift,
+            test_errors: eval.errors,
+            per_class_errors: eval.per_class_errors,
+        }))
+    }
+
+    /// Builds the summary and writes `summary.json`.
+    pub fn finish(
+        &self,
+        teacher: &Teacher,
+        baseline: Option<PhaseResult>,
+        student: PhaseResult,
+        bias: Option<BiasResult>,
+        transfer_size: usize,
+        temperature: f64,
+    ) -> Result<RunSummary, TrainError> {
+        let summary = RunSummary {
+            name: self.config.name.clone(),
+            dir: self.dir.path.clone(),
+            method: self.config.distill.method.key().to_owned(),
+            temperature,
+            alpha: self.config.distill.alpha,
+            seed: self.config.seed,
+            teacher: teacher.result.clone(),
+            baseline,
+            student,
+            bias,
+            transfer_size,
+            duration_secs: self.started.elapsed().as_secs_f64(),
+            started: self.started_at.clone(),
+        };
+        self.dir.write_summary(&summary)?;
+        Ok(summary)
+    }
+
+    /// Whether the run was asked to stop.
+    pub fn check_cancelled(&self) -> Result<(), TrainError> {
+        if self.cancel.is_cancelled() {
+            Err(TrainError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The event sink of this session.
+    pub fn sink(&self) -> &dyn EventSink {
+        self.sink
+    }
+
+    /// The run id of this session.
+    pub fn run_id(&self) -> RunId {
+        self.run
+    }
+}
+
+/// Trains teacher → baseline → distilled student (→ bias) and writes the run folder.
+pub fn run(
+    config: &RunConfig,
+    runs_dir: &Path,
+    run: RunId,
+    sink: &dyn EventSink,
+    cancel: CancelToken,
+) -> Result<RunSummary, TrainError> {
+    let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
+    let teacher = session.teacher()?;
+    let transfer = session.transfer(&teacher)?;
+    let baseline = if session.config.student.baseline {
+        Some(session.baseline()?)
+    } else {
+        None
+    };
+    let temperature = session.config.distill.temperature;
+    let (student, result) = session.student(&transfer, temperature, 0, "student.safetensors")?;
+    let bias = session.adjust_bias(&student)?;
+    session.finish(&teacher, baseline, result, bias, transfer.set.len(), temperature)
+}
+
+/// One point of a T-sweep.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepPoint {
+    /// Temperature.
+    pub temperature: f64,
+    /// The distilled student's test errors.
+    pub test_errors: usize,
+}
+
+/// Trains one teacher and baseline, then one distilled student per temperature; writes
+/// `sweep.csv` (`temperature,test_errors`). The summary describes the best temperature.
+pub fn sweep(
+    config: &RunConfig,
+    temperatures: &[f64],
+    runs_dir: &Path,
+    run: RunId,
+    sink: &dyn EventSink,
+    cancel: CancelToken,
+) -> Result<(RunSummary, Vec<SweepPoint>), TrainError> {
+    if temperatures.is_empty() {
+        return Err(TrainError::Other("temperatures: give at least one".into()));
+    }
+    if let Some(t) = temperatures.iter().find(|t| !t.is_finite() || **t <= 0.0) {
+        return Err(TrainError::Config(ConfigError::Invalid {
+            field: "temperatures".into(),
+            problem: format!("must be finite and > 0, got {t}"),
+        }));
+    }
+    let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
+    let teacher = session.teacher()?;
+    let transfer = session.transfer(&teacher)?;
+    let baseline = if session.config.student.baseline {
+        Some(session.baseline()?)
+    } else {
+        None
+    };
+    let mut points = Vec::new();
+    let mut best: Option<(f64, PhaseResult)> = None;
+    for (i, &t) in temperatures.iter().enumerate() {
+        let (_, result) = session.student(&transfer, t, i, &format!("student-T{t}.safetensors"))?;
+        sink.send(Event::SweepPoint {
+            run,
+            temperature: t,
+            test_errors: result.test_errors,
+        });
+        points.push(SweepPoint {
+            temperature: t,
+            test_errors: result.test_errors,
+        });
+        let csv: String = std::iter::once("temperature,test_errors\n".to_owned())
+            .chain(points.iter().map(|p| format!("{},{}\n", p.temperature, p.test_errors)))
+            .collect();
+        session.dir.write("sweep.csv", csv.as_bytes())?;
+        if best.as_ref().is_none_or(|(_, b)| result.test_errors < b.test_errors) {
+            best = Some((t, result));
+        }
+    }
+    let (t, result) = best.ok_or_else(|| TrainError::Other("no sweep point finished".into()))?;
+    let summary = session.finish(&teacher, baseline, result, None, transfer.set.len(), t)?;
+    Ok((summary, points))
+}
+
+/// The folder runs go to by default: `./runs`.
+pub fn default_runs_dir() -> PathBuf {
+    PathBuf::from("runs")
+}

@@ -1,0 +1,3 @@
+//! The background training worker and its protocol.
+
+pub mod protocol;
