@@ -1,0 +1,192 @@
+//! The command line: bad input ends with a non-zero status and one `error:` line naming the
+//! field or file, never a panic; good input produces the documented JSON.
+
+use std::io::Write;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn distillery() -> Command {
+    Command::cargo_bin("distillery").unwrap()
+}
+
+/// Runs `args` and checks failure with a one-line error containing `needle`.
+fn fails_with(args: &[&str], needle: &str) {
+    let output = distillery().args(args).output().unwrap();
+    assert!(!output.status.success(), "{args:?} should fail");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(!stderr.contains("stack backtrace"), "{args:?}: {stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("{args:?}: no error line in {stderr}"));
+    assert!(line.contains(needle), "{args:?}: `{line}` does not mention `{needle}`");
+}
+
+#[test]
+fn bad_configuration_values_name_the_field() {
+    let runs = tempfile::tempdir().unwrap();
+    let runs = runs.path().to_str().unwrap();
+    let cases = [
+        ("distill.temperature=0", "distill.temperature"),
+        ("distill.temperature=-3", "distill.temperature"),
+        ("distill.temperature=nan", "distill.temperature"),
+        ("distill.temperature=inf", "distill.temperature"),
+        ("distill.alpha=1.5", "distill.alpha"),
+        ("distill.alpha=-0.1", "distill.alpha"),
+        ("student.hidden=[0]", "student.hidden"),
+        ("teacher.hidden=[100,0]", "teacher.hidden"),
+        ("student.epochs=0", "student.epochs"),
+        ("teacher.epochs=0", "teacher.epochs"),
+        ("student.optim.lr=0", "student.optim.lr"),
+        ("teacher.optim.lr=-1", "teacher.optim.lr"),
+        ("distill.bogus=1", "distill.bogus"),
+        ("distill.method=magic", "distill.method"),
+    ];
+    for (set, needle) in cases {
+        fails_with(&["train", "--preset", "quick", "--set", set, "--runs-dir", runs], needle);
+    }
+    fails_with(&["train", "--preset", "nonsense", "--runs-dir", runs], "unknown preset `nonsense`");
+    fails_with(&["train", "--config", "/no/such/config.toml"], "/no/such/config.toml");
+    fails_with(
+        &["sweep", "--temperatures", "1,0", "--preset", "quick", "--runs-dir", runs],
+        "temperatures",
+    );
+}
+
+fn write_gz(path: &Path, bytes: &[u8]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap();
+}
+
+/// A folder of MNIST-format files whose test images file holds `file_bytes`.
+fn data_dir_with_test_file(file_bytes: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = distillery::data::dataset::bundled_mnist_dir();
+    for name in [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
+        std::fs::copy(bundled.join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join("t10k-images-idx3-ubyte.gz"), file_bytes).unwrap();
+    dir
+}
+
+/// The same, with `images` gzipped like the real files.
+fn data_dir_with_test_images(images: &[u8]) -> tempfile::TempDir {
+    let gz = tempfile::NamedTempFile::new().unwrap();
+    write_gz(gz.path(), images);
+    data_dir_with_test_file(&std::fs::read(gz.path()).unwrap())
+}
+
+fn header(magic: u32, dims: &[u32]) -> Vec<u8> {
+    let mut bytes = magic.to_be_bytes().to_vec();
+    for d in dims {
+        bytes.extend_from_slice(&d.to_be_bytes());
+    }
+    bytes
+}
+
+#[test]
+fn missing_truncated_and_corrupt_data_files_are_named() {
+    let weights = tempfile::tempdir().unwrap();
+    let weights_path = weights.path().join("m.safetensors");
+    let mlp = distillery::model::mlp::Mlp::new(&[784, 10], 1, &candle_core::Device::Cpu).unwrap();
+    let bytes = distillery::model::weights::to_bytes(&mlp, &Default::default()).unwrap();
+    std::fs::write(&weights_path, bytes).unwrap();
+    let w = weights_path.to_str().unwrap();
+
+    // A header that claims more data than the file holds.
+    let mut truncated = header(2051, &[10_000, 28, 28]);
+    truncated.extend(vec![0u8; 1000]);
+    let dir = data_dir_with_test_images(&truncated);
+    let d = dir.path().to_str().unwrap();
+    fails_with(&["eval", "--weights", w, "--data-dir", d], "t10k-images-idx3-ubyte.gz");
+    fails_with(&["eval", "--weights", w, "--data-dir", d], "truncated");
+
+    // Wrong magic number.
+    let mut wrong = header(2049, &[10_000]);
+    wrong.extend(vec![0u8; 10_000]);
+    let dir = data_dir_with_test_images(&wrong);
+    let d = dir.path().to_str().unwrap();
+    fails_with(&["eval", "--weights", w, "--data-dir", d], "magic");
+
+    // A gzip stream cut in half.
+    let src = distillery::data::dataset::bundled_mnist_dir().join("t10k-images-idx3-ubyte.gz");
+    let full = std::fs::read(src).unwrap();
+    let dir = data_dir_with_test_file(&full[..full.len() / 2]);
+    let d = dir.path().to_str().unwrap();
+    fails_with(&["eval", "--weights", w, "--data-dir", d], "gzip");
+
+    // A missing folder, a missing weights file, a file that is not weights.
+    fails_with(&["eval", "--weights", w, "--data-dir", "/no/such/dir"], "/no/such/dir");
+    fails_with(&["eval", "--weights", "/no/such.safetensors"], "/no/such.safetensors");
+    let junk = weights.path().join("junk.safetensors");
+    std::fs::write(&junk, b"junk").unwrap();
+    fails_with(&["eval", "--weights", junk.to_str().unwrap()], "junk.safetensors");
+
+    // Training on a missing data folder fails before creating anything.
+    let runs = tempfile::tempdir().unwrap();
+    fails_with(
+        &["train", "--preset", "quick", "--data-dir", "/no/such/dir", "--runs-dir", runs.path().to_str().unwrap()],
+        "/no/such/dir",
+    );
+
+    // Soft targets: bad temperature and out-of-range sample.
+    fails_with(&["soft-targets", "--weights", w, "--sample", "0", "--temperature", "0"], "--temperature");
+    fails_with(&["soft-targets", "--weights", w, "--sample", "0", "--temperature", "-1"], "--temperature");
+    fails_with(&["soft-targets", "--weights", w, "--sample", "10000"], "--sample");
+}
+
+#[test]
+fn eval_and_soft_targets_print_the_documented_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.safetensors");
+    let mlp = distillery::model::mlp::Mlp::new(&[784, 16, 10], 3, &candle_core::Device::Cpu).unwrap();
+    std::fs::write(&path, distillery::model::weights::to_bytes(&mlp, &Default::default()).unwrap()).unwrap();
+    let p = path.to_str().unwrap();
+
+    let out = distillery().args(["eval", "--weights", p, "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["n"], 10_000);
+    let per_class: Vec<u64> = serde_json::from_value(json["per_class_errors"].clone()).unwrap();
+    assert_eq!(per_class.len(), 10);
+    assert_eq!(per_class.iter().sum::<u64>(), json["test_errors"].as_u64().unwrap());
+
+    let out = distillery()
+        .args(["soft-targets", "--weights", p, "--sample", "0", "--temperature", "5", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["sample"], 0);
+    assert_eq!(json["label"], 7, "the first MNIST test image is a 7");
+    let probs: Vec<f64> = serde_json::from_value(json["probs"].clone()).unwrap();
+    let logits: Vec<f64> = serde_json::from_value(json["logits"].clone()).unwrap();
+    assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-5);
+    // probs = softmax(logits / 5), checked here independently of the library.
+    let exps: Vec<f64> = logits.iter().map(|z| (z / 5.0).exp()).collect();
+    let total: f64 = exps.iter().sum();
+    for (p, e) in probs.iter().zip(&exps) {
+        assert!((p - e / total).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn presets_lists_every_required_preset() {
+    let assert = distillery().arg("presets").assert().success();
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    for name in [
+        "quick", "hinton-mnist", "logit-l2", "noisy-teacher", "munge", "ensemble", "omit-3", "only-7-8", "small-30",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(name)), "{name} missing from:\n{out}");
+    }
+    distillery().arg("--help").assert().success().stdout(predicate::str::contains("soft-targets"));
+}
