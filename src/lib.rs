@@ -4,15 +4,18 @@
 //! (`ui`) and the command line (`cli`) both drive the same [`train::trainer`] code path, the GUI
 //! through the background [`worker`].
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod data;
 pub mod distill;
-
+pub mod export;
 pub mod model;
 pub mod presets;
+pub mod reproduce;
 pub mod rng;
 pub mod runs;
 pub mod train;
+pub mod ui;
 
 pub mod worker;

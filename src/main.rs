@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(command) => execute(command),
-        None => Cli::try_parse_from(["distillery", "--help"]).map(|_| ()).map_err(|e| { let _ = e.print(); anyhow::anyhow!("no command given") }),
+        None => distillery::ui::run_app(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

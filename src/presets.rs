@@ -154,6 +154,27 @@ pub const PRESETS: &[Preset] = &[
     },
 ];
 
+/// The paper's test-error figures (out of 10,000) that a preset's runs compare against, as
+/// (label, errors) pairs: drawn as reference lines in the GUI's live view.
+pub fn paper_reference(name: &str) -> Vec<(&'static str, f64)> {
+    match name {
+        "omit-3" => vec![
+            ("paper: distilled, no 3s", 206.0),
+            ("paper: after +3.5 bias", 109.0),
+        ],
+        "only-7-8" => vec![
+            ("paper: only 7s and 8s", 4730.0),
+            ("paper: after −7.6 bias", 1320.0),
+        ],
+        "small-30" => Vec::new(),
+        _ => vec![
+            ("paper: teacher", 67.0),
+            ("paper: baseline", 146.0),
+            ("paper: distilled", 74.0),
+        ],
+    }
+}
+
 /// Looks a preset up by name.
 pub fn find(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.name == name)
@@ -161,7 +182,11 @@ pub fn find(name: &str) -> Option<&'static Preset> {
 
 /// The names of every preset, comma-separated (for error messages).
 pub fn names() -> String {
-    PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+    PRESETS
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -172,7 +197,9 @@ mod tests {
     fn every_preset_is_valid_and_named() {
         for preset in PRESETS {
             let config = preset.config();
-            config.validate().unwrap_or_else(|e| panic!("{}: {e}", preset.name));
+            config
+                .validate()
+                .unwrap_or_else(|e| panic!("{}: {e}", preset.name));
             assert_eq!(config.name, preset.name);
         }
         assert!(find("quick").is_some());

@@ -75,6 +75,25 @@ impl FastRng {
             *last = if (self.next_u64() as u32) < threshold { 0.0 } else { keep };
         }
     }
+
+    /// Inverted dropout in place: multiplies `values` by the mask [`dropout_mask`] would draw
+    /// from this generator's state (the same decisions, without storing the mask).
+    ///
+    /// [`dropout_mask`]: Self::dropout_mask
+    pub fn apply_dropout(&mut self, p: f64, values: &mut [f32]) {
+        let threshold = (p * f64::from(u32::MAX)) as u32;
+        let keep = (1.0 / (1.0 - p)) as f32;
+        let scale = |v: f32, bits: u32| if bits < threshold { 0.0 } else { v * keep };
+        let mut chunks = values.chunks_exact_mut(2);
+        for pair in &mut chunks {
+            let bits = self.next_u64();
+            pair[0] = scale(pair[0], bits as u32);
+            pair[1] = scale(pair[1], (bits >> 32) as u32);
+        }
+        for last in chunks.into_remainder() {
+            *last = scale(*last, self.next_u64() as u32);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +109,18 @@ mod tests {
         assert!((dropped - 0.5).abs() < 0.01, "{dropped}");
         let mean = mask.iter().map(|m| f64::from(*m)).sum::<f64>() / mask.len() as f64;
         assert!((mean - 1.0).abs() < 0.02, "{mean}");
+    }
+
+    #[test]
+    fn apply_dropout_multiplies_by_the_mask_of_the_same_stream() {
+        let values: Vec<f32> = (0..1001).map(|i| i as f32 * 0.01 - 3.0).collect();
+        let mut mask = vec![0.0f32; values.len()];
+        FastRng::new(3).dropout_mask(0.3, &mut mask);
+        let mut applied = values.clone();
+        FastRng::new(3).apply_dropout(0.3, &mut applied);
+        for ((v, m), a) in values.iter().zip(&mask).zip(&applied) {
+            assert_eq!(v * m, *a);
+        }
     }
 
     #[test]

@@ -22,7 +22,10 @@ fn fails_with(args: &[&str], needle: &str) {
         .lines()
         .find(|l| l.starts_with("error:"))
         .unwrap_or_else(|| panic!("{args:?}: no error line in {stderr}"));
-    assert!(line.contains(needle), "{args:?}: `{line}` does not mention `{needle}`");
+    assert!(
+        line.contains(needle),
+        "{args:?}: `{line}` does not mention `{needle}`"
+    );
 }
 
 #[test]
@@ -46,12 +49,37 @@ fn bad_configuration_values_name_the_field() {
         ("distill.method=magic", "distill.method"),
     ];
     for (set, needle) in cases {
-        fails_with(&["train", "--preset", "quick", "--set", set, "--runs-dir", runs], needle);
+        fails_with(
+            &[
+                "train",
+                "--preset",
+                "quick",
+                "--set",
+                set,
+                "--runs-dir",
+                runs,
+            ],
+            needle,
+        );
     }
-    fails_with(&["train", "--preset", "nonsense", "--runs-dir", runs], "unknown preset `nonsense`");
-    fails_with(&["train", "--config", "/no/such/config.toml"], "/no/such/config.toml");
     fails_with(
-        &["sweep", "--temperatures", "1,0", "--preset", "quick", "--runs-dir", runs],
+        &["train", "--preset", "nonsense", "--runs-dir", runs],
+        "unknown preset `nonsense`",
+    );
+    fails_with(
+        &["train", "--config", "/no/such/config.toml"],
+        "/no/such/config.toml",
+    );
+    fails_with(
+        &[
+            "sweep",
+            "--temperatures",
+            "1,0",
+            "--preset",
+            "quick",
+            "--runs-dir",
+            runs,
+        ],
         "temperatures",
     );
 }
@@ -107,7 +135,10 @@ fn missing_truncated_and_corrupt_data_files_are_named() {
     truncated.extend(vec![0u8; 1000]);
     let dir = data_dir_with_test_images(&truncated);
     let d = dir.path().to_str().unwrap();
-    fails_with(&["eval", "--weights", w, "--data-dir", d], "t10k-images-idx3-ubyte.gz");
+    fails_with(
+        &["eval", "--weights", w, "--data-dir", d],
+        "t10k-images-idx3-ubyte.gz",
+    );
     fails_with(&["eval", "--weights", w, "--data-dir", d], "truncated");
 
     // Wrong magic number.
@@ -125,43 +156,105 @@ fn missing_truncated_and_corrupt_data_files_are_named() {
     fails_with(&["eval", "--weights", w, "--data-dir", d], "gzip");
 
     // A missing folder, a missing weights file, a file that is not weights.
-    fails_with(&["eval", "--weights", w, "--data-dir", "/no/such/dir"], "/no/such/dir");
-    fails_with(&["eval", "--weights", "/no/such.safetensors"], "/no/such.safetensors");
+    fails_with(
+        &["eval", "--weights", w, "--data-dir", "/no/such/dir"],
+        "/no/such/dir",
+    );
+    fails_with(
+        &["eval", "--weights", "/no/such.safetensors"],
+        "/no/such.safetensors",
+    );
     let junk = weights.path().join("junk.safetensors");
     std::fs::write(&junk, b"junk").unwrap();
-    fails_with(&["eval", "--weights", junk.to_str().unwrap()], "junk.safetensors");
+    fails_with(
+        &["eval", "--weights", junk.to_str().unwrap()],
+        "junk.safetensors",
+    );
 
     // Training on a missing data folder fails before creating anything.
     let runs = tempfile::tempdir().unwrap();
     fails_with(
-        &["train", "--preset", "quick", "--data-dir", "/no/such/dir", "--runs-dir", runs.path().to_str().unwrap()],
+        &[
+            "train",
+            "--preset",
+            "quick",
+            "--data-dir",
+            "/no/such/dir",
+            "--runs-dir",
+            runs.path().to_str().unwrap(),
+        ],
         "/no/such/dir",
     );
 
     // Soft targets: bad temperature and out-of-range sample.
-    fails_with(&["soft-targets", "--weights", w, "--sample", "0", "--temperature", "0"], "--temperature");
-    fails_with(&["soft-targets", "--weights", w, "--sample", "0", "--temperature", "-1"], "--temperature");
-    fails_with(&["soft-targets", "--weights", w, "--sample", "10000"], "--sample");
+    fails_with(
+        &[
+            "soft-targets",
+            "--weights",
+            w,
+            "--sample",
+            "0",
+            "--temperature",
+            "0",
+        ],
+        "--temperature",
+    );
+    fails_with(
+        &[
+            "soft-targets",
+            "--weights",
+            w,
+            "--sample",
+            "0",
+            "--temperature",
+            "-1",
+        ],
+        "--temperature",
+    );
+    fails_with(
+        &["soft-targets", "--weights", w, "--sample", "10000"],
+        "--sample",
+    );
 }
 
 #[test]
 fn eval_and_soft_targets_print_the_documented_json() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.safetensors");
-    let mlp = distillery::model::mlp::Mlp::new(&[784, 16, 10], 3, &candle_core::Device::Cpu).unwrap();
-    std::fs::write(&path, distillery::model::weights::to_bytes(&mlp, &Default::default()).unwrap()).unwrap();
+    let mlp =
+        distillery::model::mlp::Mlp::new(&[784, 16, 10], 3, &candle_core::Device::Cpu).unwrap();
+    std::fs::write(
+        &path,
+        distillery::model::weights::to_bytes(&mlp, &Default::default()).unwrap(),
+    )
+    .unwrap();
     let p = path.to_str().unwrap();
 
-    let out = distillery().args(["eval", "--weights", p, "--json"]).output().unwrap();
+    let out = distillery()
+        .args(["eval", "--weights", p, "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["n"], 10_000);
     let per_class: Vec<u64> = serde_json::from_value(json["per_class_errors"].clone()).unwrap();
     assert_eq!(per_class.len(), 10);
-    assert_eq!(per_class.iter().sum::<u64>(), json["test_errors"].as_u64().unwrap());
+    assert_eq!(
+        per_class.iter().sum::<u64>(),
+        json["test_errors"].as_u64().unwrap()
+    );
 
     let out = distillery()
-        .args(["soft-targets", "--weights", p, "--sample", "0", "--temperature", "5", "--json"])
+        .args([
+            "soft-targets",
+            "--weights",
+            p,
+            "--sample",
+            "0",
+            "--temperature",
+            "5",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -184,9 +277,24 @@ fn presets_lists_every_required_preset() {
     let assert = distillery().arg("presets").assert().success();
     let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
     for name in [
-        "quick", "hinton-mnist", "logit-l2", "noisy-teacher", "munge", "ensemble", "omit-3", "only-7-8", "small-30",
+        "quick",
+        "hinton-mnist",
+        "logit-l2",
+        "noisy-teacher",
+        "munge",
+        "ensemble",
+        "omit-3",
+        "only-7-8",
+        "small-30",
     ] {
-        assert!(out.lines().any(|l| l.starts_with(name)), "{name} missing from:\n{out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(name)),
+            "{name} missing from:\n{out}"
+        );
     }
-    distillery().arg("--help").assert().success().stdout(predicate::str::contains("soft-targets"));
+    distillery()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("soft-targets"));
 }

@@ -46,29 +46,57 @@ fn training_lowers_test_error_and_writes_a_complete_run_folder() {
             _ => None,
         })
         .collect();
-    let teacher: Vec<_> = epochs.iter().filter(|m| m.phase == Phase::Teacher).collect();
+    let teacher: Vec<_> = epochs
+        .iter()
+        .filter(|m| m.phase == Phase::Teacher)
+        .collect();
     assert_eq!(teacher.len(), 3);
     // Chance is 900 errors of 1,000; a trained MLP on 3k examples does far better.
-    assert!(summary.teacher.test_errors < 150, "teacher {}", summary.teacher.test_errors);
-    assert!(summary.student.test_errors < 200, "student {}", summary.student.test_errors);
+    assert!(
+        summary.teacher.test_errors < 150,
+        "teacher {}",
+        summary.teacher.test_errors
+    );
+    assert!(
+        summary.student.test_errors < 200,
+        "student {}",
+        summary.student.test_errors
+    );
     assert!(teacher[2].loss < teacher[0].loss, "teacher loss falls");
     assert_eq!(summary.student.test_n, 1000);
-    assert_eq!(summary.student.per_class_errors.iter().sum::<usize>(), summary.student.test_errors);
+    assert_eq!(
+        summary.student.per_class_errors.iter().sum::<usize>(),
+        summary.student.test_errors
+    );
 
     // The run folder holds everything needed to rerun and inspect it.
     let stored = load_run(&summary.dir).unwrap();
     let mut expected = small_config();
     expected.name = "test".into();
     assert_eq!(stored.config, expected);
-    assert_eq!(stored.summary.as_ref().unwrap().student.test_errors, summary.student.test_errors);
+    assert_eq!(
+        stored.summary.as_ref().unwrap().student.test_errors,
+        summary.student.test_errors
+    );
     assert_eq!(stored.metrics.len(), epochs.len());
-    for file in ["teacher.safetensors", "baseline.safetensors", "student.safetensors"] {
+    for file in [
+        "teacher.safetensors",
+        "baseline.safetensors",
+        "student.safetensors",
+    ] {
         let model = weights::load(&summary.dir.join(file), &candle_core::Device::Cpu).unwrap();
         assert_eq!(model.mlp.layers.first(), Some(&784));
         assert_eq!(model.metadata["input"], "pixels/255");
     }
-    let student = weights::load(&summary.dir.join("student.safetensors"), &candle_core::Device::Cpu).unwrap();
-    assert_eq!(student.metadata["test_errors"], summary.student.test_errors.to_string());
+    let student = weights::load(
+        &summary.dir.join("student.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(
+        student.metadata["test_errors"],
+        summary.student.test_errors.to_string()
+    );
     assert_eq!(student.metadata["method"], "hinton");
 }
 
@@ -105,8 +133,16 @@ fn every_method_and_transfer_set_runs_end_to_end() {
         config.transfer.munge_params.k = 1;
         let summary = trainer::run(&config, runs.path(), 1, &|_| {}, CancelToken::new())
             .unwrap_or_else(|e| panic!("{method:?}: {e}"));
-        assert!(summary.student.test_errors < 500, "{method:?}: {}", summary.student.test_errors);
-        let expected_size = if method == Method::ModelCompression { 3000 } else { 1500 };
+        assert!(
+            summary.student.test_errors < 500,
+            "{method:?}: {}",
+            summary.student.test_errors
+        );
+        let expected_size = if method == Method::ModelCompression {
+            3000
+        } else {
+            1500
+        };
         assert_eq!(summary.transfer_size, expected_size, "{method:?}");
     }
     let mut omit = base.clone();
@@ -118,7 +154,11 @@ fn every_method_and_transfer_set_runs_end_to_end() {
     let summary = trainer::run(&omit, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
     let bias = summary.bias.expect("bias result");
     assert!(bias.test_errors <= summary.student.test_errors);
-    assert!(bias.shift > 0.0, "3s were never seen, so their bias must go up: {}", bias.shift);
+    assert!(
+        bias.shift > 0.0,
+        "3s were never seen, so their bias must go up: {}",
+        bias.shift
+    );
     assert!(summary.dir.join("teacher-2.safetensors").is_file());
 }
 
@@ -130,7 +170,12 @@ fn a_diverging_run_names_the_epoch_and_batch() {
     let runs = tempfile::tempdir().unwrap();
     let err = trainer::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap_err();
     match &err {
-        TrainError::Diverged { phase, epoch, batch, .. } => {
+        TrainError::Diverged {
+            phase,
+            epoch,
+            batch,
+            ..
+        } => {
             assert_eq!(*phase, "teacher");
             assert_eq!(*epoch, 1);
             assert!(*batch >= 1);
@@ -148,8 +193,15 @@ fn sweep_writes_one_point_per_temperature() {
     config.student.baseline = false;
     let runs = tempfile::tempdir().unwrap();
     let (events, sink) = collect();
-    let (summary, points) =
-        trainer::sweep(&config, &[1.0, 8.0], runs.path(), 1, &sink, CancelToken::new()).unwrap();
+    let (summary, points) = trainer::sweep(
+        &config,
+        &[1.0, 8.0],
+        runs.path(),
+        1,
+        &sink,
+        CancelToken::new(),
+    )
+    .unwrap();
     assert_eq!(points.len(), 2);
     let csv = std::fs::read_to_string(summary.dir.join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3);
@@ -178,7 +230,10 @@ fn wait_for_terminal(worker: &Worker, timeout: Duration) -> Vec<Event> {
             }
         }
     }
-    panic!("no terminal event within {timeout:?}; saw {} events", seen.len());
+    panic!(
+        "no terminal event within {timeout:?}; saw {} events",
+        seen.len()
+    );
 }
 
 #[test]
@@ -198,10 +253,19 @@ fn worker_runs_cancels_and_reports_failures_through_its_channels() {
         runs_dir: runs.path().to_owned(),
     });
     let events = wait_for_terminal(&worker, Duration::from_secs(120));
-    assert!(matches!(events.first(), Some(Event::RunStarted { run: 1, .. })));
-    assert!(matches!(events.last(), Some(Event::RunFinished { run: 1, .. })));
+    assert!(matches!(
+        events.first(),
+        Some(Event::RunStarted { run: 1, .. })
+    ));
+    assert!(matches!(
+        events.last(),
+        Some(Event::RunFinished { run: 1, .. })
+    ));
     assert!(events.iter().any(|e| matches!(e, Event::EpochEnded { .. })));
-    assert!(*wakes.lock().unwrap() >= events.len(), "the waker is called for each event");
+    assert!(
+        *wakes.lock().unwrap() >= events.len(),
+        "the waker is called for each event"
+    );
 
     // Cancel a long run: it ends with RunCancelled, quickly.
     config.teacher.epochs = 200;
@@ -220,8 +284,15 @@ fn worker_runs_cancels_and_reports_failures_through_its_channels() {
     let asked = std::time::Instant::now();
     worker.send(Command::Cancel { run: 2 });
     let events = wait_for_terminal(&worker, Duration::from_secs(30));
-    assert!(matches!(events.last(), Some(Event::RunCancelled { run: 2 })));
-    assert!(asked.elapsed() < Duration::from_secs(5), "cancel took {:?}", asked.elapsed());
+    assert!(matches!(
+        events.last(),
+        Some(Event::RunCancelled { run: 2 })
+    ));
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "cancel took {:?}",
+        asked.elapsed()
+    );
 
     // An invalid configuration ends in RunFailed with the field's name.
     config.distill.temperature = -1.0;
@@ -250,7 +321,9 @@ fn worker_runs_cancels_and_reports_failures_through_its_channels() {
         data_dir: None,
     });
     match worker.recv_timeout(Duration::from_secs(30)) {
-        Some(Event::LogitsReady { logits, classes, .. }) => assert_eq!(logits.len(), 10_000 * classes),
+        Some(Event::LogitsReady {
+            logits, classes, ..
+        }) => assert_eq!(logits.len(), 10_000 * classes),
         other => panic!("expected logits, got {other:?}"),
     }
     worker.send(Command::ComputeLogits {
@@ -259,7 +332,9 @@ fn worker_runs_cancels_and_reports_failures_through_its_channels() {
         data_dir: None,
     });
     match worker.recv_timeout(Duration::from_secs(30)) {
-        Some(Event::Error { message }) => assert!(message.contains("missing.safetensors"), "{message}"),
+        Some(Event::Error { message }) => {
+            assert!(message.contains("missing.safetensors"), "{message}")
+        }
         other => panic!("expected an error, got {other:?}"),
     }
 }

@@ -95,6 +95,22 @@ pub enum Command {
     },
     /// List the presets.
     Presets,
+    /// Training and evaluation speed on the bundled MNIST (samples/s, ms), comparable with
+    /// `benches/pytorch_bench.py`.
+    Bench {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the paper's MNIST table and write results.md / results.csv.
+    Reproduce {
+        /// `quick` (~10 min on 2 cores) or `full` (aims at the paper's numbers).
+        #[arg(long, value_enum, default_value = "quick")]
+        budget: crate::reproduce::Budget,
+        /// Folder for the table and its run folders.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+    },
 }
 
 /// Builds the configuration from a preset or file plus `--set` overrides.
@@ -104,13 +120,16 @@ pub fn resolve_config(args: &ConfigArgs) -> Result<RunConfig> {
             .with_context(|| format!("unknown preset `{name}` (known: {})", presets::names()))?
             .config(),
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
             RunConfig::from_toml(&text).with_context(|| format!("{}", path.display()))?
         }
         (None, None) => bail!("give --preset NAME or --config FILE"),
     };
     for assignment in &args.overrides {
-        config.set(assignment).with_context(|| format!("--set {assignment}"))?;
+        config
+            .set(assignment)
+            .with_context(|| format!("--set {assignment}"))?;
     }
     if let Some(dir) = &args.data_dir {
         config.data.dir = Some(dir.clone());
@@ -151,15 +170,27 @@ pub fn execute(command: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::Sweep { temperatures, config } => {
+        Command::Sweep {
+            temperatures,
+            config,
+        } => {
             let args = config;
             let config = resolve_config(&args)?;
             let sink = progress::ProgressSink::new();
-            let (summary, points) =
-                trainer::sweep(&config, &temperatures, &args.runs_dir, 1, &sink, CancelToken::new())?;
+            let (summary, points) = trainer::sweep(
+                &config,
+                &temperatures,
+                &args.runs_dir,
+                1,
+                &sink,
+                CancelToken::new(),
+            )?;
             sink.finish();
             for p in &points {
-                eprintln!("T = {:<6} student test errors {}", p.temperature, p.test_errors);
+                eprintln!(
+                    "T = {:<6} student test errors {}",
+                    p.temperature, p.test_errors
+                );
             }
             if args.json {
                 print_json(&json!({ "summary": summary, "points": points }))?;
@@ -168,7 +199,20 @@ pub fn execute(command: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::Eval { weights, data_dir, json } => eval(&weights, &data_dir, json),
+        Command::Eval {
+            weights,
+            data_dir,
+            json,
+        } => eval(&weights, &data_dir, json),
+        Command::Bench { json } => crate::bench::run(json),
+        Command::Reproduce { budget, out } => {
+            let sink = progress::ProgressSink::new();
+            let table = crate::reproduce::reproduce(budget, &out, &sink)?;
+            sink.finish();
+            println!("{}", std::fs::read_to_string(&table)?);
+            eprintln!("written to {}", table.display());
+            Ok(())
+        }
         Command::SoftTargets {
             weights,
             sample,
@@ -220,11 +264,17 @@ fn soft_targets(
     }
     let test = load_test(data_dir)?;
     if sample >= test.len() {
-        bail!("--sample: the test set has {} images (0–{}), got {sample}", test.len(), test.len() - 1);
+        bail!(
+            "--sample: the test set has {} images (0–{}), got {sample}",
+            test.len(),
+            test.len() - 1
+        );
     }
     let model = weights::load(path, &candle_core::Device::Cpu)?;
     check_fits(path, &model.mlp.layers, test.dim())?;
-    let logits = model.mlp.logits(test.image(sample), &candle_core::Device::Cpu)?;
+    let logits = model
+        .mlp
+        .logits(test.image(sample), &candle_core::Device::Cpu)?;
     let probs = softmax_t(&logits, temperature);
     let label = test.labels[sample];
     if as_json {

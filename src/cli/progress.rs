@@ -20,7 +20,9 @@ impl Default for ProgressSink {
 impl ProgressSink {
     /// A sink with no bar yet.
     pub fn new() -> Self {
-        Self { bar: Mutex::new(None) }
+        Self {
+            bar: Mutex::new(None),
+        }
     }
 
     fn with_bar(&self, f: impl FnOnce(&mut Option<ProgressBar>)) {
@@ -40,30 +42,54 @@ impl ProgressSink {
 }
 
 fn style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix:>22} [{bar:30}] {pos}/{len} epochs {msg} ({elapsed}, ~{eta} left)")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ")
+    ProgressStyle::with_template(
+        "{prefix:>22} [{bar:30}] {pos}/{len} epochs {msg} ({elapsed}, ~{eta} left)",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
 }
 
 impl EventSink for ProgressSink {
     fn send(&self, event: Event) {
         match event {
             Event::RunStarted { dir, .. } => eprintln!("run folder: {}", dir.display()),
-            Event::PhaseStarted { phase, member, epochs, detail, .. } => self.with_bar(|bar| {
+            Event::PhaseStarted {
+                phase,
+                member,
+                epochs,
+                detail,
+                ..
+            } => self.with_bar(|bar| {
                 if let Some(b) = bar.take() {
                     b.finish();
                 }
-                let label = if detail.is_empty() { phase.key().to_owned() } else { format!("{} {detail}", phase.key()) };
+                let label = if detail.is_empty() {
+                    phase.key().to_owned()
+                } else {
+                    format!("{} {detail}", phase.key())
+                };
                 if epochs == 0 {
                     eprintln!("{label:>22} ...");
                     return;
                 }
-                let b = ProgressBar::with_draw_target(Some(epochs as u64), ProgressDrawTarget::stderr());
+                let b = ProgressBar::with_draw_target(
+                    Some(epochs as u64),
+                    ProgressDrawTarget::stderr(),
+                );
                 b.set_style(style());
-                b.set_prefix(if member > 0 && detail.is_empty() { format!("{label} {member}") } else { label });
+                b.set_prefix(if member > 0 && detail.is_empty() {
+                    format!("{label} {member}")
+                } else {
+                    label
+                });
                 *bar = Some(b);
             }),
-            Event::Progress { loss, batch, batches, .. } => self.with_bar(|bar| {
+            Event::Progress {
+                loss,
+                batch,
+                batches,
+                ..
+            } => self.with_bar(|bar| {
                 if let Some(b) = bar {
                     b.set_message(format!("batch {batch}/{batches} loss {loss:.4}"));
                 }
@@ -71,7 +97,10 @@ impl EventSink for ProgressSink {
             Event::EpochEnded { metrics, .. } => self.with_bar(|bar| {
                 if let Some(b) = bar {
                     b.set_position(metrics.epoch as u64);
-                    b.set_message(format!("loss {:.4} test errors {}", metrics.loss, metrics.test_errors));
+                    b.set_message(format!(
+                        "loss {:.4} test errors {}",
+                        metrics.loss, metrics.test_errors
+                    ));
                 }
             }),
             _ => {}
@@ -81,13 +110,20 @@ impl EventSink for ProgressSink {
 
 /// One line summing up a finished run.
 pub fn summary_line(s: &RunSummary) -> String {
-    let baseline = s.baseline.as_ref().map_or("-".to_owned(), |b| b.test_errors.to_string());
-    let bias = s
-        .bias
+    let baseline = s
+        .baseline
         .as_ref()
-        .map_or(String::new(), |b| format!(", after bias shift {:+.1}: {}", b.shift, b.test_errors));
+        .map_or("-".to_owned(), |b| b.test_errors.to_string());
+    let bias = s.bias.as_ref().map_or(String::new(), |b| {
+        format!(", after bias shift {:+.1}: {}", b.shift, b.test_errors)
+    });
     format!(
         "test errors (of {}): teacher {}, baseline {}, distilled student {}{} [{:.0} s]",
-        s.student.test_n, s.teacher.test_errors, baseline, s.student.test_errors, bias, s.duration_secs
+        s.student.test_n,
+        s.teacher.test_errors,
+        baseline,
+        s.student.test_errors,
+        bias,
+        s.duration_secs
     )
 }

@@ -6,10 +6,15 @@
 //! `gate` is ReLU's derivative times the dropout mask. A test pins these gradients to candle's
 //! autograd on the same weights, so the fast path and the plain one stay one model.
 //!
+//! Everything between the GEMMs runs as fused in-place kernels ([`super::kernels`]): bias, ReLU
+//! and dropout in one pass over the GEMM output, the gate of the backward pass recomputed from
+//! the layer output (`gate = keep·[h > 0]`) instead of stored, and bias gradients as a row sum.
+//!
 //! Weights are stored PyTorch-style, `fcN.weight` `[out, in]` and `fcN.bias` `[out]`.
 
-use candle_core::{DType, Device, Result, Tensor, D};
+use candle_core::{Device, Result, Tensor, D};
 
+use super::kernels;
 use crate::rng::FastRng;
 
 /// Dropout probabilities applied during training.
@@ -22,7 +27,10 @@ pub struct Dropout {
 }
 
 /// A multilayer perceptron.
-#[derive(Clone, Debug)]
+///
+/// The optimiser updates the parameter tensors in place, so [`Clone`] copies them (a clone
+/// that shared storage would silently follow the original's training).
+#[derive(Debug)]
 pub struct Mlp {
     /// Widths from input to output, e.g. `[784, 800, 800, 10]`.
     pub layers: Vec<usize>,
@@ -34,10 +42,11 @@ pub struct Mlp {
 
 /// What the backward pass needs from a training forward pass.
 pub struct ForwardCache {
-    /// The input of each layer (after ReLU and dropout of the previous one).
+    /// The input of each layer (after ReLU and dropout of the previous one). For a hidden
+    /// layer's output `h = relu(z)·mask`, the backward gate `keep·[h > 0]` follows from `h`.
     inputs: Vec<Tensor>,
-    /// ReLU derivative times dropout mask of each hidden layer.
-    gates: Vec<Tensor>,
+    /// `1/(1 − p)` of the hidden layers' dropout (1 without).
+    keep: f32,
 }
 
 /// Gradients of the loss with respect to each parameter, same shapes as the parameters.
@@ -46,6 +55,18 @@ pub struct Gradients {
     pub weights: Vec<Tensor>,
     /// `[out]` per layer.
     pub biases: Vec<Tensor>,
+}
+
+impl Clone for Mlp {
+    fn clone(&self) -> Self {
+        // `Tensor::copy` cannot fail for CPU tensors; fall back to sharing if it ever does.
+        let deep = |ts: &[Tensor]| -> Vec<Tensor> { ts.iter().map(|t| t.copy().unwrap_or_else(|_| t.clone())).collect() };
+        Self {
+            layers: self.layers.clone(),
+            weights: deep(&self.weights),
+            biases: deep(&self.biases),
+        }
+    }
 }
 
 impl Mlp {
@@ -113,50 +134,43 @@ impl Mlp {
 
     /// Evaluation forward pass (no dropout): `[B, in]` → logits `[B, classes]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut rng = FastRng::new(0);
         let mut h = x.clone();
         for l in 0..self.depth() {
-            let z = h
-                .matmul(&self.weights[l].t()?)?
-                .broadcast_add(&self.biases[l])?;
-            h = if l + 1 < self.depth() { z.relu()? } else { z };
+            let z = h.matmul(&self.weights[l].t()?)?;
+            kernels::bias_activation(&z, &self.biases[l], l + 1 < self.depth(), 0.0, &mut rng)?;
+            h = z;
         }
         Ok(h)
     }
 
     /// Training forward pass with inverted dropout; returns logits and what backward needs.
+    ///
+    /// `x` is read, never written: input dropout works on a copy.
     pub fn forward_train(
         &self,
         x: &Tensor,
         dropout: Dropout,
         rng: &mut FastRng,
     ) -> Result<(Tensor, ForwardCache)> {
-        let batch = x.dim(0)?;
         let mut h = if dropout.input > 0.0 {
-            x.mul(&mask_tensor(rng, dropout.input, x.dims(), x.device())?)?
+            let dropped = x.copy()?;
+            kernels::dropout(&dropped, dropout.input, rng)?;
+            dropped
         } else {
             x.clone()
         };
+        let keep = (1.0 / (1.0 - dropout.hidden)) as f32;
         let mut inputs = Vec::with_capacity(self.depth());
-        let mut gates = Vec::with_capacity(self.depth() - 1);
         for l in 0..self.depth() {
-            let z = h
-                .matmul(&self.weights[l].t()?)?
-                .broadcast_add(&self.biases[l])?;
+            let z = h.matmul(&self.weights[l].t()?)?;
+            let hidden = l + 1 < self.depth();
+            let p = if hidden { dropout.hidden } else { 0.0 };
+            kernels::bias_activation(&z, &self.biases[l], hidden, p, rng)?;
             inputs.push(h);
-            if l + 1 == self.depth() {
-                return Ok((z, ForwardCache { inputs, gates }));
-            }
-            let positive = z.gt(0f32)?.to_dtype(DType::F32)?;
-            let gate = if dropout.hidden > 0.0 {
-                let width = self.layers[l + 1];
-                positive.mul(&mask_tensor(rng, dropout.hidden, &[batch, width], z.device())?)?
-            } else {
-                positive
-            };
-            h = z.mul(&gate)?;
-            gates.push(gate);
+            h = z;
         }
-        candle_core::bail!("unreachable: an MLP has at least one layer")
+        Ok((h, ForwardCache { inputs, keep }))
     }
 
     /// Backward pass from `dlogits` (`∂L/∂z` of the output, `[B, classes]`).
@@ -167,9 +181,11 @@ impl Mlp {
         let mut dz = dlogits.clone();
         for l in (0..depth).rev() {
             weights[l] = Some(dz.t()?.matmul(&cache.inputs[l])?);
-            biases[l] = Some(dz.sum(0)?);
+            biases[l] = Some(kernels::column_sum(&dz)?);
             if l > 0 {
-                dz = dz.matmul(&self.weights[l])?.mul(&cache.gates[l - 1])?;
+                let da = dz.matmul(&self.weights[l])?;
+                kernels::relu_dropout_grad(&da, &cache.inputs[l], cache.keep)?;
+                dz = da;
             }
         }
         Ok(Gradients {
@@ -181,13 +197,8 @@ impl Mlp {
     /// Rescales each unit's incoming weight vector to an L2 norm of at most `max_norm`
     /// (Srivastava et al. 2014's max-norm constraint).
     pub fn apply_max_norm(&mut self, max_norm: f64) -> Result<()> {
-        for w in &mut self.weights {
-            let norms = w.sqr()?.sum_keepdim(1)?.sqrt()?;
-            let scale = norms
-                .clamp(max_norm, f64::INFINITY)?
-                .recip()?
-                .affine(max_norm, 0.0)?;
-            *w = w.broadcast_mul(&scale)?;
+        for w in &self.weights {
+            kernels::max_norm(w, max_norm)?;
         }
         Ok(())
     }
@@ -225,12 +236,6 @@ impl Mlp {
     pub fn argmax(&self, x: &Tensor) -> Result<Vec<u32>> {
         self.forward(x)?.argmax(D::Minus1)?.to_vec1()
     }
-}
-
-fn mask_tensor(rng: &mut FastRng, p: f64, dims: &[usize], device: &Device) -> Result<Tensor> {
-    let mut mask = vec![0f32; dims.iter().product()];
-    rng.dropout_mask(p, &mut mask);
-    Tensor::from_vec(mask, dims, device)
 }
 
 #[cfg(test)]
@@ -277,17 +282,70 @@ mod tests {
         Ok(())
     }
 
+    /// With input and hidden dropout on, the fused forward pass and the hand-written backward
+    /// pass equal candle's autograd on `relu(x·Wᵀ + b) ⊙ mask`, with the masks `dropout_mask`
+    /// draws from the same stream in the same order (input first, then each hidden layer).
     #[test]
-    fn dropout_zeroes_units_and_backward_respects_the_mask() -> Result<()> {
+    fn hand_written_gradients_with_dropout_match_autograd() -> Result<()> {
         let device = Device::Cpu;
-        let mlp = Mlp::new(&[4, 50, 2], 1, &device)?;
-        let x = Tensor::ones((3, 4), DType::F32, &device)?;
-        let mut rng = FastRng::new(5);
-        let dropout = Dropout { input: 0.0, hidden: 0.5 };
-        let (_, cache) = mlp.forward_train(&x, dropout, &mut rng)?;
-        let gate: Vec<f32> = cache.gates[0].flatten_all()?.to_vec1()?;
-        assert!(gate.iter().all(|g| *g == 0.0 || *g == 2.0));
-        assert!(gate.iter().any(|g| *g == 0.0) && gate.iter().any(|g| *g == 2.0));
+        let mlp = Mlp::new(&[6, 50, 40, 3], 4, &device)?;
+        let (batch, dropout) = (7, Dropout { input: 0.2, hidden: 0.5 });
+        let x = Tensor::rand(0f32, 1.0, (batch, 6), &device)?;
+        let upstream = Tensor::randn(0f32, 1.0, (batch, 3), &device)?;
+
+        let (logits, cache) = mlp.forward_train(&x, dropout, &mut FastRng::new(11))?;
+        let grads = mlp.backward(&cache, &upstream)?;
+
+        let mut rng = FastRng::new(11);
+        let mut mask = |p: f64, dims: (usize, usize)| -> Result<Tensor> {
+            let mut values = vec![0f32; dims.0 * dims.1];
+            rng.dropout_mask(p, &mut values);
+            Tensor::from_vec(values, dims, &device)
+        };
+        let vars: Vec<(Var, Var)> = mlp
+            .weights
+            .iter()
+            .zip(&mlp.biases)
+            .map(|(w, b)| Ok((Var::from_tensor(w)?, Var::from_tensor(b)?)))
+            .collect::<Result<_>>()?;
+        let mut h = x.mul(&mask(dropout.input, (batch, 6))?)?;
+        for (l, (w, b)) in vars.iter().enumerate() {
+            let z = h.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor())?;
+            h = if l + 1 < vars.len() {
+                z.relu()?.mul(&mask(dropout.hidden, (batch, mlp.layers[l + 1]))?)?
+            } else {
+                z
+            };
+        }
+        let max_diff = |a: &Tensor, b: &Tensor| -> Result<f32> {
+            a.sub(b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+        };
+        assert!(max_diff(&h, &logits)? < 1e-5);
+        let store = h.mul(&upstream)?.sum_all()?.backward()?;
+        for (l, (w, b)) in vars.iter().enumerate() {
+            let gw = store.get(w.as_tensor()).expect("weight gradient");
+            let gb = store.get(b.as_tensor()).expect("bias gradient");
+            assert!(max_diff(gw, &grads.weights[l])? < 1e-4, "fc{} weight", l + 1);
+            assert!(max_diff(gb, &grads.biases[l])? < 1e-4, "fc{} bias", l + 1);
+        }
+        // Dropout really dropped something: some hidden units are zero, the rest scaled.
+        let hidden: Vec<f32> = cache.inputs[1].flatten_all()?.to_vec1()?;
+        assert!(hidden.iter().any(|v| *v == 0.0) && hidden.iter().any(|v| *v > 0.0));
+        Ok(())
+    }
+
+    /// A clone owns its parameters: in-place updates of the original do not reach it.
+    #[test]
+    fn clones_do_not_share_parameter_storage() -> Result<()> {
+        let device = Device::Cpu;
+        let mut mlp = Mlp::new(&[3, 4, 2], 1, &device)?;
+        let copy = mlp.clone();
+        mlp.apply_max_norm(1e-3)?;
+        let (a, b): (Vec<f32>, Vec<f32>) = (
+            mlp.weights[0].flatten_all()?.to_vec1()?,
+            copy.weights[0].flatten_all()?.to_vec1()?,
+        );
+        assert_ne!(a, b);
         Ok(())
     }
 

@@ -1,4 +1,5 @@
 //! Models: the MLP with its hand-written backward pass, and its safetensors format.
 
+pub mod kernels;
 pub mod mlp;
 pub mod weights;

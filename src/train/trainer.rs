@@ -23,6 +23,7 @@ use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist, CLASSES};
 use crate::data::idx::DataError;
 use crate::data::transfer::{filter_classes, munge};
 use crate::distill::bias::{best_shift, evaluate_with_shift};
+use crate::distill::loss::LossParts;
 use crate::distill::soft::{ensemble_soft_targets, mean_logits};
 use crate::model::mlp::{Dropout, Mlp};
 use crate::model::weights::{self, WeightsError};
@@ -164,6 +165,77 @@ fn phase_result(eval: &Evaluation, epochs: usize, seconds: f64, layers: &[usize]
     }
 }
 
+/// Per-batch settings of [`train_step`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepSettings {
+    /// Dropout of the training forward pass.
+    pub dropout: Dropout,
+    /// Max-norm constraint applied after the update (0: off).
+    pub max_norm: f64,
+    /// Learning rate of this step.
+    pub lr: f64,
+}
+
+/// Copies the examples `batch` of `set` into `pixels`, each shifted by a random
+/// `±jitter_px` pixels (none when 0), and returns them as a `[batch, dim]` tensor.
+/// `pixels` must hold at least `batch.len() · dim` values; it is reused across batches.
+pub fn batch_input(
+    set: &Dataset,
+    batch: &[usize],
+    jitter_px: usize,
+    rng: &mut FastRng,
+    pixels: &mut [f32],
+    device: &Device,
+) -> candle_core::Result<Tensor> {
+    let dim = set.dim();
+    let Some(buffer) = pixels.get_mut(..batch.len() * dim) else {
+        candle_core::bail!(
+            "pixel buffer holds {} values, the batch needs {}",
+            pixels.len(),
+            batch.len() * dim
+        );
+    };
+    let k = jitter_px as i32;
+    for (row, &i) in buffer.chunks_exact_mut(dim).zip(batch) {
+        let (dx, dy) = if k > 0 {
+            let span = (2 * k + 1) as usize;
+            (rng.below(span) as i32 - k, rng.below(span) as i32 - k)
+        } else {
+            (0, 0)
+        };
+        set.write_shifted(i, dx, dy, row);
+    }
+    Tensor::from_slice(buffer, (batch.len(), dim), device)
+}
+
+/// One optimisation step on one batch, the body of every phase's training loop (and of
+/// `distillery bench`): training forward pass, `loss(logits)` for the loss and `∂L/∂z`,
+/// hand-written backward pass, optimiser update, max-norm. When the loss is not finite the
+/// model is left untouched and the parts are returned for the caller to report.
+pub fn train_step(
+    model: &mut Mlp,
+    optimizer: &mut Optimizer,
+    x: &Tensor,
+    step: &StepSettings,
+    dropout_rng: &mut FastRng,
+    loss: impl FnOnce(&[f32]) -> LossParts,
+) -> candle_core::Result<LossParts> {
+    let (logits, cache) = model.forward_train(x, step.dropout, dropout_rng)?;
+    let (rows, classes) = logits.dims2()?;
+    let z: Vec<f32> = logits.flatten_all()?.to_vec1()?;
+    let mut parts = loss(&z);
+    if !parts.total.is_finite() {
+        return Ok(parts);
+    }
+    let grad = Tensor::from_vec(std::mem::take(&mut parts.grad), (rows, classes), x.device())?;
+    let grads = model.backward(&cache, &grad)?;
+    optimizer.step(model, &grads, step.lr)?;
+    if step.max_norm > 0.0 {
+        model.apply_max_norm(step.max_norm)?;
+    }
+    Ok(parts)
+}
+
 impl<'a> Session<'a> {
     /// Validates the configuration, loads the data, creates the run folder and announces the run.
     pub fn start(
@@ -206,7 +278,11 @@ impl<'a> Session<'a> {
     }
 
     fn evaluate(&self, model: &Mlp) -> Result<Evaluation, TrainError> {
-        Ok(evaluate_logits(&self.test_logits(model)?, &self.data.test.labels, CLASSES))
+        Ok(evaluate_logits(
+            &self.test_logits(model)?,
+            &self.data.test.labels,
+            CLASSES,
+        ))
     }
 
     /// Trains `model` on `set` towards `targets`: the loop every phase and method share.
@@ -234,9 +310,8 @@ impl<'a> Session<'a> {
         let mut jitter_rng = FastRng::fork(self.config.seed, &format!("jitter-{stream}"));
         let mut noise_rng = FastRng::fork(self.config.seed, &format!("noise-{stream}"));
         let mut optimizer = Optimizer::new(spec.optim);
-        let dim = set.dim();
         let mut order: Vec<usize> = (0..set.len()).collect();
-        let mut pixels = vec![0f32; batch_size * dim];
+        let mut pixels = vec![0f32; batch_size * set.dim()];
         let mut last = None;
         for epoch in 1..=spec.epochs {
             let lr = learning_rate(spec.optim, epoch - 1, spec.epochs);
@@ -244,21 +319,22 @@ impl<'a> Session<'a> {
             let (mut sum, mut soft, mut hard) = (0.0, 0.0, 0.0);
             let mut last_progress = Instant::now();
             for (b, batch) in order.chunks(batch_size).enumerate() {
-                let buffer = &mut pixels[..batch.len() * dim];
-                for (row, &i) in buffer.chunks_exact_mut(dim).zip(batch) {
-                    let k = spec.jitter_px as i32;
-                    let (dx, dy) = if k > 0 {
-                        let span = (2 * k + 1) as usize;
-                        (jitter_rng.below(span) as i32 - k, jitter_rng.below(span) as i32 - k)
-                    } else {
-                        (0, 0)
-                    };
-                    set.write_shifted(i, dx, dy, row);
-                }
-                let x = Tensor::from_slice(buffer, (batch.len(), dim), &self.device)?;
-                let (logits, cache) = model.forward_train(&x, spec.dropout, &mut dropout_rng)?;
-                let z: Vec<f32> = logits.flatten_all()?.to_vec1()?;
-                let parts = targets.loss(&z, batch, CLASSES, &mut noise_rng);
+                let x = batch_input(
+                    set,
+                    batch,
+                    spec.jitter_px,
+                    &mut jitter_rng,
+                    &mut pixels,
+                    &self.device,
+                )?;
+                let step = StepSettings {
+                    dropout: spec.dropout,
+                    max_norm: spec.max_norm,
+                    lr,
+                };
+                let parts = train_step(model, &mut optimizer, &x, &step, &mut dropout_rng, |z| {
+                    targets.loss(z, batch, CLASSES, &mut noise_rng)
+                })?;
                 if !parts.total.is_finite() {
                     return Err(TrainError::Diverged {
                         phase: spec.phase.key(),
@@ -267,16 +343,12 @@ impl<'a> Session<'a> {
                         value: parts.total,
                     });
                 }
-                let grad = Tensor::from_vec(parts.grad, (batch.len(), CLASSES), &self.device)?;
-                let grads = model.backward(&cache, &grad)?;
-                optimizer.step(model, &grads, lr)?;
-                if spec.max_norm > 0.0 {
-                    model.apply_max_norm(spec.max_norm)?;
-                }
                 sum += parts.total;
                 soft += parts.soft;
                 hard += parts.hard;
-                if last_progress.elapsed().as_secs_f64() >= PROGRESS_INTERVAL_SECS || b + 1 == batches {
+                if last_progress.elapsed().as_secs_f64() >= PROGRESS_INTERVAL_SECS
+                    || b + 1 == batches
+                {
                     last_progress = Instant::now();
                     self.sink.send(Event::Progress {
                         run: self.run,
@@ -316,10 +388,20 @@ impl<'a> Session<'a> {
             Some(eval) => eval,
             None => self.evaluate(model)?,
         };
-        Ok(phase_result(&eval, spec.epochs, started.elapsed().as_secs_f64(), &model.layers))
+        Ok(phase_result(
+            &eval,
+            spec.epochs,
+            started.elapsed().as_secs_f64(),
+            &model.layers,
+        ))
     }
 
-    fn save_model(&self, file: &str, model: &Mlp, extra: &[(&str, String)]) -> Result<(), TrainError> {
+    fn save_model(
+        &self,
+        file: &str,
+        model: &Mlp,
+        extra: &[(&str, String)],
+    ) -> Result<(), TrainError> {
         let d = &self.config.distill;
         let mut metadata: HashMap<String, String> = HashMap::from([
             ("method".to_owned(), d.method.key().to_owned()),
@@ -330,7 +412,8 @@ impl<'a> Session<'a> {
         for (k, v) in extra {
             metadata.insert((*k).to_owned(), v.clone());
         }
-        self.dir.write(file, &weights::to_bytes(model, &metadata)?)?;
+        self.dir
+            .write(file, &weights::to_bytes(model, &metadata)?)?;
         Ok(())
     }
 
@@ -357,7 +440,11 @@ impl<'a> Session<'a> {
                 labels: train.labels.clone(),
             };
             for m in 0..t.ensemble {
-                let mut model = Mlp::new(&layers, self.config.seed.wrapping_add(1000 + m as u64), &self.device)?;
+                let mut model = Mlp::new(
+                    &layers,
+                    self.config.seed.wrapping_add(1000 + m as u64),
+                    &self.device,
+                )?;
                 let spec = PhaseSpec {
                     phase: Phase::Teacher,
                     member: m,
@@ -386,7 +473,12 @@ impl<'a> Session<'a> {
         let refs: Vec<&[f32]> = member_logits.iter().map(Vec::as_slice).collect();
         let combined = ensemble_soft_targets(&refs, CLASSES, 1.0, t.combine);
         let eval = evaluate_logits(&combined, &self.data.test.labels, CLASSES);
-        let result = phase_result(&eval, t.epochs, started.elapsed().as_secs_f64(), &members[0].layers);
+        let result = phase_result(
+            &eval,
+            t.epochs,
+            started.elapsed().as_secs_f64(),
+            &members[0].layers,
+        );
         for (m, member) in members.iter().enumerate() {
             let file = if m == 0 {
                 "teacher.safetensors".to_owned()
@@ -394,7 +486,14 @@ impl<'a> Session<'a> {
                 format!("teacher-{}.safetensors", m + 1)
             };
             let errors = evaluate_logits(&member_logits[m], &self.data.test.labels, CLASSES).errors;
-            self.save_model(&file, member, &[("role", "teacher".into()), ("test_errors", errors.to_string())])?;
+            self.save_model(
+                &file,
+                member,
+                &[
+                    ("role", "teacher".into()),
+                    ("test_errors", errors.to_string()),
+                ],
+            )?;
         }
         Ok(Teacher { members, result })
     }
@@ -421,7 +520,12 @@ impl<'a> Session<'a> {
         }
         let real = set.len();
         if self.config.uses_munge() {
-            let synthetic = munge(&set, &self.config.transfer.munge_params, self.config.seed, &self.device)?;
+            let synthetic = munge(
+                &set,
+                &self.config.transfer.munge_params,
+                self.config.seed,
+                &self.device,
+            )?;
             set.images.extend_from_slice(&synthetic.images);
             set.labels.extend_from_slice(&synthetic.labels);
         }
@@ -453,12 +557,22 @@ impl<'a> Session<'a> {
         self.save_model(
             "baseline.safetensors",
             &model,
-            &[("role", "baseline".into()), ("method", "hard-labels".into()), ("test_errors", result.test_errors.to_string())],
+            &[
+                ("role", "baseline".into()),
+                ("method", "hard-labels".into()),
+                ("test_errors", result.test_errors.to_string()),
+            ],
         )?;
         Ok(result)
     }
 
-    fn student_spec<'o>(&self, phase: Phase, member: usize, detail: String, optim: &'o OptimConfig) -> PhaseSpec<'o> {
+    fn student_spec<'o>(
+        &self,
+        phase: Phase,
+        member: usize,
+        detail: String,
+        optim: &'o OptimConfig,
+    ) -> PhaseSpec<'o> {
         PhaseSpec {
             phase,
             member,
@@ -558,7 +672,10 @@ impl<'a> Session<'a> {
         let (shift, eval) = if b.search {
             best_shift(&logits, labels, CLASSES, &b.classes)
         } else {
-            (b.shift, evaluate_with_shift(&logits, labels, CLASSES, &b.classes, b.shift))
+            (
+                b.shift,
+                evaluate_with_shift(&logits, labels, CLASSES, &b.classes, b.shift),
+            )
         };
         let mut adjusted = student.clone();
         adjusted.shift_output_bias(&b.classes, shift)?;
@@ -648,7 +765,14 @@ pub fn run(
     let temperature = session.config.distill.temperature;
     let (student, result) = session.student(&transfer, temperature, 0, "student.safetensors")?;
     let bias = session.adjust_bias(&student)?;
-    session.finish(&teacher, baseline, result, bias, transfer.set.len(), temperature)
+    session.finish(
+        &teacher,
+        baseline,
+        result,
+        bias,
+        transfer.set.len(),
+        temperature,
+    )
 }
 
 /// One point of a T-sweep.
@@ -701,10 +825,17 @@ pub fn sweep(
             test_errors: result.test_errors,
         });
         let csv: String = std::iter::once("temperature,test_errors\n".to_owned())
-            .chain(points.iter().map(|p| format!("{},{}\n", p.temperature, p.test_errors)))
+            .chain(
+                points
+                    .iter()
+                    .map(|p| format!("{},{}\n", p.temperature, p.test_errors)),
+            )
             .collect();
         session.dir.write("sweep.csv", csv.as_bytes())?;
-        if best.as_ref().is_none_or(|(_, b)| result.test_errors < b.test_errors) {
+        if best
+            .as_ref()
+            .is_none_or(|(_, b)| result.test_errors < b.test_errors)
+        {
             best = Some((t, result));
         }
     }

@@ -180,7 +180,10 @@ fn start(
 }
 
 /// The one terminal event of a run, whatever its outcome.
-fn terminal_event(run: RunId, outcome: std::thread::Result<Result<RunSummary, TrainError>>) -> Event {
+fn terminal_event(
+    run: RunId,
+    outcome: std::thread::Result<Result<RunSummary, TrainError>>,
+) -> Event {
     match outcome {
         Ok(Ok(summary)) => Event::RunFinished {
             run,
@@ -219,7 +222,10 @@ fn compute_logits(slot: String, path: &Path, data_dir: Option<&Path>) -> Event {
                 test.dim()
             ));
         }
-        let logits = model.mlp.logits(&test.images, &device).map_err(|e| e.to_string())?;
+        let logits = model
+            .mlp
+            .logits(&test.images, &device)
+            .map_err(|e| e.to_string())?;
         Ok(Event::LogitsReady {
             slot: slot.clone(),
             weights: path.to_owned(),

@@ -1,0 +1,259 @@
+//! `distillery bench`: training and evaluation speed on the bundled MNIST, in the units of the
+//! PyTorch reference (`benches/pytorch_bench.py`): samples per second for one epoch of 60,000
+//! examples at batch 128 with SGD + momentum, and milliseconds to evaluate the 10,000 test
+//! images.
+//!
+//! Every workload runs the real training code: the per-batch body is
+//! [`batch_input`] + [`train_step`], the functions `Session::train_phase` calls for every batch,
+//! so what is measured is what `distillery train` and the GUI run. Only the epoch loop around it
+//! (shuffle, learning rate) is repeated here, without the progress events, test evaluation and
+//! metric files that `train_phase` adds once per epoch. Each workload first trains a few warm-up
+//! batches (page faults, allocator pools, thread pools), then one timed epoch.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use candle_core::Device;
+use serde::Serialize;
+
+use crate::config::{EnsembleCombine, OptimConfig};
+use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist, CLASSES};
+use crate::distill::loss;
+use crate::distill::soft::{ensemble_soft_targets, softmax_rows};
+use crate::model::mlp::{Dropout, Mlp};
+use crate::rng::FastRng;
+use crate::train::optim::Optimizer;
+use crate::train::targets::Targets;
+use crate::train::trainer::{batch_input, train_step, StepSettings};
+
+/// Examples per batch (the paper's and the PyTorch reference's).
+pub const BATCH: usize = 128;
+/// Batches trained before the clock starts.
+const WARMUP_BATCHES: usize = 20;
+/// Timed repetitions of a test-set evaluation (the median is reported).
+const EVAL_REPEATS: usize = 5;
+/// Distillation temperature of the KD workloads.
+const TEMPERATURE: f64 = 4.0;
+/// Weight of the soft term of the KD workloads.
+const ALPHA: f64 = 0.9;
+
+/// The measured speeds, with the JSON keys of `benches/pytorch_bench.py`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BenchReport {
+    /// Teacher 784-1200-1200-10, dropout 0.2 / 0.5, cross-entropy: samples/s.
+    pub teacher: f64,
+    /// Student 784-800-800-10, cross-entropy on hard labels: samples/s.
+    pub student_ce: f64,
+    /// Student distilled from cached teacher soft targets (Hinton loss): samples/s.
+    pub kd_cached: f64,
+    /// Student distilled with a teacher forward pass on every batch: samples/s.
+    pub kd_online: f64,
+    /// Logits of the 10,000 test images, teacher: ms.
+    pub eval_teacher_ms: f64,
+    /// Logits of the 10,000 test images, student: ms.
+    pub eval_student_ms: f64,
+}
+
+/// What the model is fitted to in a workload.
+enum Loss<'a> {
+    /// A per-example target set indexed like the training set (hard labels, cached soft targets).
+    Targets(&'a Targets),
+    /// Soft targets from a teacher forward pass on each batch (Hinton loss).
+    OnlineTeacher(&'a Mlp),
+}
+
+/// One workload: a model, its dropout, and its loss.
+struct Workload<'a> {
+    layers: &'a [usize],
+    dropout: Dropout,
+    loss: Loss<'a>,
+}
+
+fn optim() -> OptimConfig {
+    OptimConfig {
+        lr: 0.05,
+        momentum: 0.9,
+        ..OptimConfig::default()
+    }
+}
+
+/// Trains `batches` batches of `order` (a shuffled index list, cycled) and returns the seconds.
+fn train_batches(work: &Workload<'_>, model: &mut Mlp, opt: &mut Optimizer, set: &Dataset, order: &[usize], batches: usize, rng: &mut BenchRngs) -> Result<f64> {
+    let device = Device::Cpu;
+    let mut pixels = vec![0f32; BATCH * set.dim()];
+    let step = StepSettings {
+        dropout: work.dropout,
+        max_norm: 0.0,
+        lr: optim().lr,
+    };
+    let started = Instant::now();
+    for batch in order.chunks(BATCH).cycle().take(batches) {
+        let x = batch_input(set, batch, 0, &mut rng.jitter, &mut pixels, &device)?;
+        let parts = match work.loss {
+            Loss::Targets(targets) => train_step(model, opt, &x, &step, &mut rng.dropout, |z| {
+                targets.loss(z, batch, CLASSES, &mut rng.noise)
+            })?,
+            Loss::OnlineTeacher(teacher) => {
+                let v: Vec<f32> = teacher.forward(&x)?.flatten_all()?.to_vec1()?;
+                let q = softmax_rows(&v, CLASSES, TEMPERATURE);
+                let labels: Vec<u8> = batch.iter().map(|&i| set.labels[i]).collect();
+                train_step(model, opt, &x, &step, &mut rng.dropout, |z| {
+                    loss::hinton(z, &q, &labels, CLASSES, TEMPERATURE, ALPHA, true)
+                })?
+            }
+        };
+        if !parts.total.is_finite() {
+            anyhow::bail!("the benchmark's loss diverged ({})", parts.total);
+        }
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+struct BenchRngs {
+    jitter: FastRng,
+    dropout: FastRng,
+    noise: FastRng,
+}
+
+/// Whether the workload `name` runs: all of them, or those listed (comma-separated) in the
+/// `DISTILLERY_BENCH_ONLY` environment variable (a profiling aid; the others report 0).
+fn selected(name: &str) -> bool {
+    std::env::var("DISTILLERY_BENCH_ONLY").map_or(true, |only| only.split(',').any(|n| n.trim() == name))
+}
+
+/// Warm-up, then one timed epoch over `set`; returns samples per second.
+fn samples_per_sec(name: &str, work: &Workload<'_>, set: &Dataset) -> Result<f64> {
+    if !selected(name) {
+        return Ok(0.0);
+    }
+    let mut model = Mlp::new(work.layers, 1, &Device::Cpu)?;
+    let mut opt = Optimizer::new(&optim());
+    let mut rng = BenchRngs {
+        jitter: FastRng::fork(0, "bench-jitter"),
+        dropout: FastRng::fork(0, "bench-dropout"),
+        noise: FastRng::fork(0, "bench-noise"),
+    };
+    let mut order: Vec<usize> = (0..set.len()).collect();
+    let mut shuffle = FastRng::fork(0, "bench-shuffle");
+    shuffle.shuffle(&mut order);
+    train_batches(work, &mut model, &mut opt, set, &order, WARMUP_BATCHES, &mut rng)
+        .with_context(|| format!("{name}: warm-up"))?;
+    shuffle.shuffle(&mut order);
+    let batches = set.len().div_ceil(BATCH);
+    let secs = train_batches(work, &mut model, &mut opt, set, &order, batches, &mut rng)
+        .with_context(|| format!("{name}: epoch"))?;
+    let rate = set.len() as f64 / secs;
+    eprintln!("{name:<11} {rate:>9.0} samples/s  ({secs:.2} s per epoch of {})", set.len());
+    Ok(rate)
+}
+
+/// Median milliseconds of `Mlp::logits` on the test set, after one warm-up pass.
+fn eval_ms(name: &str, model: &Mlp, test: &Dataset) -> Result<f64> {
+    if !selected(name) {
+        return Ok(0.0);
+    }
+    let device = Device::Cpu;
+    model.logits(&test.images, &device)?;
+    let mut times = Vec::with_capacity(EVAL_REPEATS);
+    for _ in 0..EVAL_REPEATS {
+        let started = Instant::now();
+        let logits = model.logits(&test.images, &device)?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(logits);
+    }
+    times.sort_by(f64::total_cmp);
+    let ms = times[times.len() / 2];
+    eprintln!("{name:<11} {ms:>9.1} ms for {} test images (median of {EVAL_REPEATS})", test.len());
+    Ok(ms)
+}
+
+/// Measures the six numbers on the bundled MNIST.
+pub fn measure() -> Result<BenchReport> {
+    let data = Mnist::load(&bundled_mnist_dir()).context("loading the bundled MNIST")?;
+    let (train, test) = (&data.train, &data.test);
+    let dim = train.dim();
+    let teacher_layers = [dim, 1200, 1200, CLASSES];
+    let student_layers = [dim, 800, 800, CLASSES];
+    let hard = Targets::Hard {
+        labels: train.labels.clone(),
+    };
+    // Distillation needs a teacher; its speed does not depend on how well it was trained.
+    let teacher = Mlp::new(&teacher_layers, 7, &Device::Cpu)?;
+    let cached = Targets::Soft {
+        q: ensemble_soft_targets(
+            &[&teacher.logits(&train.images, &Device::Cpu)?],
+            CLASSES,
+            TEMPERATURE,
+            EnsembleCombine::MeanProbs,
+        ),
+        labels: train.labels.clone(),
+        temperature: TEMPERATURE,
+        alpha: ALPHA,
+        t_squared: true,
+    };
+    let no_dropout = Dropout::default();
+    let teacher_rate = samples_per_sec(
+        "teacher",
+        &Workload {
+            layers: &teacher_layers,
+            dropout: Dropout {
+                input: 0.2,
+                hidden: 0.5,
+            },
+            loss: Loss::Targets(&hard),
+        },
+        train,
+    )?;
+    let student_ce = samples_per_sec(
+        "student_ce",
+        &Workload {
+            layers: &student_layers,
+            dropout: no_dropout,
+            loss: Loss::Targets(&hard),
+        },
+        train,
+    )?;
+    let kd_cached = samples_per_sec(
+        "kd_cached",
+        &Workload {
+            layers: &student_layers,
+            dropout: no_dropout,
+            loss: Loss::Targets(&cached),
+        },
+        train,
+    )?;
+    let kd_online = samples_per_sec(
+        "kd_online",
+        &Workload {
+            layers: &student_layers,
+            dropout: no_dropout,
+            loss: Loss::OnlineTeacher(&teacher),
+        },
+        train,
+    )?;
+    let student = Mlp::new(&student_layers, 1, &Device::Cpu)?;
+    Ok(BenchReport {
+        teacher: teacher_rate,
+        student_ce,
+        kd_cached,
+        kd_online,
+        eval_teacher_ms: eval_ms("eval_teacher", &teacher, test)?,
+        eval_student_ms: eval_ms("eval_student", &student, test)?,
+    })
+}
+
+/// `distillery bench [--json]`: measures and prints the report (progress on stderr).
+pub fn run(json: bool) -> Result<()> {
+    let report = measure()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("teacher      {:>9.0} samples/s", report.teacher);
+        println!("student_ce   {:>9.0} samples/s", report.student_ce);
+        println!("kd_cached    {:>9.0} samples/s", report.kd_cached);
+        println!("kd_online    {:>9.0} samples/s", report.kd_online);
+        println!("eval_teacher {:>9.1} ms", report.eval_teacher_ms);
+        println!("eval_student {:>9.1} ms", report.eval_student_ms);
+    }
+    Ok(())
+}

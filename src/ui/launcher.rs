@@ -1,0 +1,412 @@
+//! The run launcher (left panel): method, parameters, presets, Start/Cancel and progress.
+//! Invalid values are flagged at their field and the run cannot be started.
+
+use crate::config::{ConfigError, Method, NoiseKind, RunConfig, TransferKind};
+use crate::presets::PRESETS;
+
+use super::app::{Action, DistilleryApp, RunStatus};
+use super::assets_dir;
+
+/// Text fields that hold lists (widths, classes) while the user types them.
+#[derive(Clone, Debug, Default)]
+pub struct LauncherText {
+    teacher_hidden: String,
+    student_hidden: String,
+    classes: String,
+    list_error: Option<(&'static str, String)>,
+}
+
+fn join<T: ToString>(values: &[T]) -> String {
+    values
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn parse_list<T: std::str::FromStr>(text: &str) -> Result<Vec<T>, String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<T>()
+                .map_err(|_| format!("`{s}` is not a whole number"))
+        })
+        .collect()
+}
+
+impl LauncherText {
+    /// The text fields of a configuration.
+    pub fn from_config(config: &RunConfig) -> Self {
+        Self {
+            teacher_hidden: join(&config.teacher.hidden),
+            student_hidden: join(&config.student.hidden),
+            classes: join(&config.transfer.classes),
+            list_error: None,
+        }
+    }
+
+    /// Parses the text fields into the configuration; remembers which one is malformed.
+    fn apply(&mut self, config: &mut RunConfig) {
+        self.list_error = None;
+        let fields: [(&'static str, &String); 3] = [
+            ("teacher.hidden", &self.teacher_hidden),
+            ("student.hidden", &self.student_hidden),
+            ("transfer.classes", &self.classes),
+        ];
+        for (field, text) in fields {
+            let result = match field {
+                "transfer.classes" => parse_list::<u8>(text).map(|v| config.transfer.classes = v),
+                "teacher.hidden" => parse_list::<usize>(text).map(|v| config.teacher.hidden = v),
+                _ => parse_list::<usize>(text).map(|v| config.student.hidden = v),
+            };
+            if let Err(e) = result {
+                self.list_error.get_or_insert((field, e));
+            }
+        }
+    }
+}
+
+/// The problem with `field`, if it is the invalid one.
+fn field_error(errors: &Option<(String, String)>, field: &str) -> Option<String> {
+    errors
+        .as_ref()
+        .filter(|(f, _)| f == field)
+        .map(|(_, e)| e.clone())
+}
+
+fn flag(ui: &mut egui::Ui, errors: &Option<(String, String)>, field: &str) {
+    if let Some(problem) = field_error(errors, field) {
+        ui.colored_label(ui.visuals().error_fg_color, format!("! {problem}"));
+    }
+}
+
+/// Draws the launcher.
+pub fn launcher_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.heading("Run launcher");
+        preset_ui(app, ui);
+        app.launcher.apply(&mut app.state.config);
+        let errors: Option<(String, String)> =
+            match (&app.launcher.list_error, app.state.config.validate()) {
+                (Some((field, e)), _) => Some(((*field).to_owned(), e.clone())),
+                (None, Err(ConfigError::Invalid { field, problem })) => Some((field, problem)),
+                (None, Err(other)) => Some((String::new(), other.to_string())),
+                (None, Ok(())) => None,
+            };
+        method_ui(app, ui, &errors);
+        models_ui(app, ui, &errors);
+        transfer_ui(app, ui, &errors);
+        ui.separator();
+        controls_ui(app, ui, actions, &errors);
+    });
+}
+
+fn preset_ui(app: &mut DistilleryApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.label("Preset");
+        egui::ComboBox::from_id_salt("preset")
+            .selected_text(app.state.preset.clone())
+            .show_ui(ui, |ui| {
+                for preset in PRESETS {
+                    let chosen = ui
+                        .selectable_label(app.state.preset == preset.name, preset.name)
+                        .on_hover_text(preset.description)
+                        .clicked();
+                    if chosen {
+                        app.state.preset = preset.name.to_owned();
+                        app.state.config = preset.config();
+                        app.launcher = LauncherText::from_config(&app.state.config);
+                    }
+                }
+            });
+    });
+}
+
+fn method_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String, String)>) {
+    let d = &mut app.state.config.distill;
+    ui.label("Method");
+    egui::ComboBox::from_id_salt("method")
+        .selected_text(d.method.label())
+        .width(290.0)
+        .show_ui(ui, |ui| {
+            for method in Method::ALL {
+                ui.selectable_value(&mut d.method, method, method.label());
+            }
+        });
+    egui::Grid::new("distill").num_columns(2).show(ui, |ui| {
+        if d.method == Method::Hinton {
+            ui.label("Temperature T").on_hover_text(
+                "Soft targets are softmax(z / T). T = 1 is the ordinary softmax; higher T flattens it and exposes how the teacher ranks the wrong classes.",
+            );
+            ui.add(egui::DragValue::new(&mut d.temperature).speed(0.1).range(0.0..=1000.0));
+            ui.end_row();
+            ui.label("α (weight of soft term)").on_hover_text(
+                "L = α·T²·KL(q‖p_T) + (1−α)·CE(y, p). α weights the SOFT term here (Keras uses the opposite convention).",
+            );
+            ui.add(egui::Slider::new(&mut d.alpha, 0.0..=1.0));
+            ui.end_row();
+            ui.label("T² factor").on_hover_text(
+                "Multiply the soft term by T² so its gradients keep their size as T changes (Hinton et al. §2).",
+            );
+            ui.checkbox(&mut d.t_squared, "scale soft term by T²");
+            ui.end_row();
+        }
+        if matches!(d.method, Method::LogitL2 | Method::NoisyTeacher) {
+            ui.label("Zero-mean logits");
+            ui.checkbox(&mut d.zero_mean_logits, "centre each example's logits");
+            ui.end_row();
+        }
+        if d.method == Method::NoisyTeacher {
+            ui.label("Noise σ").on_hover_text("v' = v·(1 + σ·ε) (multiplicative) or v + σ·ε (additive), ε ~ N(0, 1)");
+            ui.add(egui::DragValue::new(&mut d.noise_sigma).speed(0.01));
+            ui.end_row();
+            ui.label("Noise probability p");
+            ui.add(egui::Slider::new(&mut d.noise_p, 0.0..=1.0));
+            ui.end_row();
+            ui.label("Noise form");
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut d.noise_kind, NoiseKind::Multiplicative, "multiplicative");
+                ui.selectable_value(&mut d.noise_kind, NoiseKind::Additive, "additive");
+            });
+            ui.end_row();
+        }
+        if d.method == Method::ModelCompression {
+            ui.label("Synthetic labels");
+            ui.checkbox(&mut d.soft_labels, "teacher probabilities (else hard labels)");
+            ui.end_row();
+        }
+    });
+    for field in [
+        "distill.temperature",
+        "distill.alpha",
+        "distill.noise_sigma",
+        "distill.noise_p",
+    ] {
+        flag(ui, errors, field);
+    }
+}
+
+fn models_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String, String)>) {
+    let shipped = assets_dir().join("teacher.safetensors");
+    let c = &mut app.state.config;
+    let text = &mut app.launcher;
+    egui::CollapsingHeader::new("Teacher")
+        .default_open(true)
+        .show(ui, |ui| {
+            let mut reuse = c.teacher.weights.is_some();
+            if ui
+                .checkbox(&mut reuse, "use the shipped pretrained teacher")
+                .on_hover_text("Skip teacher training: load assets/teacher.safetensors")
+                .changed()
+            {
+                c.teacher.weights = reuse.then(|| shipped.clone());
+            }
+            egui::Grid::new("teacher").num_columns(2).show(ui, |ui| {
+                ui.label("Hidden widths");
+                ui.text_edit_singleline(&mut text.teacher_hidden);
+                ui.end_row();
+                ui.label("Ensemble size");
+                ui.add(egui::DragValue::new(&mut c.teacher.ensemble).range(1..=10));
+                ui.end_row();
+                ui.label("Dropout input / hidden");
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::DragValue::new(&mut c.teacher.dropout_input)
+                            .speed(0.01)
+                            .range(0.0..=0.95),
+                    );
+                    ui.add(
+                        egui::DragValue::new(&mut c.teacher.dropout_hidden)
+                            .speed(0.01)
+                            .range(0.0..=0.95),
+                    );
+                });
+                ui.end_row();
+                ui.label("Jitter (± px)");
+                ui.add(egui::DragValue::new(&mut c.teacher.jitter_px).range(0..=8));
+                ui.end_row();
+                ui.label("Epochs");
+                ui.add(egui::DragValue::new(&mut c.teacher.epochs).range(0..=1000));
+                ui.end_row();
+                ui.label("Learning rate");
+                ui.add(egui::DragValue::new(&mut c.teacher.optim.lr).speed(0.001));
+                ui.end_row();
+            });
+            for field in [
+                "teacher.hidden",
+                "teacher.epochs",
+                "teacher.optim.lr",
+                "teacher.ensemble",
+                "teacher.dropout_input",
+                "teacher.dropout_hidden",
+            ] {
+                flag(ui, errors, field);
+            }
+        });
+    egui::CollapsingHeader::new("Student")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("student").num_columns(2).show(ui, |ui| {
+                ui.label("Hidden widths");
+                ui.text_edit_singleline(&mut text.student_hidden);
+                ui.end_row();
+                ui.label("Epochs");
+                ui.add(egui::DragValue::new(&mut c.student.epochs).range(0..=1000));
+                ui.end_row();
+                ui.label("Learning rate");
+                ui.add(egui::DragValue::new(&mut c.student.optim.lr).speed(0.001));
+                ui.end_row();
+                ui.label("Baseline");
+                ui.checkbox(&mut c.student.baseline, "also train on hard labels");
+                ui.end_row();
+                ui.label("Seed");
+                ui.add(egui::DragValue::new(&mut c.seed));
+                ui.end_row();
+                ui.label("Training subset");
+                let mut limited = c.data.train_limit.is_some();
+                ui.horizontal(|ui| {
+                    if ui.checkbox(&mut limited, "first").changed() {
+                        c.data.train_limit = limited.then_some(10_000);
+                    }
+                    if let Some(n) = c.data.train_limit.as_mut() {
+                        ui.add(egui::DragValue::new(n).range(0..=60_000).speed(100));
+                    }
+                });
+                ui.end_row();
+            });
+            for field in [
+                "student.hidden",
+                "student.epochs",
+                "student.optim.lr",
+                "data.train_limit",
+            ] {
+                flag(ui, errors, field);
+            }
+        });
+}
+
+fn transfer_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String, String)>) {
+    let c = &mut app.state.config;
+    egui::CollapsingHeader::new("Transfer set")
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut c.transfer.kind, TransferKind::Full, "full");
+                ui.selectable_value(&mut c.transfer.kind, TransferKind::Omit, "omit classes");
+                ui.selectable_value(&mut c.transfer.kind, TransferKind::Only, "only classes");
+            });
+            if c.transfer.kind != TransferKind::Full {
+                ui.horizontal(|ui| {
+                    ui.label("Classes");
+                    ui.text_edit_singleline(&mut app.launcher.classes);
+                });
+            }
+            let forced = c.distill.method == Method::ModelCompression;
+            let mut munge = c.transfer.munge || forced;
+            ui.add_enabled_ui(!forced, |ui| {
+                ui.checkbox(&mut munge, "grow with MUNGE synthetic examples")
+                    .on_hover_text(
+                        "Buciluă et al. 2006: swap features with the nearest neighbour, with noise",
+                    );
+            });
+            if !forced {
+                c.transfer.munge = munge;
+            }
+            if munge {
+                let m = &mut c.transfer.munge_params;
+                ui.horizontal(|ui| {
+                    ui.label("p");
+                    ui.add(egui::DragValue::new(&mut m.p).speed(0.01).range(0.0..=1.0));
+                    ui.label("s");
+                    ui.add(egui::DragValue::new(&mut m.s).speed(0.1));
+                    ui.label("k");
+                    ui.add(egui::DragValue::new(&mut m.k).range(1..=20));
+                });
+            }
+            for field in [
+                "transfer.classes",
+                "transfer.munge_params.p",
+                "transfer.munge_params.s",
+                "transfer.munge_params.k",
+            ] {
+                flag(ui, errors, field);
+            }
+        });
+}
+
+fn controls_ui(
+    app: &mut DistilleryApp,
+    ui: &mut egui::Ui,
+    actions: &mut Vec<Action>,
+    errors: &Option<(String, String)>,
+) {
+    let running = app.live.as_ref().is_some_and(|l| l.is_running());
+    if let Some((field, problem)) = errors {
+        let text = if field.is_empty() {
+            problem.clone()
+        } else {
+            format!("{field}: {problem}")
+        };
+        ui.colored_label(ui.visuals().error_fg_color, format!("Cannot start: {text}"));
+    }
+    ui.horizontal(|ui| {
+        let start = ui.add_enabled(!running && errors.is_none(), egui::Button::new("Start run"));
+        if start.clicked() {
+            actions.push(Action::StartRun);
+        }
+        if ui
+            .add_enabled(running, egui::Button::new("Cancel"))
+            .clicked()
+        {
+            actions.push(Action::Cancel);
+        }
+    });
+    let Some(live) = &app.live else {
+        return;
+    };
+    match &live.status {
+        RunStatus::Running => {
+            let phase = live.phase.map_or("starting", |p| p.key());
+            let left = live
+                .phase_secs_left()
+                .map_or(String::new(), |s| format!(", ~{s:.0} s left in phase"));
+            ui.add(
+                egui::ProgressBar::new(live.phase_fraction() as f32).text(format!(
+                    "{phase} {} epoch {}/{}{left}",
+                    live.detail, live.epoch, live.epochs
+                )),
+            );
+            ui.weak(format!(
+                "loss {:.4} · {:.0} s elapsed",
+                live.loss,
+                live.elapsed_secs()
+            ));
+        }
+        RunStatus::Finished(summary) => {
+            ui.label(format!(
+                "Finished in {:.0} s: teacher {}, baseline {}, student {}",
+                summary.duration_secs,
+                summary.teacher.test_errors,
+                summary
+                    .baseline
+                    .as_ref()
+                    .map_or("-".into(), |b| b.test_errors.to_string()),
+                summary.student.test_errors
+            ));
+            if ui.button("Export student weights…").clicked() {
+                actions.push(Action::ExportWeights {
+                    source: summary.dir.join("student.safetensors"),
+                });
+            }
+        }
+        RunStatus::Failed(message) => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("Run failed: {message}"),
+            );
+        }
+        RunStatus::Cancelled => {
+            ui.label("Run cancelled.");
+        }
+    }
+}

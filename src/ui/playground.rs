@@ -1,0 +1,312 @@
+//! The temperature playground: a real test digit, the teacher's and the student's
+//! `softmax(z / T)` as bars, the entropy and the ranking of the wrong classes ("dark
+//! knowledge"). Soft targets come from cached logits, so dragging the slider redraws in the
+//! same frame without asking the worker.
+
+use crate::distill::soft::{dark_knowledge, entropy, softmax_t};
+use crate::export::{PlotSpec, Series, SeriesKind};
+use crate::rng::FastRng;
+
+use super::app::{Action, DistilleryApp, ModelLogits};
+
+/// Slider range of the temperature (logarithmic).
+pub const T_MIN: f64 = 0.5;
+/// Upper end of the slider.
+pub const T_MAX: f64 = 100.0;
+const IMAGE_SCALE: f32 = 8.0;
+
+/// Teacher and student colours, used by every view.
+pub const TEACHER_COLOR: [u8; 3] = [230, 140, 40];
+/// Student colour.
+pub const STUDENT_COLOR: [u8; 3] = [60, 140, 230];
+/// Baseline colour.
+pub const BASELINE_COLOR: [u8; 3] = [150, 150, 150];
+
+/// The soft targets of a model for one image at temperature `t`.
+fn probs(model: Option<&ModelLogits>, sample: usize, t: f64) -> Option<Vec<f32>> {
+    model.and_then(|m| m.row(sample)).map(|z| softmax_t(z, t))
+}
+
+/// The test image the teacher is least sure about (highest entropy at T = 1).
+pub fn most_uncertain(teacher: &ModelLogits) -> usize {
+    (0..teacher.logits.len() / teacher.classes.max(1))
+        .filter_map(|i| teacher.row(i).map(|z| (i, entropy(&softmax_t(z, 1.0)))))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(0, |(i, _)| i)
+}
+
+/// The plot spec of the playground's bars.
+pub fn soft_target_spec(app: &DistilleryApp) -> PlotSpec {
+    let (sample, t) = (app.state.sample, app.state.temperature);
+    let label = app
+        .test
+        .as_ref()
+        .and_then(|d| d.labels.get(sample))
+        .copied()
+        .unwrap_or(0);
+    let mut series = Vec::new();
+    for (name, model, color) in [
+        ("teacher", app.teacher.as_ref(), TEACHER_COLOR),
+        ("student", app.student.as_ref(), STUDENT_COLOR),
+    ] {
+        if let Some(p) = probs(model, sample, t) {
+            series.push(Series {
+                name: name.into(),
+                kind: SeriesKind::Bars,
+                points: p
+                    .iter()
+                    .enumerate()
+                    .map(|(c, v)| [c as f64, f64::from(*v)])
+                    .collect(),
+                color,
+            });
+        }
+    }
+    PlotSpec {
+        title: format!("softmax(z / T) for test image #{sample} (label {label}), T = {t:.2}"),
+        x_label: "class".into(),
+        y_label: "probability".into(),
+        log_x: false,
+        series,
+        hlines: Vec::new(),
+    }
+}
+
+fn keyboard(app: &mut DistilleryApp, ui: &egui::Ui, n: usize) {
+    if ui.ctx().egui_wants_keyboard_input() || n == 0 {
+        return;
+    }
+    let (left, right, up, down, random) = ui.input(|i| {
+        (
+            i.key_pressed(egui::Key::ArrowLeft),
+            i.key_pressed(egui::Key::ArrowRight),
+            i.key_pressed(egui::Key::ArrowUp),
+            i.key_pressed(egui::Key::ArrowDown),
+            i.key_pressed(egui::Key::R),
+        )
+    });
+    let s = &mut app.state;
+    if left {
+        s.sample = (s.sample + n - 1) % n;
+    }
+    if right {
+        s.sample = (s.sample + 1) % n;
+    }
+    if up {
+        s.temperature = (s.temperature * 1.25).min(T_MAX);
+    }
+    if down {
+        s.temperature = (s.temperature / 1.25).max(T_MIN);
+    }
+    if random {
+        s.sample = random_index(n);
+    }
+}
+
+fn random_index(n: usize) -> usize {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    FastRng::new(nanos).below(n.max(1))
+}
+
+fn image_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, n: usize) {
+    let Some(test) = app.test.clone() else {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            app.test_error
+                .clone()
+                .unwrap_or_else(|| "no test set".into()),
+        );
+        return;
+    };
+    let sample = app.state.sample.min(n.saturating_sub(1));
+    let texture = match &app.image_texture {
+        Some((i, t)) if *i == sample => t.clone(),
+        _ => {
+            let pixels: Vec<u8> = test
+                .image(sample)
+                .iter()
+                .map(|p| (p * 255.0) as u8)
+                .collect();
+            let image = egui::ColorImage::from_gray([test.cols, test.rows], &pixels);
+            let t = ui
+                .ctx()
+                .load_texture("digit", image, egui::TextureOptions::NEAREST);
+            app.image_texture = Some((sample, t.clone()));
+            t
+        }
+    };
+    let size = egui::vec2(
+        test.cols as f32 * IMAGE_SCALE,
+        test.rows as f32 * IMAGE_SCALE,
+    );
+    ui.add(egui::Image::new(&texture).fit_to_exact_size(size));
+    ui.label(
+        egui::RichText::new(format!(
+            "Test image #{sample} — label {}",
+            test.labels[sample]
+        ))
+        .strong(),
+    );
+}
+
+fn navigation_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, n: usize) {
+    let s = &mut app.state;
+    ui.horizontal(|ui| {
+        if ui
+            .button("< Prev")
+            .on_hover_text("Previous image (left arrow)")
+            .clicked()
+        {
+            s.sample = (s.sample + n - 1) % n;
+        }
+        ui.add(
+            egui::DragValue::new(&mut s.sample)
+                .range(0..=n - 1)
+                .prefix("#"),
+        );
+        if ui
+            .button("Next >")
+            .on_hover_text("Next image (right arrow)")
+            .clicked()
+        {
+            s.sample = (s.sample + 1) % n;
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui
+            .button("Random")
+            .on_hover_text("A random test image (R)")
+            .clicked()
+        {
+            s.sample = random_index(n);
+        }
+        let uncertain = ui
+            .add_enabled(app.teacher.is_some(), egui::Button::new("Most uncertain"))
+            .on_hover_text("The test image whose teacher softmax (T = 1) has the highest entropy");
+        if uncertain.clicked() {
+            if let Some(teacher) = &app.teacher {
+                s.sample = most_uncertain(teacher);
+            }
+        }
+    });
+}
+
+fn slider_ui(app: &mut DistilleryApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.spacing_mut().slider_width = 420.0;
+        let response = ui
+            .add(
+                egui::Slider::new(&mut app.state.temperature, T_MIN..=T_MAX)
+                    .logarithmic(true)
+                    .text("Temperature T"),
+            )
+            .on_hover_text("softmax(z / T): higher T flattens the distribution and reveals the dark knowledge (up/down arrows)");
+        // Mark T = 1 under the rail (the slider maps ln T linearly).
+        let f = ((1.0 / T_MIN).ln() / (T_MAX / T_MIN).ln()) as f32;
+        let rail = response.rect;
+        let x = rail.left() + 8.0 + f * (ui.spacing().slider_width - 16.0);
+        let painter = ui.painter();
+        let y = rail.bottom();
+        painter.line_segment(
+            [egui::pos2(x, y - 4.0), egui::pos2(x, y + 2.0)],
+            egui::Stroke::new(2.0, ui.visuals().warn_fg_color),
+        );
+        if ui.button("T = 1").on_hover_text("The ordinary softmax").clicked() {
+            app.state.temperature = 1.0;
+        }
+    });
+}
+
+fn knowledge_ui(app: &DistilleryApp, ui: &mut egui::Ui) {
+    let (sample, t) = (app.state.sample, app.state.temperature);
+    let label = app
+        .test
+        .as_ref()
+        .and_then(|d| d.labels.get(sample))
+        .map_or(0, |l| usize::from(*l));
+    ui.columns(2, |cols| {
+        for (col, (name, model)) in cols.iter_mut().zip([
+            ("Teacher", app.teacher.as_ref()),
+            ("Student", app.student.as_ref()),
+        ]) {
+            col.strong(name);
+            let Some(model) = model else {
+                col.weak("loading logits…");
+                continue;
+            };
+            col.weak(format!(
+                "{:?} from {}",
+                model.layers,
+                model
+                    .path
+                    .file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+            ));
+            let Some(p) = probs(Some(model), sample, t) else {
+                continue;
+            };
+            col.label(format!(
+                "entropy {:.3} nats (max {:.3})",
+                entropy(&p),
+                (p.len() as f64).ln()
+            ));
+            let ranked = dark_knowledge(&p, label);
+            let text: Vec<String> = ranked
+                .iter()
+                .take(5)
+                .map(|(c, q)| format!("{c}: {}", probability_text(*q)))
+                .collect();
+            col.label(format!(
+                "wrong classes, most plausible first: {}",
+                text.join(" · ")
+            ));
+        }
+    });
+}
+
+/// A probability with enough digits to tell tiny ones apart (1.2e-7 rather than 0.0000).
+fn probability_text(p: f32) -> String {
+    if p >= 0.001 {
+        format!("{p:.4}")
+    } else {
+        format!("{p:.1e}")
+    }
+}
+
+/// Draws the playground.
+pub fn playground_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let n = app.test.as_ref().map_or(0, |t| t.len());
+    keyboard(app, ui, n);
+    if n > 0 {
+        app.state.sample = app.state.sample.min(n - 1);
+    }
+    egui::Panel::left("playground-image")
+        .resizable(false)
+        .show(ui, |ui| {
+            image_ui(app, ui, n);
+            if n > 0 {
+                navigation_ui(app, ui, n);
+            }
+            ui.separator();
+            ui.label("Models");
+            for slot in ["teacher", "student"] {
+                if ui
+                    .button(format!("Open {slot} weights…"))
+                    .on_hover_text("Pick a .safetensors file saved by Distillery")
+                    .clicked()
+                {
+                    actions.push(Action::PickWeights { slot: slot.into() });
+                }
+            }
+            ui.separator();
+            ui.weak("Keys: left/right arrow: image; up/down arrow: temperature; R: random image");
+        });
+    egui::CentralPanel::default_margins().show(ui, |ui| {
+        slider_ui(app, ui);
+        let spec = soft_target_spec(app);
+        super::plot_ui(ui, "soft-targets", &spec, 340.0, actions);
+        knowledge_ui(app, ui);
+    });
+}

@@ -1,0 +1,227 @@
+//! File work off the UI thread: dialogs, plot exports and weight exports.
+//!
+//! One task runs at a time (a second is refused with a message, like rerun's background
+//! tasks); its outcome comes back through a channel and the UI is woken to show it.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::export::PlotSpec;
+use crate::export::{crop_rgba, render_png, render_svg, save_rgba_png, to_csv};
+use crate::runs::write_atomic;
+
+/// How long an export waits for the screen capture before rendering the PNG itself.
+const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Size of a PNG rendered without a screen capture.
+const FALLBACK_PNG_SIZE: (u32, u32) = (1000, 600);
+
+/// File dialogs; tests inject fixed answers.
+pub trait Dialogs: Send + Sync {
+    /// Asks where to save, suggesting `default_name`; `None` if cancelled.
+    fn save_file(&self, default_name: &str) -> Option<PathBuf>;
+    /// Asks for a safetensors file to open; `None` if cancelled.
+    fn open_weights(&self) -> Option<PathBuf>;
+}
+
+/// The system's dialogs (rfd: XDG portal, falling back to zenity).
+pub struct SystemDialogs;
+
+impl Dialogs for SystemDialogs {
+    fn save_file(&self, default_name: &str) -> Option<PathBuf> {
+        rfd::FileDialog::new()
+            .set_file_name(default_name)
+            .save_file()
+    }
+
+    fn open_weights(&self) -> Option<PathBuf> {
+        rfd::FileDialog::new()
+            .add_filter("safetensors", &["safetensors"])
+            .pick_file()
+    }
+}
+
+/// What a finished task reports.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// A message for the status bar.
+    Message {
+        /// Whether it is an error.
+        is_error: bool,
+        /// The text.
+        text: String,
+    },
+    /// A weights file was picked for a playground slot.
+    Picked {
+        /// "teacher" or "student".
+        slot: String,
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// The background task runner.
+pub struct Tasks {
+    dialogs: Arc<dyn Dialogs>,
+    ctx: egui::Context,
+    busy: Arc<AtomicBool>,
+    sender: Sender<Outcome>,
+    receiver: Receiver<Outcome>,
+}
+
+impl Tasks {
+    /// A runner using these dialogs, waking `ctx` when a task ends.
+    pub fn new(dialogs: Arc<dyn Dialogs>, ctx: egui::Context) -> Self {
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        Self {
+            dialogs,
+            ctx,
+            busy: Arc::new(AtomicBool::new(false)),
+            sender,
+            receiver,
+        }
+    }
+
+    /// A finished task's outcome, if any.
+    pub fn try_recv(&self) -> Option<Outcome> {
+        self.receiver.try_recv().ok()
+    }
+
+    /// Whether a task is running.
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::SeqCst)
+    }
+
+    fn spawn(
+        &self,
+        job: impl FnOnce(&dyn Dialogs, &egui::Context) -> Option<Outcome> + Send + 'static,
+    ) -> Result<(), String> {
+        if self.busy.swap(true, Ordering::SeqCst) {
+            return Err("another export or dialog is still running".into());
+        }
+        let (dialogs, ctx, busy, sender) = (
+            self.dialogs.clone(),
+            self.ctx.clone(),
+            self.busy.clone(),
+            self.sender.clone(),
+        );
+        std::thread::Builder::new()
+            .name("distillery-files".into())
+            .spawn(move || {
+                if let Some(outcome) = job(dialogs.as_ref(), &ctx) {
+                    let _ = sender.send(outcome);
+                }
+                busy.store(false, Ordering::SeqCst);
+                ctx.request_repaint();
+            })
+            .map(|_| ())
+            .map_err(|e| {
+                self.busy.store(false, Ordering::SeqCst);
+                format!("could not start a file task: {e}")
+            })
+    }
+
+    /// Asks for a weights file, then reports it for `slot`.
+    pub fn pick_weights(&self, slot: String) -> Result<(), String> {
+        self.spawn(move |dialogs, _| {
+            dialogs
+                .open_weights()
+                .map(|path| Outcome::Picked { slot, path })
+        })
+    }
+
+    /// Saves a copy of `source` where the user chooses.
+    pub fn export_weights(&self, source: PathBuf) -> Result<(), String> {
+        let name = source
+            .file_name()
+            .map_or("student.safetensors".into(), |n| {
+                n.to_string_lossy().into_owned()
+            });
+        self.spawn(move |dialogs, _| {
+            let target = dialogs.save_file(&name)?;
+            let result = std::fs::read(&source)
+                .map_err(|e| format!("{}: {e}", source.display()))
+                .and_then(|bytes| write_atomic(&target, &bytes).map_err(|e| e.to_string()));
+            Some(message(
+                result.map(|()| format!("weights saved to {}", target.display())),
+            ))
+        })
+    }
+
+    /// Exports a plot as `<name>.png` (the screen region), `.svg` and `.csv`.
+    pub fn export_plot(&self, spec: PlotSpec, rect: [f32; 4], name: String) -> Result<(), String> {
+        self.spawn(move |dialogs, ctx| {
+            let chosen = dialogs.save_file(&format!("{name}.png"))?;
+            Some(message(write_plot_files(ctx, &spec, rect, chosen)))
+        })
+    }
+}
+
+fn message(result: Result<String, String>) -> Outcome {
+    match result {
+        Ok(text) => Outcome::Message {
+            is_error: false,
+            text,
+        },
+        Err(text) => Outcome::Message {
+            is_error: true,
+            text: format!("export failed: {text}"),
+        },
+    }
+}
+
+fn write_plot_files(
+    ctx: &egui::Context,
+    spec: &PlotSpec,
+    rect: [f32; 4],
+    chosen: PathBuf,
+) -> Result<String, String> {
+    let base = chosen.with_extension("");
+    let svg_path = base.with_extension("svg");
+    let csv_path = base.with_extension("csv");
+    let png_path = base.with_extension("png");
+    let svg =
+        render_svg(spec, FALLBACK_PNG_SIZE.0, FALLBACK_PNG_SIZE.1).map_err(|e| e.to_string())?;
+    write_atomic(&svg_path, svg.as_bytes()).map_err(|e| e.to_string())?;
+    write_atomic(&csv_path, to_csv(spec).as_bytes()).map_err(|e| e.to_string())?;
+    let how = match capture_region(ctx, rect) {
+        Some((w, h, rgba)) => {
+            save_rgba_png(&png_path, w, h, &rgba).map_err(|e| e.to_string())?;
+            "screen capture"
+        }
+        None => {
+            let png = render_png(spec, FALLBACK_PNG_SIZE.0, FALLBACK_PNG_SIZE.1)
+                .map_err(|e| e.to_string())?;
+            write_atomic(&png_path, &png).map_err(|e| e.to_string())?;
+            "rendered"
+        }
+    };
+    Ok(format!(
+        "plot saved: {} ({how}), .svg, .csv",
+        png_path.display()
+    ))
+}
+
+/// Asks the renderer for a screenshot and crops it to `rect` (points); `None` when no frame
+/// arrives in time (e.g. headless tests).
+fn capture_region(ctx: &egui::Context, rect: [f32; 4]) -> Option<(u32, u32, Vec<u8>)> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    ctx.request_screenshot(move |image| {
+        let _ = tx.send(image);
+    });
+    ctx.request_repaint();
+    let image = rx.recv_timeout(SCREENSHOT_TIMEOUT).ok()?;
+    let ppp = ctx.pixels_per_point();
+    let [x, y, w, h] = rect.map(|v| (v * ppp).round().max(0.0) as u32);
+    let [width, height] = image.size;
+    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+    let cropped = crop_rgba(width as u32, height as u32, &rgba, x, y, w, h);
+    let (cw, ch) = (
+        w.min((width as u32).saturating_sub(x)),
+        h.min((height as u32).saturating_sub(y)),
+    );
+    (cw > 0 && ch > 0).then_some((cw, ch, cropped))
+}
