@@ -78,7 +78,15 @@ fn optim() -> OptimConfig {
 }
 
 /// Trains `batches` batches of `order` (a shuffled index list, cycled) and returns the seconds.
-fn train_batches(work: &Workload<'_>, model: &mut Mlp, opt: &mut Optimizer, set: &Dataset, order: &[usize], batches: usize, rng: &mut BenchRngs) -> Result<f64> {
+fn train_batches(
+    work: &Workload<'_>,
+    model: &mut Mlp,
+    opt: &mut Optimizer,
+    set: &Dataset,
+    order: &[usize],
+    batches: usize,
+    rng: &mut BenchRngs,
+) -> Result<f64> {
     let device = Device::Cpu;
     let mut pixels = vec![0f32; BATCH * set.dim()];
     let step = StepSettings {
@@ -118,7 +126,8 @@ struct BenchRngs {
 /// Whether the workload `name` runs: all of them, or those listed (comma-separated) in the
 /// `DISTILLERY_BENCH_ONLY` environment variable (a profiling aid; the others report 0).
 fn selected(name: &str) -> bool {
-    std::env::var("DISTILLERY_BENCH_ONLY").map_or(true, |only| only.split(',').any(|n| n.trim() == name))
+    std::env::var("DISTILLERY_BENCH_ONLY")
+        .map_or(true, |only| only.split(',').any(|n| n.trim() == name))
 }
 
 /// Warm-up, then one timed epoch over `set`; returns samples per second.
@@ -136,14 +145,25 @@ fn samples_per_sec(name: &str, work: &Workload<'_>, set: &Dataset) -> Result<f64
     let mut order: Vec<usize> = (0..set.len()).collect();
     let mut shuffle = FastRng::fork(0, "bench-shuffle");
     shuffle.shuffle(&mut order);
-    train_batches(work, &mut model, &mut opt, set, &order, WARMUP_BATCHES, &mut rng)
-        .with_context(|| format!("{name}: warm-up"))?;
+    train_batches(
+        work,
+        &mut model,
+        &mut opt,
+        set,
+        &order,
+        WARMUP_BATCHES,
+        &mut rng,
+    )
+    .with_context(|| format!("{name}: warm-up"))?;
     shuffle.shuffle(&mut order);
     let batches = set.len().div_ceil(BATCH);
     let secs = train_batches(work, &mut model, &mut opt, set, &order, batches, &mut rng)
         .with_context(|| format!("{name}: epoch"))?;
     let rate = set.len() as f64 / secs;
-    eprintln!("{name:<11} {rate:>9.0} samples/s  ({secs:.2} s per epoch of {})", set.len());
+    eprintln!(
+        "{name:<11} {rate:>9.0} samples/s  ({secs:.2} s per epoch of {})",
+        set.len()
+    );
     Ok(rate)
 }
 
@@ -163,7 +183,10 @@ fn eval_ms(name: &str, model: &Mlp, test: &Dataset) -> Result<f64> {
     }
     times.sort_by(f64::total_cmp);
     let ms = times[times.len() / 2];
-    eprintln!("{name:<11} {ms:>9.1} ms for {} test images (median of {EVAL_REPEATS})", test.len());
+    eprintln!(
+        "{name:<11} {ms:>9.1} ms for {} test images (median of {EVAL_REPEATS})",
+        test.len()
+    );
     Ok(ms)
 }
 

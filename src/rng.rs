@@ -69,10 +69,18 @@ impl FastRng {
         for pair in &mut chunks {
             let bits = self.next_u64();
             pair[0] = if (bits as u32) < threshold { 0.0 } else { keep };
-            pair[1] = if ((bits >> 32) as u32) < threshold { 0.0 } else { keep };
+            pair[1] = if ((bits >> 32) as u32) < threshold {
+                0.0
+            } else {
+                keep
+            };
         }
         for last in chunks.into_remainder() {
-            *last = if (self.next_u64() as u32) < threshold { 0.0 } else { keep };
+            *last = if (self.next_u64() as u32) < threshold {
+                0.0
+            } else {
+                keep
+            };
         }
     }
 
@@ -125,14 +133,18 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
-        let a: Vec<u64> = (0..4).map({
-            let mut r = FastRng::fork(7, "shuffle");
-            move |_| r.next_u64()
-        }).collect();
-        let b: Vec<u64> = (0..4).map({
-            let mut r = FastRng::fork(7, "shuffle");
-            move |_| r.next_u64()
-        }).collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut r = FastRng::fork(7, "shuffle");
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut r = FastRng::fork(7, "shuffle");
+                move |_| r.next_u64()
+            })
+            .collect();
         let c = FastRng::fork(7, "dropout").next_u64();
         assert_eq!(a, b);
         assert_ne!(a[0], c);

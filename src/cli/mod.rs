@@ -57,7 +57,12 @@ pub enum Command {
     /// One teacher, then one distilled student per temperature; writes sweep.csv.
     Sweep {
         /// Comma-separated temperatures, e.g. 1,2,4,8,20.
-        #[arg(long, value_delimiter = ',', required = true)]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            required = true,
+            allow_negative_numbers = true
+        )]
         temperatures: Vec<f64>,
         /// Configuration.
         #[command(flatten)]
@@ -84,7 +89,7 @@ pub enum Command {
         #[arg(long)]
         sample: usize,
         /// Temperature T > 0.
-        #[arg(long, default_value_t = 1.0)]
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
         temperature: f64,
         /// Folder of MNIST-format IDX files.
         #[arg(long)]

@@ -74,7 +74,13 @@ impl InplaceOp2 for BiasActivation<'_> {
         "bias-relu-dropout"
     }
 
-    fn cpu_fwd(&self, s1: &mut CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<()> {
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<()> {
         let name = InplaceOp2::name(self);
         let (_, cols) = dims2(l1, name)?;
         let bias = values(s2, l2, name)?;
@@ -133,7 +139,13 @@ impl InplaceOp2 for ReluDropoutGrad {
         "relu-dropout-grad"
     }
 
-    fn cpu_fwd(&self, s1: &mut CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<()> {
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<()> {
         let name = InplaceOp2::name(self);
         let h = values(s2, l2, name)?;
         let da = values_mut(s1, l1, name)?;
@@ -187,7 +199,11 @@ impl InplaceOp1 for MaxNorm {
         let (_, cols) = dims2(layout, name)?;
         let w = values_mut(storage, layout, name)?;
         for row in w.chunks_exact_mut(cols) {
-            let norm = row.iter().map(|v| f64::from(*v) * f64::from(*v)).sum::<f64>().sqrt();
+            let norm = row
+                .iter()
+                .map(|v| f64::from(*v) * f64::from(*v))
+                .sum::<f64>()
+                .sqrt();
             if norm > self.max_norm {
                 let scale = (self.max_norm / norm) as f32;
                 row.iter_mut().for_each(|v| *v *= scale);
@@ -198,7 +214,13 @@ impl InplaceOp1 for MaxNorm {
 }
 
 /// `z + b` then ReLU (hidden) and dropout, in place on `z` (see [`BiasActivation`]).
-pub fn bias_activation(z: &Tensor, bias: &Tensor, relu: bool, dropout: f64, rng: &mut FastRng) -> Result<()> {
+pub fn bias_activation(
+    z: &Tensor,
+    bias: &Tensor,
+    relu: bool,
+    dropout: f64,
+    rng: &mut FastRng,
+) -> Result<()> {
     z.inplace_op2(
         bias,
         &BiasActivation {
@@ -322,7 +344,11 @@ mod tests {
 
         let b = Var::from_tensor(&Tensor::zeros(13, DType::F32, &device)?)?;
         let x = Tensor::randn(0f32, 1.0, (7, 13), &device)?;
-        let store = x.broadcast_add(b.as_tensor())?.mul(&dz)?.sum_all()?.backward()?;
+        let store = x
+            .broadcast_add(b.as_tensor())?
+            .mul(&dz)?
+            .sum_all()?
+            .backward()?;
         let Some(expected) = store.get(b.as_tensor()) else {
             panic!("no gradient for b");
         };

@@ -60,7 +60,11 @@ pub struct Gradients {
 impl Clone for Mlp {
     fn clone(&self) -> Self {
         // `Tensor::copy` cannot fail for CPU tensors; fall back to sharing if it ever does.
-        let deep = |ts: &[Tensor]| -> Vec<Tensor> { ts.iter().map(|t| t.copy().unwrap_or_else(|_| t.clone())).collect() };
+        let deep = |ts: &[Tensor]| -> Vec<Tensor> {
+            ts.iter()
+                .map(|t| t.copy().unwrap_or_else(|_| t.clone()))
+                .collect()
+        };
         Self {
             layers: self.layers.clone(),
             weights: deep(&self.weights),
@@ -73,7 +77,9 @@ impl Mlp {
     /// PyTorch's `nn.Linear` initialisation: weights and biases `U(−1/√in, 1/√in)`, seeded.
     pub fn new(layers: &[usize], seed: u64, device: &Device) -> Result<Self> {
         if layers.len() < 2 {
-            candle_core::bail!("an MLP needs at least an input and an output width, got {layers:?}");
+            candle_core::bail!(
+                "an MLP needs at least an input and an output width, got {layers:?}"
+            );
         }
         let mut rng = FastRng::fork(seed, "init");
         let mut weights = Vec::new();
@@ -86,7 +92,11 @@ impl Mlp {
                     .map(|_| ((rng.uniform() * 2.0 - 1.0) * bound) as f32)
                     .collect()
             };
-            weights.push(Tensor::from_vec(draw(fan_out * fan_in), (fan_out, fan_in), device)?);
+            weights.push(Tensor::from_vec(
+                draw(fan_out * fan_in),
+                (fan_out, fan_in),
+                device,
+            )?);
             biases.push(Tensor::from_vec(draw(fan_out), fan_out, device)?);
         }
         Ok(Self {
@@ -99,7 +109,11 @@ impl Mlp {
     /// Builds a model from existing parameters, checking their shapes.
     pub fn from_parameters(weights: Vec<Tensor>, biases: Vec<Tensor>) -> Result<Self> {
         if weights.is_empty() || weights.len() != biases.len() {
-            candle_core::bail!("{} weight matrices but {} bias vectors", weights.len(), biases.len());
+            candle_core::bail!(
+                "{} weight matrices but {} bias vectors",
+                weights.len(),
+                biases.len()
+            );
         }
         let mut layers = vec![weights[0].dim(1)?];
         for (i, (w, b)) in weights.iter().zip(&biases).enumerate() {
@@ -211,7 +225,11 @@ impl Mlp {
         let mut out = Vec::with_capacity(n * self.classes());
         for start in (0..n).step_by(EVAL_BATCH) {
             let len = EVAL_BATCH.min(n - start);
-            let x = Tensor::from_slice(&images[start * dim..(start + len) * dim], (len, dim), device)?;
+            let x = Tensor::from_slice(
+                &images[start * dim..(start + len) * dim],
+                (len, dim),
+                device,
+            )?;
             out.extend(self.forward(&x)?.flatten_all()?.to_vec1::<f32>()?);
         }
         Ok(out)
@@ -264,7 +282,9 @@ mod tests {
             .collect::<Result<_>>()?;
         let mut h = x.clone();
         for (l, (w, b)) in vars.iter().enumerate() {
-            let z = h.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor())?;
+            let z = h
+                .matmul(&w.as_tensor().t()?)?
+                .broadcast_add(b.as_tensor())?;
             h = if l + 1 < vars.len() { z.relu()? } else { z };
         }
         let max_diff = |a: &Tensor, b: &Tensor| -> Result<f32> {
@@ -276,7 +296,11 @@ mod tests {
         for (l, (w, b)) in vars.iter().enumerate() {
             let gw = store.get(w.as_tensor()).expect("weight gradient");
             let gb = store.get(b.as_tensor()).expect("bias gradient");
-            assert!(max_diff(gw, &grads.weights[l])? < 1e-4, "fc{} weight", l + 1);
+            assert!(
+                max_diff(gw, &grads.weights[l])? < 1e-4,
+                "fc{} weight",
+                l + 1
+            );
             assert!(max_diff(gb, &grads.biases[l])? < 1e-4, "fc{} bias", l + 1);
         }
         Ok(())
@@ -289,7 +313,13 @@ mod tests {
     fn hand_written_gradients_with_dropout_match_autograd() -> Result<()> {
         let device = Device::Cpu;
         let mlp = Mlp::new(&[6, 50, 40, 3], 4, &device)?;
-        let (batch, dropout) = (7, Dropout { input: 0.2, hidden: 0.5 });
+        let (batch, dropout) = (
+            7,
+            Dropout {
+                input: 0.2,
+                hidden: 0.5,
+            },
+        );
         let x = Tensor::rand(0f32, 1.0, (batch, 6), &device)?;
         let upstream = Tensor::randn(0f32, 1.0, (batch, 3), &device)?;
 
@@ -310,9 +340,12 @@ mod tests {
             .collect::<Result<_>>()?;
         let mut h = x.mul(&mask(dropout.input, (batch, 6))?)?;
         for (l, (w, b)) in vars.iter().enumerate() {
-            let z = h.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor())?;
+            let z = h
+                .matmul(&w.as_tensor().t()?)?
+                .broadcast_add(b.as_tensor())?;
             h = if l + 1 < vars.len() {
-                z.relu()?.mul(&mask(dropout.hidden, (batch, mlp.layers[l + 1]))?)?
+                z.relu()?
+                    .mul(&mask(dropout.hidden, (batch, mlp.layers[l + 1]))?)?
             } else {
                 z
             };
@@ -325,12 +358,16 @@ mod tests {
         for (l, (w, b)) in vars.iter().enumerate() {
             let gw = store.get(w.as_tensor()).expect("weight gradient");
             let gb = store.get(b.as_tensor()).expect("bias gradient");
-            assert!(max_diff(gw, &grads.weights[l])? < 1e-4, "fc{} weight", l + 1);
+            assert!(
+                max_diff(gw, &grads.weights[l])? < 1e-4,
+                "fc{} weight",
+                l + 1
+            );
             assert!(max_diff(gb, &grads.biases[l])? < 1e-4, "fc{} bias", l + 1);
         }
         // Dropout really dropped something: some hidden units are zero, the rest scaled.
         let hidden: Vec<f32> = cache.inputs[1].flatten_all()?.to_vec1()?;
-        assert!(hidden.iter().any(|v| *v == 0.0) && hidden.iter().any(|v| *v > 0.0));
+        assert!(hidden.contains(&0.0) && hidden.iter().any(|v| *v > 0.0));
         Ok(())
     }
 
@@ -358,7 +395,10 @@ mod tests {
         let norms: Vec<f32> = mlp.weights[0].sqr()?.sum(1)?.sqrt()?.to_vec1()?;
         assert!(norms.iter().all(|n| (*n - 1.5).abs() < 1e-4), "{norms:?}");
         let small: Vec<f32> = mlp.weights[1].sqr()?.sum(1)?.sqrt()?.to_vec1()?;
-        assert!(small.iter().all(|n| *n < 1.5), "rows under the cap are left alone");
+        assert!(
+            small.iter().all(|n| *n < 1.5),
+            "rows under the cap are left alone"
+        );
         Ok(())
     }
 }

@@ -4,3 +4,4 @@ pub mod eval;
 pub mod optim;
 pub mod targets;
 pub mod trainer;
+pub mod update;

@@ -1,10 +1,13 @@
 //! Optimisers (SGD with momentum, AdamW) and learning-rate schedules for the MLP.
 //!
 //! candle-nn's `SGD` has no momentum, and a candle `Var`-based optimiser would keep an autograd
-//! graph alive; these work directly on the MLP's parameter tensors with detached state.
+//! graph alive; these update the MLP's parameter tensors in place, with plain `Vec<f32>` state.
+
+use std::cell::RefCell;
 
 use candle_core::{Result, Tensor};
 
+use super::update::{AdamwUpdate, SgdUpdate};
 use crate::config::{OptimConfig, OptimizerKind, Schedule};
 use crate::model::mlp::{Gradients, Mlp};
 
@@ -18,17 +21,20 @@ pub fn learning_rate(config: &OptimConfig, epoch: usize, epochs: usize) -> f64 {
     let floor = config.final_lr_fraction;
     let factor = match config.schedule {
         Schedule::Constant => 1.0,
-        Schedule::Cosine => floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()),
+        Schedule::Cosine => {
+            floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+        }
         Schedule::Exponential => floor.max(1e-12).powf(progress),
     };
     config.lr * factor
 }
 
-/// Optimiser state for one MLP: one buffer (two for AdamW) per parameter.
+/// Optimiser state for one MLP: one buffer (two for AdamW) per parameter, updated in place
+/// together with the parameter by the kernels of [`super::update`].
 pub struct Optimizer {
     config: OptimConfig,
-    first: Vec<Option<Tensor>>,
-    second: Vec<Option<Tensor>>,
+    first: Vec<Vec<f32>>,
+    second: Vec<Vec<f32>>,
     steps: i32,
 }
 
@@ -46,64 +52,68 @@ impl Optimizer {
         }
     }
 
-    /// One update of every parameter of `model` with learning rate `lr`.
+    /// One update of every parameter of `model` with learning rate `lr`, in place.
     ///
     /// SGD (PyTorch's form): `g ← g + λ·w`, `m ← μ·m + g`, `w ← w − lr·m`.
     /// AdamW: `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`,
     /// `w ← w − lr·(m̂ / (√v̂ + ε) + λ·w)` with bias-corrected `m̂`, `v̂`.
+    ///
+    /// The parameter tensors are written in place: a model that shares storage with another
+    /// (`Tensor::clone`, not [`Mlp::clone`]) would see the update too.
     pub fn step(&mut self, model: &mut Mlp, grads: &Gradients, lr: f64) -> Result<()> {
         self.steps += 1;
-        let n = model.weights.len();
-        if self.first.len() != 2 * n {
-            self.first = vec![None; 2 * n];
-            self.second = vec![None; 2 * n];
+        let params: Vec<&Tensor> = model.weights.iter().chain(&model.biases).collect();
+        let gradients: Vec<&Tensor> = grads.weights.iter().chain(&grads.biases).collect();
+        if params.len() != gradients.len() {
+            candle_core::bail!(
+                "{} parameters but {} gradients",
+                params.len(),
+                gradients.len()
+            );
         }
-        for l in 0..n {
-            model.weights[l] = self.update(l, &model.weights[l], &grads.weights[l], lr)?;
-            model.biases[l] = self.update(n + l, &model.biases[l], &grads.biases[l], lr)?;
+        let fresh = |params: &[&Tensor]| {
+            params
+                .iter()
+                .map(|p| vec![0f32; p.elem_count()])
+                .collect::<Vec<_>>()
+        };
+        if self.first.len() != params.len() {
+            self.first = fresh(&params);
+            self.second = if self.config.kind == OptimizerKind::Adamw {
+                fresh(&params)
+            } else {
+                Vec::new()
+            };
+        }
+        let c = &self.config;
+        for (slot, (param, grad)) in params.into_iter().zip(gradients).enumerate() {
+            match c.kind {
+                OptimizerKind::Sgd => param.inplace_op2(
+                    grad,
+                    &SgdUpdate {
+                        lr: lr as f32,
+                        momentum: c.momentum as f32,
+                        weight_decay: c.weight_decay as f32,
+                        velocity: RefCell::new(&mut self.first[slot]),
+                    },
+                )?,
+                OptimizerKind::Adamw => param.inplace_op2(
+                    grad,
+                    &AdamwUpdate {
+                        lr: lr as f32,
+                        beta1: c.momentum as f32,
+                        beta2: ADAM_BETA2 as f32,
+                        eps: ADAM_EPS as f32,
+                        weight_decay: c.weight_decay as f32,
+                        m_correction: (1.0 / (1.0 - c.momentum.powi(self.steps))) as f32,
+                        v_correction: (1.0 / (1.0 - ADAM_BETA2.powi(self.steps))) as f32,
+                        first: RefCell::new(&mut self.first[slot]),
+                        second: RefCell::new(&mut self.second[slot]),
+                    },
+                )?,
+            }
         }
         Ok(())
-    }
-
-    fn update(&mut self, slot: usize, param: &Tensor, grad: &Tensor, lr: f64) -> Result<Tensor> {
-        let c = &self.config;
-        match c.kind {
-            OptimizerKind::Sgd => {
-                let g = if c.weight_decay > 0.0 {
-                    grad.add(&param.affine(c.weight_decay, 0.0)?)?
-                } else {
-                    grad.clone()
-                };
-                let m = match self.first[slot].take() {
-                    Some(m) if c.momentum > 0.0 => m.affine(c.momentum, 0.0)?.add(&g)?,
-                    _ => g,
-                };
-                let updated = param.sub(&m.affine(lr, 0.0)?)?;
-                self.first[slot] = Some(m.detach());
-                Ok(updated.detach())
-            }
-            OptimizerKind::Adamw => {
-                let beta1 = c.momentum;
-                let m = match self.first[slot].take() {
-                    Some(m) => m.affine(beta1, 0.0)?.add(&grad.affine(1.0 - beta1, 0.0)?)?,
-                    None => grad.affine(1.0 - beta1, 0.0)?,
-                };
-                let v = match self.second[slot].take() {
-                    Some(v) => v
-                        .affine(ADAM_BETA2, 0.0)?
-                        .add(&grad.sqr()?.affine(1.0 - ADAM_BETA2, 0.0)?)?,
-                    None => grad.sqr()?.affine(1.0 - ADAM_BETA2, 0.0)?,
-                };
-                let m_hat = m.affine(1.0 / (1.0 - beta1.powi(self.steps)), 0.0)?;
-                let v_hat = v.affine(1.0 / (1.0 - ADAM_BETA2.powi(self.steps)), 0.0)?;
-                let direction = m_hat.div(&v_hat.sqrt()?.affine(1.0, ADAM_EPS)?)?;
-                let decayed = param.affine(1.0 - lr * c.weight_decay, 0.0)?;
-                let updated = decayed.sub(&direction.affine(lr, 0.0)?)?;
-                self.first[slot] = Some(m.detach());
-                self.second[slot] = Some(v.detach());
-                Ok(updated.detach())
-            }
-        }
     }
 }
 
@@ -153,6 +163,131 @@ mod tests {
         opt.step(&mut mlp, &grads()?, 0.1)?;
         let w: Vec<Vec<f32>> = mlp.weights[0].to_vec2()?;
         assert!((w[0][0] - 0.71).abs() < 1e-6, "{w:?}");
+        Ok(())
+    }
+
+    /// The tensor-expression form of both optimisers (the plain candle computation the in-place
+    /// kernels replace), for one parameter.
+    struct Reference {
+        config: OptimConfig,
+        first: Option<Tensor>,
+        second: Option<Tensor>,
+        steps: i32,
+    }
+
+    impl Reference {
+        fn update(&mut self, param: &Tensor, grad: &Tensor, lr: f64) -> Result<Tensor> {
+            self.steps += 1;
+            let c = &self.config;
+            match c.kind {
+                OptimizerKind::Sgd => {
+                    let g = if c.weight_decay > 0.0 {
+                        grad.add(&param.affine(c.weight_decay, 0.0)?)?
+                    } else {
+                        grad.clone()
+                    };
+                    let m = match self.first.take() {
+                        Some(m) if c.momentum > 0.0 => m.affine(c.momentum, 0.0)?.add(&g)?,
+                        _ => g,
+                    };
+                    let updated = param.sub(&m.affine(lr, 0.0)?)?;
+                    self.first = Some(m);
+                    Ok(updated)
+                }
+                OptimizerKind::Adamw => {
+                    let beta1 = c.momentum;
+                    let m = match self.first.take() {
+                        Some(m) => m.affine(beta1, 0.0)?.add(&grad.affine(1.0 - beta1, 0.0)?)?,
+                        None => grad.affine(1.0 - beta1, 0.0)?,
+                    };
+                    let v = match self.second.take() {
+                        Some(v) => v
+                            .affine(ADAM_BETA2, 0.0)?
+                            .add(&grad.sqr()?.affine(1.0 - ADAM_BETA2, 0.0)?)?,
+                        None => grad.sqr()?.affine(1.0 - ADAM_BETA2, 0.0)?,
+                    };
+                    let m_hat = m.affine(1.0 / (1.0 - beta1.powi(self.steps)), 0.0)?;
+                    let v_hat = v.affine(1.0 / (1.0 - ADAM_BETA2.powi(self.steps)), 0.0)?;
+                    let direction = m_hat.div(&v_hat.sqrt()?.affine(1.0, ADAM_EPS)?)?;
+                    let decayed = param.affine(1.0 - lr * c.weight_decay, 0.0)?;
+                    self.first = Some(m);
+                    self.second = Some(v);
+                    decayed.sub(&direction.affine(lr, 0.0)?)
+                }
+            }
+        }
+    }
+
+    /// Four steps of the in-place SGD (with and without weight decay) and AdamW equal the
+    /// tensor-expression form on random weights and gradients.
+    #[test]
+    fn in_place_updates_match_the_tensor_expressions() -> Result<()> {
+        let device = Device::Cpu;
+        let configs = [
+            OptimConfig {
+                momentum: 0.9,
+                ..OptimConfig::default()
+            },
+            OptimConfig {
+                momentum: 0.9,
+                weight_decay: 0.01,
+                ..OptimConfig::default()
+            },
+            OptimConfig {
+                momentum: 0.0,
+                ..OptimConfig::default()
+            },
+            OptimConfig {
+                kind: OptimizerKind::Adamw,
+                momentum: 0.9,
+                weight_decay: 0.05,
+                ..OptimConfig::default()
+            },
+        ];
+        for config in configs {
+            let w = Tensor::randn(0f32, 1.0, (5, 3), &device)?;
+            let b = Tensor::randn(0f32, 1.0, 5, &device)?;
+            let mut mlp = Mlp::from_parameters(vec![w.copy()?], vec![b.copy()?])?;
+            let mut opt = Optimizer::new(&config);
+            let mut reference = (
+                Reference {
+                    config: config.clone(),
+                    first: None,
+                    second: None,
+                    steps: 0,
+                },
+                Reference {
+                    config: config.clone(),
+                    first: None,
+                    second: None,
+                    steps: 0,
+                },
+            );
+            let (mut w_ref, mut b_ref) = (w, b);
+            for step in 0..4 {
+                let grads = Gradients {
+                    weights: vec![Tensor::randn(0f32, 1.0, (5, 3), &device)?],
+                    biases: vec![Tensor::randn(0f32, 1.0, 5, &device)?],
+                };
+                let lr = 0.1 / f64::from(step + 1);
+                opt.step(&mut mlp, &grads, lr)?;
+                w_ref = reference.0.update(&w_ref, &grads.weights[0], lr)?;
+                b_ref = reference.1.update(&b_ref, &grads.biases[0], lr)?;
+                let diff = |a: &Tensor, b: &Tensor| -> Result<f32> {
+                    a.sub(b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+                };
+                assert!(
+                    diff(&mlp.weights[0], &w_ref)? < 1e-5,
+                    "{:?} step {step}",
+                    config.kind
+                );
+                assert!(
+                    diff(&mlp.biases[0], &b_ref)? < 1e-5,
+                    "{:?} step {step}",
+                    config.kind
+                );
+            }
+        }
         Ok(())
     }
 }

@@ -66,6 +66,24 @@ impl LauncherText {
     }
 }
 
+/// A grid row: a label (with a tooltip) that names the widgets `add` creates, so screen
+/// readers and UI tests can find them.
+fn grid_row(
+    ui: &mut egui::Ui,
+    label: &str,
+    hover: &str,
+    add: impl FnOnce(&mut egui::Ui) -> Vec<egui::Response>,
+) {
+    let mut name = ui.label(label);
+    if !hover.is_empty() {
+        name = name.on_hover_text(hover);
+    }
+    for response in add(ui) {
+        let _ = response.labelled_by(name.id);
+    }
+    ui.end_row();
+}
+
 /// The problem with `field`, if it is the invalid one.
 fn field_error(errors: &Option<(String, String)>, field: &str) -> Option<String> {
     errors
@@ -103,7 +121,7 @@ pub fn launcher_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec
 
 fn preset_ui(app: &mut DistilleryApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
-        ui.label("Preset");
+        let name = ui.label("Preset");
         egui::ComboBox::from_id_salt("preset")
             .selected_text(app.state.preset.clone())
             .show_ui(ui, |ui| {
@@ -118,13 +136,15 @@ fn preset_ui(app: &mut DistilleryApp, ui: &mut egui::Ui) {
                         app.launcher = LauncherText::from_config(&app.state.config);
                     }
                 }
-            });
+            })
+            .response
+            .labelled_by(name.id);
     });
 }
 
 fn method_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String, String)>) {
     let d = &mut app.state.config.distill;
-    ui.label("Method");
+    let name = ui.label("Method");
     egui::ComboBox::from_id_salt("method")
         .selected_text(d.method.label())
         .width(290.0)
@@ -132,48 +152,30 @@ fn method_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String
             for method in Method::ALL {
                 ui.selectable_value(&mut d.method, method, method.label());
             }
-        });
+        })
+        .response
+        .labelled_by(name.id);
     egui::Grid::new("distill").num_columns(2).show(ui, |ui| {
         if d.method == Method::Hinton {
-            ui.label("Temperature T").on_hover_text(
-                "Soft targets are softmax(z / T). T = 1 is the ordinary softmax; higher T flattens it and exposes how the teacher ranks the wrong classes.",
-            );
-            ui.add(egui::DragValue::new(&mut d.temperature).speed(0.1).range(0.0..=1000.0));
-            ui.end_row();
-            ui.label("α (weight of soft term)").on_hover_text(
-                "L = α·T²·KL(q‖p_T) + (1−α)·CE(y, p). α weights the SOFT term here (Keras uses the opposite convention).",
-            );
-            ui.add(egui::Slider::new(&mut d.alpha, 0.0..=1.0));
-            ui.end_row();
-            ui.label("T² factor").on_hover_text(
-                "Multiply the soft term by T² so its gradients keep their size as T changes (Hinton et al. §2).",
-            );
-            ui.checkbox(&mut d.t_squared, "scale soft term by T²");
-            ui.end_row();
+            grid_row(ui, "Temperature T", "Soft targets are softmax(z / T). T = 1 is the ordinary softmax; higher T flattens it and exposes how the teacher ranks the wrong classes.", |ui| vec![ui.add(egui::DragValue::new(&mut d.temperature).speed(0.1).range(0.0..=1000.0))]);
+            grid_row(ui, "α (weight of soft term)", "L = α·T²·KL(q‖p_T) + (1−α)·CE(y, p). α weights the SOFT term here (Keras uses the opposite convention).", |ui| vec![ui.add(egui::Slider::new(&mut d.alpha, 0.0..=1.0))]);
+            grid_row(ui, "T² factor", "Multiply the soft term by T² so its gradients keep their size as T changes (Hinton et al. §2).", |ui| vec![ui.checkbox(&mut d.t_squared, "scale soft term by T²")]);
         }
         if matches!(d.method, Method::LogitL2 | Method::NoisyTeacher) {
-            ui.label("Zero-mean logits");
-            ui.checkbox(&mut d.zero_mean_logits, "centre each example's logits");
-            ui.end_row();
+            grid_row(ui, "Zero-mean logits", "", |ui| vec![ui.checkbox(&mut d.zero_mean_logits, "centre each example's logits")]);
         }
         if d.method == Method::NoisyTeacher {
-            ui.label("Noise σ").on_hover_text("v' = v·(1 + σ·ε) (multiplicative) or v + σ·ε (additive), ε ~ N(0, 1)");
-            ui.add(egui::DragValue::new(&mut d.noise_sigma).speed(0.01));
-            ui.end_row();
-            ui.label("Noise probability p");
-            ui.add(egui::Slider::new(&mut d.noise_p, 0.0..=1.0));
-            ui.end_row();
-            ui.label("Noise form");
-            ui.horizontal(|ui| {
-                ui.selectable_value(&mut d.noise_kind, NoiseKind::Multiplicative, "multiplicative");
-                ui.selectable_value(&mut d.noise_kind, NoiseKind::Additive, "additive");
+            grid_row(ui, "Noise σ", "v' = v·(1 + σ·ε) (multiplicative) or v + σ·ε (additive), ε ~ N(0, 1)", |ui| vec![ui.add(egui::DragValue::new(&mut d.noise_sigma).speed(0.01))]);
+            grid_row(ui, "Noise probability p", "", |ui| vec![ui.add(egui::Slider::new(&mut d.noise_p, 0.0..=1.0))]);
+            grid_row(ui, "Noise form", "", |ui| {
+                vec![
+                    ui.selectable_value(&mut d.noise_kind, NoiseKind::Multiplicative, "multiplicative"),
+                    ui.selectable_value(&mut d.noise_kind, NoiseKind::Additive, "additive"),
+                ]
             });
-            ui.end_row();
         }
         if d.method == Method::ModelCompression {
-            ui.label("Synthetic labels");
-            ui.checkbox(&mut d.soft_labels, "teacher probabilities (else hard labels)");
-            ui.end_row();
+            grid_row(ui, "Synthetic labels", "", |ui| vec![ui.checkbox(&mut d.soft_labels, "teacher probabilities (else hard labels)")]);
         }
     });
     for field in [
@@ -202,35 +204,40 @@ fn models_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String
                 c.teacher.weights = reuse.then(|| shipped.clone());
             }
             egui::Grid::new("teacher").num_columns(2).show(ui, |ui| {
-                ui.label("Hidden widths");
-                ui.text_edit_singleline(&mut text.teacher_hidden);
-                ui.end_row();
-                ui.label("Ensemble size");
-                ui.add(egui::DragValue::new(&mut c.teacher.ensemble).range(1..=10));
-                ui.end_row();
-                ui.label("Dropout input / hidden");
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::DragValue::new(&mut c.teacher.dropout_input)
-                            .speed(0.01)
-                            .range(0.0..=0.95),
-                    );
-                    ui.add(
-                        egui::DragValue::new(&mut c.teacher.dropout_hidden)
-                            .speed(0.01)
-                            .range(0.0..=0.95),
-                    );
+                grid_row(ui, "Hidden widths", "", |ui| {
+                    vec![ui.text_edit_singleline(&mut text.teacher_hidden)]
                 });
-                ui.end_row();
-                ui.label("Jitter (± px)");
-                ui.add(egui::DragValue::new(&mut c.teacher.jitter_px).range(0..=8));
-                ui.end_row();
-                ui.label("Epochs");
-                ui.add(egui::DragValue::new(&mut c.teacher.epochs).range(0..=1000));
-                ui.end_row();
-                ui.label("Learning rate");
-                ui.add(egui::DragValue::new(&mut c.teacher.optim.lr).speed(0.001));
-                ui.end_row();
+                grid_row(ui, "Ensemble size", "", |ui| {
+                    vec![ui.add(egui::DragValue::new(&mut c.teacher.ensemble).range(1..=10))]
+                });
+                grid_row(
+                    ui,
+                    "Dropout input / hidden",
+                    "Dropout probability on the input pixels and on hidden units",
+                    |ui| {
+                        vec![
+                            ui.add(
+                                egui::DragValue::new(&mut c.teacher.dropout_input)
+                                    .speed(0.01)
+                                    .range(0.0..=0.95),
+                            ),
+                            ui.add(
+                                egui::DragValue::new(&mut c.teacher.dropout_hidden)
+                                    .speed(0.01)
+                                    .range(0.0..=0.95),
+                            ),
+                        ]
+                    },
+                );
+                grid_row(ui, "Jitter (± px)", "", |ui| {
+                    vec![ui.add(egui::DragValue::new(&mut c.teacher.jitter_px).range(0..=8))]
+                });
+                grid_row(ui, "Epochs", "", |ui| {
+                    vec![ui.add(egui::DragValue::new(&mut c.teacher.epochs).range(0..=1000))]
+                });
+                grid_row(ui, "Learning rate", "", |ui| {
+                    vec![ui.add(egui::DragValue::new(&mut c.teacher.optim.lr).speed(0.001))]
+                });
             });
             for field in [
                 "teacher.hidden",
@@ -247,32 +254,38 @@ fn models_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String
         .default_open(true)
         .show(ui, |ui| {
             egui::Grid::new("student").num_columns(2).show(ui, |ui| {
-                ui.label("Hidden widths");
-                ui.text_edit_singleline(&mut text.student_hidden);
-                ui.end_row();
-                ui.label("Epochs");
-                ui.add(egui::DragValue::new(&mut c.student.epochs).range(0..=1000));
-                ui.end_row();
-                ui.label("Learning rate");
-                ui.add(egui::DragValue::new(&mut c.student.optim.lr).speed(0.001));
-                ui.end_row();
-                ui.label("Baseline");
-                ui.checkbox(&mut c.student.baseline, "also train on hard labels");
-                ui.end_row();
-                ui.label("Seed");
-                ui.add(egui::DragValue::new(&mut c.seed));
-                ui.end_row();
-                ui.label("Training subset");
-                let mut limited = c.data.train_limit.is_some();
-                ui.horizontal(|ui| {
-                    if ui.checkbox(&mut limited, "first").changed() {
-                        c.data.train_limit = limited.then_some(10_000);
-                    }
-                    if let Some(n) = c.data.train_limit.as_mut() {
-                        ui.add(egui::DragValue::new(n).range(0..=60_000).speed(100));
-                    }
+                grid_row(ui, "Hidden widths", "", |ui| {
+                    vec![ui.text_edit_singleline(&mut text.student_hidden)]
                 });
-                ui.end_row();
+                grid_row(ui, "Epochs", "", |ui| {
+                    vec![ui.add(egui::DragValue::new(&mut c.student.epochs).range(0..=1000))]
+                });
+                grid_row(ui, "Learning rate", "", |ui| {
+                    vec![ui.add(egui::DragValue::new(&mut c.student.optim.lr).speed(0.001))]
+                });
+                grid_row(ui, "Baseline", "", |ui| {
+                    vec![ui.checkbox(&mut c.student.baseline, "also train on hard labels")]
+                });
+                grid_row(ui, "Seed", "", |ui| {
+                    vec![ui.add(egui::DragValue::new(&mut c.seed))]
+                });
+                grid_row(
+                    ui,
+                    "Training subset",
+                    "Train on the first N training images only (faster demos)",
+                    |ui| {
+                        let mut limited = c.data.train_limit.is_some();
+                        let mut responses = vec![ui.checkbox(&mut limited, "first")];
+                        if responses[0].changed() {
+                            c.data.train_limit = limited.then_some(10_000);
+                        }
+                        if let Some(n) = c.data.train_limit.as_mut() {
+                            responses
+                                .push(ui.add(egui::DragValue::new(n).range(0..=60_000).speed(100)));
+                        }
+                        responses
+                    },
+                );
             });
             for field in [
                 "student.hidden",
@@ -297,8 +310,9 @@ fn transfer_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(Stri
             });
             if c.transfer.kind != TransferKind::Full {
                 ui.horizontal(|ui| {
-                    ui.label("Classes");
-                    ui.text_edit_singleline(&mut app.launcher.classes);
+                    let name = ui.label("Classes");
+                    ui.text_edit_singleline(&mut app.launcher.classes)
+                        .labelled_by(name.id);
                 });
             }
             let forced = c.distill.method == Method::ModelCompression;
@@ -315,12 +329,15 @@ fn transfer_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(Stri
             if munge {
                 let m = &mut c.transfer.munge_params;
                 ui.horizontal(|ui| {
-                    ui.label("p");
-                    ui.add(egui::DragValue::new(&mut m.p).speed(0.01).range(0.0..=1.0));
-                    ui.label("s");
-                    ui.add(egui::DragValue::new(&mut m.s).speed(0.1));
-                    ui.label("k");
-                    ui.add(egui::DragValue::new(&mut m.k).range(1..=20));
+                    let name = ui.label("p");
+                    ui.add(egui::DragValue::new(&mut m.p).speed(0.01).range(0.0..=1.0))
+                        .labelled_by(name.id);
+                    let name = ui.label("s");
+                    ui.add(egui::DragValue::new(&mut m.s).speed(0.1))
+                        .labelled_by(name.id);
+                    let name = ui.label("k");
+                    ui.add(egui::DragValue::new(&mut m.k).range(1..=20))
+                        .labelled_by(name.id);
                 });
             }
             for field in [

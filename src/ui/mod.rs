@@ -21,6 +21,7 @@ use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, Points};
 
 use crate::export::{PlotSpec, SeriesKind};
 use app::{Action, AppOptions, DistilleryApp};
+pub use playground::soft_target_spec;
 use state::Tab;
 
 /// The folder of shipped assets (MNIST, pretrained teacher and student).

@@ -1,0 +1,240 @@
+//! The window, driven with egui_kittest (no GPU): the slider changes the soft targets, Start
+//! trains through the real worker and the live view follows, Cancel cancels, exports write
+//! their files, and a failing run shows its message.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+
+use distillery::distill::soft::entropy;
+use distillery::model::{mlp::Mlp, weights};
+use distillery::ui::app::{AppOptions, DistilleryApp, RunStatus};
+use distillery::ui::state::{State, Tab};
+use distillery::ui::tasks::Dialogs;
+
+/// Dialogs that answer with a file in a fixed folder.
+struct FixedDialogs {
+    folder: PathBuf,
+}
+
+impl Dialogs for FixedDialogs {
+    fn save_file(&self, default_name: &str) -> Option<PathBuf> {
+        Some(self.folder.join(default_name))
+    }
+
+    fn open_weights(&self) -> Option<PathBuf> {
+        None
+    }
+}
+
+/// A random model; `sharpness` scales its output layer so its softmax is far from uniform.
+fn write_model(dir: &Path, name: &str, layers: &[usize], seed: u64, sharpness: f64) -> PathBuf {
+    let mut mlp = Mlp::new(layers, seed, &candle_core::Device::Cpu).unwrap();
+    let last = mlp.weights.len() - 1;
+    mlp.weights[last] = mlp.weights[last].affine(sharpness, 0.0).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, weights::to_bytes(&mlp, &Default::default()).unwrap()).unwrap();
+    path
+}
+
+/// A window on a temp folder, with small random teacher and student and a tiny run config.
+fn harness(dir: &Path) -> Harness<'static, DistilleryApp> {
+    let mut state = State::default();
+    state.teacher_weights = write_model(dir, "teacher.safetensors", &[784, 32, 10], 1, 60.0);
+    state.student_weights = write_model(dir, "student.safetensors", &[784, 16, 10], 2, 30.0);
+    state.sample = 0;
+    state.temperature = 1.0;
+    let c = &mut state.config;
+    c.data.train_limit = Some(1000);
+    c.data.test_limit = Some(500);
+    c.teacher.hidden = vec![32];
+    c.teacher.epochs = 1;
+    c.student.hidden = vec![16];
+    c.student.epochs = 1;
+    c.teacher.weights = None;
+    let options = AppOptions {
+        state: Some(state),
+        runs_dir: Some(dir.join("runs")),
+        data_dir: None,
+        dialogs: Arc::new(FixedDialogs {
+            folder: dir.to_owned(),
+        }),
+    };
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |cc| DistilleryApp::new(&cc.egui_ctx, options).unwrap())
+}
+
+/// Steps frames until `done` holds (the worker runs on its own thread meanwhile).
+fn step_until(
+    h: &mut Harness<'static, DistilleryApp>,
+    timeout: Duration,
+    done: impl Fn(&DistilleryApp) -> bool,
+) {
+    let deadline = Instant::now() + timeout;
+    while !done(h.state()) {
+        assert!(
+            Instant::now() < deadline,
+            "condition not reached within {timeout:?}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.step();
+}
+
+fn teacher_entropy(app: &DistilleryApp) -> f64 {
+    let spec = distillery::ui::soft_target_spec(app);
+    let teacher = spec
+        .series
+        .iter()
+        .find(|s| s.name == "teacher")
+        .expect("teacher bars");
+    let probs: Vec<f32> = teacher.points.iter().map(|p| p[1] as f32).collect();
+    entropy(&probs)
+}
+
+#[test]
+fn dragging_the_temperature_slider_flattens_the_soft_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    step_until(&mut h, Duration::from_secs(30), |a| {
+        a.teacher.is_some() && a.student.is_some()
+    });
+    let before = teacher_entropy(h.state());
+
+    let slider = h.get_by_role_and_label(Role::Slider, "Temperature T");
+    let rect = slider.rect();
+    h.drag_at(egui::pos2(rect.left() + 30.0, rect.center().y));
+    h.step();
+    h.hover_at(egui::pos2(rect.right() - 5.0, rect.center().y));
+    h.step();
+    h.drop_at(egui::pos2(rect.right() - 5.0, rect.center().y));
+    h.step();
+    h.step();
+
+    let t = h.state().state.temperature;
+    assert!(t > 10.0, "dragging right raises T, got {t}");
+    let after = teacher_entropy(h.state());
+    assert!(after > before + 0.1, "entropy {before} -> {after}");
+    // The bars' title shows the new temperature in the same frame.
+    h.get_by_label_contains(&format!("T = {t:.2}"));
+
+    // Keyboard: right arrow steps to the next image.
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    assert_eq!(h.state().state.sample, 1);
+}
+
+#[test]
+fn start_trains_through_the_worker_and_the_live_view_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.step();
+    h.get_by_label("Start run").click();
+    h.step();
+    assert_eq!(h.state().state.tab, Tab::Live);
+    step_until(&mut h, Duration::from_secs(180), |a| {
+        a.live.as_ref().is_some_and(|l| !l.is_running())
+    });
+    let live = h.state().live.clone().unwrap();
+    match &live.status {
+        RunStatus::Finished(summary) => assert_eq!(summary.student.test_n, 500),
+        other => panic!("run did not finish: {other:?}"),
+    }
+    assert!(
+        live.metrics.len() >= 3,
+        "an epoch each for teacher, baseline, student"
+    );
+    h.get_by_label("Test errors per epoch");
+    h.get_by_label_contains("run finished");
+    // The finished run is listed in the runs view.
+    assert_eq!(h.state().runs.len(), 1);
+}
+
+#[test]
+fn cancel_ends_the_run_with_a_cancelled_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.state_mut().state.config.teacher.epochs = 500;
+    h.step();
+    h.get_by_label("Start run").click();
+    step_until(&mut h, Duration::from_secs(60), |a| {
+        a.live.as_ref().is_some_and(|l| l.batch > 0)
+    });
+    h.get_by_label("Cancel").click();
+    let asked = Instant::now();
+    step_until(&mut h, Duration::from_secs(10), |a| {
+        a.live.as_ref().is_some_and(|l| !l.is_running())
+    });
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "cancel took {:?}",
+        asked.elapsed()
+    );
+    assert_eq!(
+        h.state().live.as_ref().unwrap().status,
+        RunStatus::Cancelled
+    );
+    h.get_by_label("Run cancelled.");
+}
+
+#[test]
+fn a_failing_run_shows_its_message_and_invalid_fields_block_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.state_mut().state.config.distill.temperature = -1.0;
+    h.step();
+    h.get_by_label_contains("distill.temperature");
+    h.get_by_label("Start run").click();
+    h.step();
+    assert!(
+        h.state().live.is_none(),
+        "an invalid configuration cannot be launched"
+    );
+
+    // A valid configuration whose data folder is missing fails in the worker; the window
+    // stays up and shows why.
+    h.state_mut().state.config.distill.temperature = 4.0;
+    h.state_mut().state.config.data.dir = Some("/no/such/mnist".into());
+    h.step();
+    h.get_by_label("Start run").click();
+    step_until(&mut h, Duration::from_secs(60), |a| {
+        a.live.as_ref().is_some_and(|l| !l.is_running())
+    });
+    h.get_by_label_contains("Run failed: /no/such/mnist");
+}
+
+#[test]
+fn exporting_a_plot_writes_png_svg_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    step_until(&mut h, Duration::from_secs(30), |a| {
+        a.teacher.is_some() && a.student.is_some()
+    });
+    h.get_by_label("Export…").click();
+    let base = dir.path().join("soft-targets");
+    step_until(&mut h, Duration::from_secs(20), |a| {
+        a.messages
+            .iter()
+            .any(|(_, m)| m.contains("plot saved") || m.contains("export failed"))
+    });
+    for ext in ["png", "svg", "csv"] {
+        assert!(
+            base.with_extension(ext).is_file(),
+            "{ext} missing; messages {:?}",
+            h.state().messages
+        );
+    }
+    let csv = std::fs::read_to_string(base.with_extension("csv")).unwrap();
+    assert!(
+        csv.lines().filter(|l| l.starts_with("teacher,")).count() == 10,
+        "{csv}"
+    );
+}
