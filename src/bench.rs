@@ -69,6 +69,7 @@ struct Workload<'a> {
     loss: Loss<'a>,
 }
 
+/// SGD with momentum at a constant rate, like the PyTorch reference.
 fn optim() -> OptimConfig {
     OptimConfig {
         lr: 0.05,
@@ -117,6 +118,7 @@ fn train_batches(
     Ok(started.elapsed().as_secs_f64())
 }
 
+/// The random streams `train_phase` keeps per phase, here per workload.
 struct BenchRngs {
     jitter: FastRng,
     dropout: FastRng,

@@ -146,6 +146,8 @@ pub struct OptimConfig {
     pub final_lr_fraction: f64,
     /// Examples per batch.
     pub batch_size: usize,
+    /// Linear learning-rate warm-up over this many epochs (0 = off).
+    pub warmup_epochs: f64,
 }
 
 impl Default for OptimConfig {
@@ -158,6 +160,7 @@ impl Default for OptimConfig {
             schedule: Schedule::Cosine,
             final_lr_fraction: 0.02,
             batch_size: 128,
+            warmup_epochs: 1.0,
         }
     }
 }
@@ -387,7 +390,10 @@ impl Default for RunConfig {
 
 fn check_finite_positive(field: &str, value: f64) -> Result<(), ConfigError> {
     if !value.is_finite() {
-        return Err(invalid(field, format!("must be a finite number, got {value}")));
+        return Err(invalid(
+            field,
+            format!("must be a finite number, got {value}"),
+        ));
     }
     if value <= 0.0 {
         return Err(invalid(field, format!("must be > 0, got {value}")));
@@ -428,7 +434,10 @@ impl OptimConfig {
         check_finite_positive(&format!("{prefix}.lr"), self.lr)?;
         let momentum = format!("{prefix}.momentum");
         if !self.momentum.is_finite() || !(0.0..1.0).contains(&self.momentum) {
-            return Err(invalid(&momentum, format!("must be in [0, 1), got {}", self.momentum)));
+            return Err(invalid(
+                &momentum,
+                format!("must be in [0, 1), got {}", self.momentum),
+            ));
         }
         if !self.weight_decay.is_finite() || self.weight_decay < 0.0 {
             return Err(invalid(
@@ -436,9 +445,21 @@ impl OptimConfig {
                 format!("must be ≥ 0, got {}", self.weight_decay),
             ));
         }
-        check_probability(&format!("{prefix}.final_lr_fraction"), self.final_lr_fraction)?;
+        check_probability(
+            &format!("{prefix}.final_lr_fraction"),
+            self.final_lr_fraction,
+        )?;
+        if !self.warmup_epochs.is_finite() || self.warmup_epochs < 0.0 {
+            return Err(invalid(
+                &format!("{prefix}.warmup_epochs"),
+                format!("must be ≥ 0, got {}", self.warmup_epochs),
+            ));
+        }
         if self.batch_size == 0 {
-            return Err(invalid(&format!("{prefix}.batch_size"), "must be ≥ 1, got 0"));
+            return Err(invalid(
+                &format!("{prefix}.batch_size"),
+                "must be ≥ 1, got 0",
+            ));
         }
         Ok(())
     }
@@ -455,10 +476,16 @@ impl RunConfig {
         check_dropout("teacher.dropout_input", t.dropout_input)?;
         check_dropout("teacher.dropout_hidden", t.dropout_hidden)?;
         if !t.max_norm.is_finite() || t.max_norm < 0.0 {
-            return Err(invalid("teacher.max_norm", format!("must be ≥ 0, got {}", t.max_norm)));
+            return Err(invalid(
+                "teacher.max_norm",
+                format!("must be ≥ 0, got {}", t.max_norm),
+            ));
         }
         if t.jitter_px > 8 {
-            return Err(invalid("teacher.jitter_px", format!("must be ≤ 8, got {}", t.jitter_px)));
+            return Err(invalid(
+                "teacher.jitter_px",
+                format!("must be ≤ 8, got {}", t.jitter_px),
+            ));
         }
         if t.ensemble == 0 {
             return Err(invalid("teacher.ensemble", "must be ≥ 1, got 0"));
@@ -477,13 +504,19 @@ impl RunConfig {
         check_finite_positive("distill.temperature", d.temperature)?;
         check_probability("distill.alpha", d.alpha)?;
         if !d.noise_sigma.is_finite() || d.noise_sigma < 0.0 {
-            return Err(invalid("distill.noise_sigma", format!("must be ≥ 0, got {}", d.noise_sigma)));
+            return Err(invalid(
+                "distill.noise_sigma",
+                format!("must be ≥ 0, got {}", d.noise_sigma),
+            ));
         }
         check_probability("distill.noise_p", d.noise_p)?;
         let tr = &self.transfer;
         check_classes("transfer.classes", &tr.classes)?;
         if tr.kind != TransferKind::Full && tr.classes.is_empty() {
-            return Err(invalid("transfer.classes", "list the classes to omit or keep"));
+            return Err(invalid(
+                "transfer.classes",
+                "list the classes to omit or keep",
+            ));
         }
         if tr.kind == TransferKind::Omit && tr.classes.len() >= 10 {
             return Err(invalid("transfer.classes", "cannot omit every class"));
@@ -529,13 +562,16 @@ impl RunConfig {
             .ok_or_else(|| ConfigError::BadAssignment(assignment.to_owned()))?;
         let key = key.trim();
         let raw = raw.trim();
-        let mut root = toml::Value::try_from(&*self).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let mut root =
+            toml::Value::try_from(&*self).map_err(|e| ConfigError::Parse(e.to_string()))?;
         let value = parse_toml_value(raw);
         set_path(&mut root, key, value)?;
-        let updated: RunConfig = root.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid {
-            field: key.to_owned(),
-            problem: e.message().to_owned(),
-        })?;
+        let updated: RunConfig =
+            root.try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    field: key.to_owned(),
+                    problem: e.message().to_owned(),
+                })?;
         *self = updated;
         Ok(())
     }
@@ -544,7 +580,9 @@ impl RunConfig {
 fn parse_toml_value(raw: &str) -> toml::Value {
     let wrapped = format!("v = {raw}");
     match wrapped.parse::<toml::Table>() {
-        Ok(mut table) => table.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_owned())),
+        Ok(mut table) => table
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_owned())),
         Err(_) => toml::Value::String(raw.to_owned()),
     }
 }
@@ -610,8 +648,14 @@ mod tests {
             config.set("distill.temprature=8"),
             Err(ConfigError::UnknownKey("distill.temprature".into()))
         );
-        assert!(matches!(config.set("distill.method=bogus"), Err(ConfigError::Invalid { .. })));
-        assert!(matches!(config.set("novalue"), Err(ConfigError::BadAssignment(_))));
+        assert!(matches!(
+            config.set("distill.method=bogus"),
+            Err(ConfigError::Invalid { .. })
+        ));
+        assert!(matches!(
+            config.set("novalue"),
+            Err(ConfigError::BadAssignment(_))
+        ));
     }
 
     #[test]

@@ -13,8 +13,10 @@ use distillery::worker::Worker;
 
 /// A small but real experiment: 3,000 training and 1,000 test images.
 fn small_config() -> RunConfig {
-    let mut c = RunConfig::default();
-    c.name = "test".into();
+    let mut c = RunConfig {
+        name: "test".into(),
+        ..RunConfig::default()
+    };
     c.data.train_limit = Some(3000);
     c.data.test_limit = Some(1000);
     c.teacher.hidden = vec![128, 128];

@@ -43,11 +43,13 @@ fn write_model(dir: &Path, name: &str, layers: &[usize], seed: u64, sharpness: f
 
 /// A window on a temp folder, with small random teacher and student and a tiny run config.
 fn harness(dir: &Path) -> Harness<'static, DistilleryApp> {
-    let mut state = State::default();
-    state.teacher_weights = write_model(dir, "teacher.safetensors", &[784, 32, 10], 1, 60.0);
-    state.student_weights = write_model(dir, "student.safetensors", &[784, 16, 10], 2, 30.0);
-    state.sample = 0;
-    state.temperature = 1.0;
+    let mut state = State {
+        teacher_weights: write_model(dir, "teacher.safetensors", &[784, 32, 10], 1, 60.0),
+        student_weights: write_model(dir, "student.safetensors", &[784, 16, 10], 2, 30.0),
+        sample: 0,
+        temperature: 1.0,
+        ..State::default()
+    };
     let c = &mut state.config;
     c.data.train_limit = Some(1000);
     c.data.test_limit = Some(500);

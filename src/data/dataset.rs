@@ -31,7 +31,9 @@ pub struct Mnist {
 
 /// The MNIST files shipped with the project (`assets/mnist/`).
 pub fn bundled_mnist_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").join("mnist")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join("mnist")
 }
 
 /// Finds `stem` or `stem.gz` in `dir`.
@@ -59,7 +61,11 @@ impl Dataset {
         if labels.len() != n {
             return Err(DataError::Corrupt {
                 path: labels_path.to_owned(),
-                problem: format!("{} labels but {} has {n} images", labels.len(), images_path.display()),
+                problem: format!(
+                    "{} labels but {} has {n} images",
+                    labels.len(),
+                    images_path.display()
+                ),
             });
         }
         if let Some(bad) = labels.iter().find(|l| usize::from(**l) >= CLASSES) {

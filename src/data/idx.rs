@@ -87,7 +87,11 @@ pub fn parse(bytes: &[u8], expected_magic: u32, path: &Path) -> Result<IdxArray,
     }
     let magic = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
     if magic != expected_magic {
-        let kind = if expected_magic == LABELS_MAGIC { "label" } else { "image" };
+        let kind = if expected_magic == LABELS_MAGIC {
+            "label"
+        } else {
+            "image"
+        };
         return Err(DataError::corrupt(
             path,
             format!("bad magic number {magic} (an IDX {kind} file has {expected_magic})"),
@@ -111,7 +115,9 @@ pub fn parse(bytes: &[u8], expected_magic: u32, path: &Path) -> Result<IdxArray,
         .iter()
         .try_fold(1u64, |acc, d| acc.checked_mul(*d as u64))
         .filter(|n| *n <= MAX_BYTES)
-        .ok_or_else(|| DataError::corrupt(path, format!("header dimensions {dims:?} are too large")))?;
+        .ok_or_else(|| {
+            DataError::corrupt(path, format!("header dimensions {dims:?} are too large"))
+        })?;
     let actual = (bytes.len() - header_len) as u64;
     if actual < expected {
         return Err(DataError::corrupt(
@@ -124,7 +130,10 @@ pub fn parse(bytes: &[u8], expected_magic: u32, path: &Path) -> Result<IdxArray,
     if actual > expected {
         return Err(DataError::corrupt(
             path,
-            format!("{} unexpected trailing bytes after the data", actual - expected),
+            format!(
+                "{} unexpected trailing bytes after the data",
+                actual - expected
+            ),
         ));
     }
     Ok(IdxArray {
@@ -183,17 +192,23 @@ mod tests {
         let path = Path::new("bad.idx");
         let mut wrong_magic = header(LABELS_MAGIC, &[3]);
         wrong_magic.extend([1, 2, 3]);
-        let err = parse(&wrong_magic, IMAGES_MAGIC, path).unwrap_err().to_string();
+        let err = parse(&wrong_magic, IMAGES_MAGIC, path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bad.idx") && err.contains("magic"), "{err}");
 
         let mut truncated = header(IMAGES_MAGIC, &[10, 28, 28]);
         truncated.extend([0; 100]);
-        let err = parse(&truncated, IMAGES_MAGIC, path).unwrap_err().to_string();
+        let err = parse(&truncated, IMAGES_MAGIC, path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("truncated"), "{err}");
 
         let mut trailing = header(LABELS_MAGIC, &[2]);
         trailing.extend([1, 2, 3]);
-        let err = parse(&trailing, LABELS_MAGIC, path).unwrap_err().to_string();
+        let err = parse(&trailing, LABELS_MAGIC, path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("trailing"), "{err}");
 
         // A header claiming 4 billion images must fail before allocating anything.
@@ -203,7 +218,9 @@ mod tests {
 
         let err = parse(&[0, 0], IMAGES_MAGIC, path).unwrap_err().to_string();
         assert!(err.contains("too short"), "{err}");
-        let err = parse(&[0, 0, 8, 3, 0], IMAGES_MAGIC, path).unwrap_err().to_string();
+        let err = parse(&[0, 0, 8, 3, 0], IMAGES_MAGIC, path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("truncated header"), "{err}");
     }
 }

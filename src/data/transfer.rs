@@ -24,7 +24,9 @@ pub fn filter_classes(train: &Dataset, config: &TransferConfig) -> Dataset {
         TransferKind::Omit => !config.classes.contains(&label),
         TransferKind::Only => config.classes.contains(&label),
     };
-    let indices: Vec<usize> = (0..train.len()).filter(|&i| keep(train.labels[i])).collect();
+    let indices: Vec<usize> = (0..train.len())
+        .filter(|&i| keep(train.labels[i]))
+        .collect();
     if indices.len() == train.len() {
         train.clone()
     } else {
@@ -133,7 +135,11 @@ mod tests {
     #[test]
     fn munge_grows_k_copies_that_stay_between_neighbours() {
         let data = points(&[[0.0, 0.0], [0.2, 0.2], [1.0, 1.0], [0.8, 0.8]]);
-        let params = MungeConfig { p: 1.0, s: 1e6, k: 3 };
+        let params = MungeConfig {
+            p: 1.0,
+            s: 1e6,
+            k: 3,
+        };
         let out = munge(&data, &params, 7, &Device::Cpu).unwrap();
         assert_eq!(out.len(), 12);
         // With s huge the draws are (almost) exact swaps: every value stays near one of the

@@ -31,7 +31,11 @@ pub fn evaluate_with_shift(
     shift_classes: &[u8],
     shift: f64,
 ) -> Evaluation {
-    evaluate_logits(&shift_logits(logits, classes, shift_classes, shift), labels, classes)
+    evaluate_logits(
+        &shift_logits(logits, classes, shift_classes, shift),
+        labels,
+        classes,
+    )
 }
 
 /// The shift in [−20, 20] (step 0.1) that minimises errors; ties go to the smallest |shift|.
@@ -41,7 +45,10 @@ pub fn best_shift(
     classes: usize,
     shift_classes: &[u8],
 ) -> (f64, Evaluation) {
-    let mut best = (0.0, evaluate_with_shift(logits, labels, classes, shift_classes, 0.0));
+    let mut best = (
+        0.0,
+        evaluate_with_shift(logits, labels, classes, shift_classes, 0.0),
+    );
     for step in 1..=SEARCH_STEPS {
         for sign in [1.0, -1.0] {
             let shift = sign * f64::from(step) * SEARCH_STEP;
@@ -63,9 +70,18 @@ mod tests {
         // Class 1 is always 2.0 below where it should win.
         let logits = [3.0, 1.5, 0.0, 3.0, 1.0, 0.0, 0.0, 2.0, 0.0];
         let labels = [1, 1, 2];
-        assert_eq!(evaluate_with_shift(&logits, &labels, 3, &[1], 0.0).errors, 3);
+        assert_eq!(
+            evaluate_with_shift(&logits, &labels, 3, &[1], 0.0).errors,
+            3
+        );
         let (shift, eval) = best_shift(&logits, &labels, 3, &[1]);
-        assert_eq!(eval.errors, 1, "the class-2 example is lost whatever the shift");
-        assert!((shift - 2.1).abs() < 1e-9, "the smallest shift that works: {shift}");
+        assert_eq!(
+            eval.errors, 1,
+            "the class-2 example is lost whatever the shift"
+        );
+        assert!(
+            (shift - 2.1).abs() < 1e-9,
+            "the smallest shift that works: {shift}"
+        );
     }
 }

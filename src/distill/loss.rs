@@ -71,12 +71,20 @@ pub fn hinton(
     t_squared: bool,
 ) -> LossParts {
     let b = rows(z.len(), classes);
-    let scale = if t_squared { temperature * temperature } else { 1.0 };
+    let scale = if t_squared {
+        temperature * temperature
+    } else {
+        1.0
+    };
     let hard = cross_entropy(z, labels, classes);
     let mut kl = 0.0;
     let mut grad = vec![0f32; z.len()];
     let soft_factor = (alpha * scale / temperature / b as f64) as f32;
-    for (i, (row, q_row)) in z.chunks_exact(classes).zip(q.chunks_exact(classes)).enumerate() {
+    for (i, (row, q_row)) in z
+        .chunks_exact(classes)
+        .zip(q.chunks_exact(classes))
+        .enumerate()
+    {
         let p = softmax_t(row, temperature);
         for c in 0..classes {
             let (qc, pc) = (f64::from(q_row[c]), f64::from(p[c]).max(1e-30));
@@ -198,7 +206,11 @@ mod tests {
     fn cross_entropy_matches_reference() {
         let out = cross_entropy(&Z, &Y, 3);
         assert!((out.total - REF_CE).abs() < 1e-6, "{}", out.total);
-        assert_close(&out.grad, &numeric_grad(&Z, |z| cross_entropy(z, &Y, 3).total), 1e-3);
+        assert_close(
+            &out.grad,
+            &numeric_grad(&Z, |z| cross_entropy(z, &Y, 3).total),
+            1e-3,
+        );
     }
 
     #[test]
@@ -225,7 +237,11 @@ mod tests {
         assert!((out.total - 1.3125).abs() < 1e-6);
         assert_close(&out.grad, &[-0.5, 0.5, 0.25, -0.5, 0.5, -0.5], 1e-6);
         let centred = logit_l2(&Z, &V, 3, true);
-        assert!((centred.total - REF_L2_CENTRED).abs() < 1e-6, "{}", centred.total);
+        assert!(
+            (centred.total - REF_L2_CENTRED).abs() < 1e-6,
+            "{}",
+            centred.total
+        );
         let numeric = numeric_grad(&Z, |z| logit_l2(z, &V, 3, true).total);
         assert_close(&centred.grad, &numeric, 1e-3);
     }
@@ -234,18 +250,46 @@ mod tests {
     fn noise_is_seeded_and_respects_p_and_kind() {
         let mut a = V.to_vec();
         let mut b = V.to_vec();
-        add_noise(&mut a, 3, 0.5, 1.0, NoiseKind::Multiplicative, &mut FastRng::new(3));
-        add_noise(&mut b, 3, 0.5, 1.0, NoiseKind::Multiplicative, &mut FastRng::new(3));
+        add_noise(
+            &mut a,
+            3,
+            0.5,
+            1.0,
+            NoiseKind::Multiplicative,
+            &mut FastRng::new(3),
+        );
+        add_noise(
+            &mut b,
+            3,
+            0.5,
+            1.0,
+            NoiseKind::Multiplicative,
+            &mut FastRng::new(3),
+        );
         assert_eq!(a, b);
         assert_ne!(a, V.to_vec());
         // Multiplicative noise keeps zero logits at zero.
         assert_eq!(a[2], 0.0);
         assert_eq!(a[3], 0.0);
         let mut untouched = V.to_vec();
-        add_noise(&mut untouched, 3, 0.5, 0.0, NoiseKind::Additive, &mut FastRng::new(3));
+        add_noise(
+            &mut untouched,
+            3,
+            0.5,
+            0.0,
+            NoiseKind::Additive,
+            &mut FastRng::new(3),
+        );
         assert_eq!(untouched, V.to_vec());
         let mut additive = V.to_vec();
-        add_noise(&mut additive, 3, 0.5, 1.0, NoiseKind::Additive, &mut FastRng::new(3));
+        add_noise(
+            &mut additive,
+            3,
+            0.5,
+            1.0,
+            NoiseKind::Additive,
+            &mut FastRng::new(3),
+        );
         assert_ne!(additive[2], 0.0);
     }
 }

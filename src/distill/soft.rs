@@ -38,7 +38,10 @@ pub fn ensemble_soft_targets(
         EnsembleCombine::MeanProbs => {
             let mut out = vec![0f32; n];
             for member in members {
-                for (o, p) in out.iter_mut().zip(softmax_rows(member, classes, temperature)) {
+                for (o, p) in out
+                    .iter_mut()
+                    .zip(softmax_rows(member, classes, temperature))
+                {
                     *o += p / m;
                 }
             }
@@ -93,7 +96,7 @@ mod tests {
     #[test]
     fn softmax_at_temperature_matches_numpy() {
         let p = softmax_t(&[2.0, 1.0, 0.1], 4.0);
-        let expected = [0.416_547_63, 0.324_407_62, 0.259_044_75];
+        let expected: [f32; 3] = [0.416_547_6, 0.324_407_6, 0.259_044_8];
         for (a, b) in p.iter().zip(expected) {
             assert!((a - b).abs() < 1e-6, "{p:?}");
         }

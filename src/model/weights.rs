@@ -55,7 +55,11 @@ pub fn to_bytes(mlp: &Mlp, extra: &HashMap<String, String>) -> candle_core::Resu
         for (suffix, tensor) in [("weight", w), ("bias", b)] {
             let values: Vec<f32> = tensor.flatten_all()?.to_vec1()?;
             let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            buffers.push((format!("fc{}.{suffix}", l + 1), tensor.dims().to_vec(), bytes));
+            buffers.push((
+                format!("fc{}.{suffix}", l + 1),
+                tensor.dims().to_vec(),
+                bytes,
+            ));
         }
     }
     let views: Vec<(String, TensorView<'_>)> = buffers
@@ -69,7 +73,8 @@ pub fn to_bytes(mlp: &Mlp, extra: &HashMap<String, String>) -> candle_core::Resu
     let mut metadata = extra.clone();
     metadata.insert("architecture".into(), architecture_json(&mlp.layers));
     metadata.insert("input".into(), "pixels/255".into());
-    safetensors::serialize(views, Some(metadata)).map_err(|e| candle_core::Error::Msg(e.to_string()))
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| candle_core::Error::Msg(e.to_string()))
 }
 
 /// A model read from a weights file, with the file's metadata.
@@ -104,15 +109,26 @@ pub fn load(path: &Path, device: &Device) -> Result<LoadedModel, WeightsError> {
         biases.push(to_tensor(path, &format!("fc{l}.bias"), &b, device)?);
     }
     if weights.is_empty() {
-        return Err(invalid(path, "no fc1.weight tensor: not an MLP saved by Distillery"));
+        return Err(invalid(
+            path,
+            "no fc1.weight tensor: not an MLP saved by Distillery",
+        ));
     }
     let mlp = Mlp::from_parameters(weights, biases).map_err(|e| invalid(path, e))?;
     Ok(LoadedModel { mlp, metadata })
 }
 
-fn to_tensor(path: &Path, name: &str, view: &TensorView<'_>, device: &Device) -> Result<Tensor, WeightsError> {
+fn to_tensor(
+    path: &Path,
+    name: &str,
+    view: &TensorView<'_>,
+    device: &Device,
+) -> Result<Tensor, WeightsError> {
     if view.dtype() != Dtype::F32 {
-        return Err(invalid(path, format!("{name} is {:?}, expected F32", view.dtype())));
+        return Err(invalid(
+            path,
+            format!("{name} is {:?}, expected F32", view.dtype()),
+        ));
     }
     let values: Vec<f32> = view
         .data()
@@ -156,6 +172,9 @@ mod tests {
         let path = dir.path().join("junk.safetensors");
         std::fs::write(&path, b"not weights at all").unwrap();
         let err = load(&path, &Device::Cpu).err().unwrap().to_string();
-        assert!(err.contains("junk.safetensors") && err.contains("not a safetensors"), "{err}");
+        assert!(
+            err.contains("junk.safetensors") && err.contains("not a safetensors"),
+            "{err}"
+        );
     }
 }

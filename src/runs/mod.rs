@@ -42,7 +42,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunsError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io_error(parent))?;
     }
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(io_error(&tmp))?;
     std::fs::rename(&tmp, path).map_err(io_error(path))
@@ -52,7 +55,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunsError> {
 fn slug(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     if s.is_empty() {
         "run".into()
@@ -162,8 +171,14 @@ pub fn parse_metrics_csv(path: &Path, text: &str) -> Result<Vec<EpochMetrics>, R
             "student" => Phase::Student,
             other => return Err(bad(i + 1, &format!("unknown phase {other}"))),
         };
-        let num = |s: &str| s.parse::<f64>().map_err(|_| bad(i + 1, &format!("not a number: {s}")));
-        let int = |s: &str| s.parse::<usize>().map_err(|_| bad(i + 1, &format!("not an integer: {s}")));
+        let num = |s: &str| {
+            s.parse::<f64>()
+                .map_err(|_| bad(i + 1, &format!("not a number: {s}")))
+        };
+        let int = |s: &str| {
+            s.parse::<usize>()
+                .map_err(|_| bad(i + 1, &format!("not an integer: {s}")))
+        };
         rows.push(EpochMetrics {
             phase,
             member: int(f[1])?,
@@ -175,7 +190,11 @@ pub fn parse_metrics_csv(path: &Path, text: &str) -> Result<Vec<EpochMetrics>, R
             test_errors: int(f[7])?,
             test_n: int(f[8])?,
             elapsed_secs: num(f[9])?,
-            per_class_errors: f[10].split(';').filter(|s| !s.is_empty()).map(int).collect::<Result<_, _>>()?,
+            per_class_errors: f[10]
+                .split(';')
+                .filter(|s| !s.is_empty())
+                .map(int)
+                .collect::<Result<_, _>>()?,
         });
     }
     Ok(rows)
@@ -246,10 +265,17 @@ mod tests {
     #[test]
     fn run_dir_round_trips_config_and_metrics() {
         let root = tempfile::tempdir().unwrap();
-        let mut config = RunConfig::default();
-        config.name = "my run/1".into();
+        let config = RunConfig {
+            name: "my run/1".into(),
+            ..RunConfig::default()
+        };
         let mut dir = RunDir::create(root.path(), &config).unwrap();
-        assert!(dir.path.file_name().unwrap().to_string_lossy().ends_with("my-run-1"));
+        assert!(dir
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .ends_with("my-run-1"));
         let row = EpochMetrics {
             phase: Phase::Student,
             member: 0,

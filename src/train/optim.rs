@@ -29,6 +29,19 @@ pub fn learning_rate(config: &OptimConfig, epoch: usize, epochs: usize) -> f64 {
     config.lr * factor
 }
 
+/// Linear learning-rate warm-up: the factor (in (0, 1]) for batch `batch` (0-based) of epoch
+/// `epoch` (0-based), rising to 1 over the first `warmup_epochs` epochs. Soft targets at high
+/// T give gradients several times larger than hard labels early in training; without a
+/// warm-up, SGD at the baseline's learning rate can kill a small student's ReLUs in the first
+/// batches.
+pub fn warmup_factor(config: &OptimConfig, epoch: usize, batch: usize, batches: usize) -> f64 {
+    if config.warmup_epochs <= 0.0 || batches == 0 {
+        return 1.0;
+    }
+    let done = (epoch * batches + batch + 1) as f64 / batches as f64;
+    (done / config.warmup_epochs).min(1.0)
+}
+
 /// Optimiser state for one MLP: one buffer (two for AdamW) per parameter, updated in place
 /// together with the parameter by the kernels of [`super::update`].
 pub struct Optimizer {
@@ -137,6 +150,23 @@ mod tests {
         }
         config.schedule = Schedule::Constant;
         assert_eq!(learning_rate(&config, 9, 10), 0.1);
+    }
+
+    #[test]
+    fn warmup_rises_linearly_to_one() {
+        let config = OptimConfig {
+            warmup_epochs: 0.5,
+            ..OptimConfig::default()
+        };
+        assert!((warmup_factor(&config, 0, 0, 100) - 0.02).abs() < 1e-12);
+        assert!((warmup_factor(&config, 0, 24, 100) - 0.5).abs() < 1e-12);
+        assert_eq!(warmup_factor(&config, 0, 49, 100), 1.0);
+        assert_eq!(warmup_factor(&config, 3, 0, 100), 1.0);
+        let off = OptimConfig {
+            warmup_epochs: 0.0,
+            ..OptimConfig::default()
+        };
+        assert_eq!(warmup_factor(&off, 0, 0, 100), 1.0);
     }
 
     /// Two SGD steps with momentum 0.9 on w = 1, g = 1, lr = 0.1 (PyTorch gives 0.9, then 0.71).

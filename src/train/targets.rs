@@ -77,7 +77,11 @@ impl Targets {
                 *alpha,
                 *t_squared,
             ),
-            Targets::Logits { v, zero_mean, noise } => {
+            Targets::Logits {
+                v,
+                zero_mean,
+                noise,
+            } => {
                 let mut v = gather(v, classes, batch);
                 if let Some(n) = noise {
                     loss::add_noise(&mut v, classes, n.sigma, n.p, n.kind, rng);

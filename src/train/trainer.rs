@@ -16,7 +16,7 @@ use candle_core::{Device, Tensor};
 use thiserror::Error;
 
 use super::eval::{evaluate_logits, Evaluation};
-use super::optim::{learning_rate, Optimizer};
+use super::optim::{learning_rate, warmup_factor, Optimizer};
 use super::targets::{Noise, Targets};
 use crate::config::{ConfigError, Method, OptimConfig, RunConfig};
 use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist, CLASSES};
@@ -330,7 +330,7 @@ impl<'a> Session<'a> {
                 let step = StepSettings {
                     dropout: spec.dropout,
                     max_norm: spec.max_norm,
-                    lr,
+                    lr: lr * warmup_factor(spec.optim, epoch - 1, b, batches),
                 };
                 let parts = train_step(model, &mut optimizer, &x, &step, &mut dropout_rng, |z| {
                     targets.loss(z, batch, CLASSES, &mut noise_rng)

@@ -215,18 +215,21 @@ fn models_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String
                     "Dropout input / hidden",
                     "Dropout probability on the input pixels and on hidden units",
                     |ui| {
-                        vec![
-                            ui.add(
-                                egui::DragValue::new(&mut c.teacher.dropout_input)
-                                    .speed(0.01)
-                                    .range(0.0..=0.95),
-                            ),
-                            ui.add(
-                                egui::DragValue::new(&mut c.teacher.dropout_hidden)
-                                    .speed(0.01)
-                                    .range(0.0..=0.95),
-                            ),
-                        ]
+                        ui.horizontal(|ui| {
+                            vec![
+                                ui.add(
+                                    egui::DragValue::new(&mut c.teacher.dropout_input)
+                                        .speed(0.01)
+                                        .range(0.0..=0.95),
+                                ),
+                                ui.add(
+                                    egui::DragValue::new(&mut c.teacher.dropout_hidden)
+                                        .speed(0.01)
+                                        .range(0.0..=0.95),
+                                ),
+                            ]
+                        })
+                        .inner
                     },
                 );
                 grid_row(ui, "Jitter (± px)", "", |ui| {
@@ -274,16 +277,20 @@ fn models_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String
                     "Training subset",
                     "Train on the first N training images only (faster demos)",
                     |ui| {
-                        let mut limited = c.data.train_limit.is_some();
-                        let mut responses = vec![ui.checkbox(&mut limited, "first")];
-                        if responses[0].changed() {
-                            c.data.train_limit = limited.then_some(10_000);
-                        }
-                        if let Some(n) = c.data.train_limit.as_mut() {
+                        ui.horizontal(|ui| {
+                            let mut limited = c.data.train_limit.is_some();
+                            let mut responses = vec![ui.checkbox(&mut limited, "first")];
+                            if responses[0].changed() {
+                                c.data.train_limit = limited.then_some(10_000);
+                            }
+                            if let Some(n) = c.data.train_limit.as_mut() {
+                                responses.push(
+                                    ui.add(egui::DragValue::new(n).range(0..=60_000).speed(100)),
+                                );
+                            }
                             responses
-                                .push(ui.add(egui::DragValue::new(n).range(0..=60_000).speed(100)));
-                        }
-                        responses
+                        })
+                        .inner
                     },
                 );
             });

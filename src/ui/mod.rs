@@ -100,6 +100,22 @@ pub(crate) fn plot_ui(
         .x_axis_label(spec.x_label.clone())
         .y_axis_label(spec.y_label.clone())
         .allow_scroll(false);
+    // Frame the data (reference lines have no x extent, so a single point would otherwise
+    // sit in an arbitrary range).
+    let xs = spec
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| to_x(p[0])));
+    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+        (lo.min(x), hi.max(x))
+    });
+    if lo.is_finite() && hi.is_finite() {
+        let pad = if hi > lo { 0.02 * (hi - lo) } else { 1.0 };
+        plot = plot.include_x(lo - pad).include_x(hi + pad);
+    }
+    if spec.series.iter().any(|s| s.kind == SeriesKind::Bars) || !spec.hlines.is_empty() {
+        plot = plot.include_y(0.0);
+    }
     if log_x {
         plot = plot.x_axis_formatter(|mark, _| {
             format!("{:.3}", 10f64.powf(mark.value))
