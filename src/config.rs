@@ -212,6 +212,9 @@ pub struct TransferConfig {
     pub munge: bool,
     /// MUNGE parameters.
     pub munge_params: MungeConfig,
+    /// Give the students (baseline and distilled) only the first N training examples, while
+    /// the teacher learns from all of them: soft targets as a regulariser (Hinton et al. §6).
+    pub limit: Option<usize>,
 }
 
 /// Which data to load and how much of it.
@@ -521,6 +524,9 @@ impl RunConfig {
         if tr.kind == TransferKind::Omit && tr.classes.len() >= 10 {
             return Err(invalid("transfer.classes", "cannot omit every class"));
         }
+        if tr.limit == Some(0) {
+            return Err(invalid("transfer.limit", "must be ≥ 1, got 0"));
+        }
         check_probability("transfer.munge_params.p", tr.munge_params.p)?;
         check_finite_positive("transfer.munge_params.s", tr.munge_params.s)?;
         if tr.munge_params.k == 0 {
@@ -612,11 +618,12 @@ fn set_path(root: &mut toml::Value, key: &str, value: toml::Value) -> Result<(),
 }
 
 /// Keys of `Option` fields, which do not appear in the serialised table while unset.
-const OPTIONAL_KEYS: [&str; 4] = [
+const OPTIONAL_KEYS: [&str; 5] = [
     "data.dir",
     "data.train_limit",
     "data.test_limit",
     "teacher.weights",
+    "transfer.limit",
 ];
 
 #[cfg(test)]

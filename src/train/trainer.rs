@@ -512,7 +512,7 @@ impl<'a> Session<'a> {
                 "caching teacher logits".into()
             },
         });
-        let mut set = filter_classes(&self.data.train, &self.config.transfer);
+        let mut set = filter_classes(&self.student_examples(), &self.config.transfer);
         if set.is_empty() {
             return Err(TrainError::Other(
                 "transfer.classes: the transfer set is empty (no training example has those classes)".into(),
@@ -544,11 +544,21 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// Trains the baseline student on hard labels of the full training set.
+    /// The training examples the students may see: the whole training set, or its first
+    /// `transfer.limit` examples (the teacher always trains on the whole set).
+    fn student_examples(&self) -> Dataset {
+        match self.config.transfer.limit {
+            Some(n) => self.data.train.take(n),
+            None => self.data.train.clone(),
+        }
+    }
+
+    /// Trains the baseline student on hard labels of the students' training examples (the
+    /// full training set unless `transfer.limit` is set; class filters do not apply).
     pub fn baseline(&mut self) -> Result<PhaseResult, TrainError> {
         let s = self.config.student.clone();
         let mut model = Mlp::new(&self.layers(&s.hidden), self.config.seed, &self.device)?;
-        let train = self.data.train.clone();
+        let train = self.student_examples();
         let targets = Targets::Hard {
             labels: train.labels.clone(),
         };

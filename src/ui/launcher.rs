@@ -322,6 +322,22 @@ fn transfer_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(Stri
                         .labelled_by(name.id);
                 });
             }
+            ui.horizontal(|ui| {
+                let mut limited = c.transfer.limit.is_some();
+                let check = ui
+                    .checkbox(&mut limited, "students see only the first")
+                    .on_hover_text(
+                        "The teacher learns from every training example; the baseline and the distilled student only from the first N (soft targets as a regulariser)",
+                    );
+                if check.changed() {
+                    c.transfer.limit = limited.then_some(5_000);
+                }
+                if let Some(n) = c.transfer.limit.as_mut() {
+                    ui.add(egui::DragValue::new(n).range(1..=60_000).speed(100))
+                        .labelled_by(check.id);
+                    ui.label("examples");
+                }
+            });
             let forced = c.distill.method == Method::ModelCompression;
             let mut munge = c.transfer.munge || forced;
             ui.add_enabled_ui(!forced, |ui| {
@@ -349,6 +365,7 @@ fn transfer_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(Stri
             }
             for field in [
                 "transfer.classes",
+                "transfer.limit",
                 "transfer.munge_params.p",
                 "transfer.munge_params.s",
                 "transfer.munge_params.k",

@@ -82,6 +82,11 @@ impl Default for State {
         let mut config =
             crate::presets::find("quick").map_or_else(RunConfig::default, |p| p.config());
         config.name = "gui".into();
+        // Start from the shipped teacher so the first click trains only the students.
+        let shipped = assets.join("teacher.safetensors");
+        if shipped.is_file() {
+            config.teacher.weights = Some(shipped);
+        }
         Self {
             tab: Tab::Playground,
             config,
