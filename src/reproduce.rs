@@ -85,13 +85,9 @@ pub fn reproduce(budget: Budget, out_dir: &Path, sink: &dyn EventSink) -> Result
     };
     let run = |config: &RunConfig| -> Result<RunSummary> {
         eprintln!("== {} ==", config.name);
-        Ok(trainer::run(
-            config,
-            &runs_dir,
-            0,
-            sink,
-            CancelToken::new(),
-        )?)
+        let summary = trainer::run(config, &runs_dir, 0, sink, CancelToken::new())?;
+        eprintln!("{}: {}", config.name, summary.describe());
+        Ok(summary)
     };
 
     // The paper's main experiment: teacher, baseline, distilled at T = 20.

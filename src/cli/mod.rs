@@ -167,7 +167,7 @@ pub fn execute(command: Command) -> Result<()> {
             let sink = progress::ProgressSink::new();
             let summary = trainer::run(&config, &args.runs_dir, 1, &sink, CancelToken::new())?;
             sink.finish();
-            eprintln!("{}", progress::summary_line(&summary));
+            eprintln!("{}", summary.describe());
             if args.json {
                 print_json(&serde_json::to_value(&summary)?)?;
             } else {

@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::worker::protocol::{Event, EventSink, RunSummary};
+use crate::worker::protocol::{Event, EventSink};
 
 /// An [`EventSink`] that draws one progress bar per phase.
 pub struct ProgressSink {
@@ -106,24 +106,4 @@ impl EventSink for ProgressSink {
             _ => {}
         }
     }
-}
-
-/// One line summing up a finished run.
-pub fn summary_line(s: &RunSummary) -> String {
-    let baseline = s
-        .baseline
-        .as_ref()
-        .map_or("-".to_owned(), |b| b.test_errors.to_string());
-    let bias = s.bias.as_ref().map_or(String::new(), |b| {
-        format!(", after bias shift {:+.1}: {}", b.shift, b.test_errors)
-    });
-    format!(
-        "test errors (of {}): teacher {}, baseline {}, distilled student {}{} [{:.0} s]",
-        s.student.test_n,
-        s.teacher.test_errors,
-        baseline,
-        s.student.test_errors,
-        bias,
-        s.duration_secs
-    )
 }

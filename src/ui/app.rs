@@ -438,15 +438,7 @@ impl DistilleryApp {
         live.apply(&event);
         match event {
             Event::RunFinished { summary, .. } => {
-                let text = format!(
-                    "run finished: teacher {}, baseline {}, student {} test errors",
-                    summary.teacher.test_errors,
-                    summary
-                        .baseline
-                        .as_ref()
-                        .map_or("-".into(), |b| b.test_errors.to_string()),
-                    summary.student.test_errors
-                );
+                let text = format!("run finished: {}", summary.describe());
                 self.notify(false, text);
                 self.runs = list_runs(&self.state.runs_dir);
                 let student = summary.dir.join("student.safetensors");

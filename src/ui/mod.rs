@@ -112,6 +112,10 @@ pub(crate) fn plot_ui(
     if lo.is_finite() && hi.is_finite() {
         let pad = if hi > lo { 0.02 * (hi - lo) } else { 1.0 };
         plot = plot.include_x(lo - pad).include_x(hi + pad);
+    } else {
+        // Nothing yet: a sensible empty frame (T from 1 to 100 on a log axis, else 0 to 10).
+        let (a, b) = if log_x { (0.0, 2.0) } else { (0.0, 10.0) };
+        plot = plot.include_x(a).include_x(b).include_y(0.0).include_y(1.0);
     }
     if spec.series.iter().any(|s| s.kind == SeriesKind::Bars) || !spec.hlines.is_empty() {
         plot = plot.include_y(0.0);

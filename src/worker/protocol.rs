@@ -168,6 +168,29 @@ pub struct RunSummary {
     pub started: String,
 }
 
+impl RunSummary {
+    /// One line summing up the run's test errors, e.g. "test errors (of 10000): teacher 133,
+    /// baseline 159, distilled student 169 [2024 s]".
+    pub fn describe(&self) -> String {
+        let baseline = self
+            .baseline
+            .as_ref()
+            .map_or("-".to_owned(), |b| b.test_errors.to_string());
+        let bias = self.bias.as_ref().map_or(String::new(), |b| {
+            format!(", after bias shift {:+.1}: {}", b.shift, b.test_errors)
+        });
+        format!(
+            "test errors (of {}): teacher {}, baseline {}, distilled student {}{} [{:.0} s]",
+            self.student.test_n,
+            self.teacher.test_errors,
+            baseline,
+            self.student.test_errors,
+            bias,
+            self.duration_secs
+        )
+    }
+}
+
 /// A message from the worker (or trainer) to its consumer.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
