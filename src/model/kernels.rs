@@ -27,8 +27,13 @@ use candle_core::{CpuStorage, CustomOp1, InplaceOp1, InplaceOp2, Layout, Result,
 
 use crate::rng::FastRng;
 
-/// The contiguous `f32` values of a storage as a mutable slice.
-fn values_mut<'a>(storage: &'a mut CpuStorage, layout: &Layout, op: &str) -> Result<&'a mut [f32]> {
+/// The contiguous `f32` values of a storage as a mutable slice (shared with the in-place
+/// optimiser updates in `train::update`).
+pub(crate) fn values_mut<'a>(
+    storage: &'a mut CpuStorage,
+    layout: &Layout,
+    op: &str,
+) -> Result<&'a mut [f32]> {
     let CpuStorage::F32(values) = storage else {
         candle_core::bail!("{op}: only f32 tensors are supported");
     };
@@ -39,7 +44,7 @@ fn values_mut<'a>(storage: &'a mut CpuStorage, layout: &Layout, op: &str) -> Res
 }
 
 /// The contiguous `f32` values of a storage.
-fn values<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
+pub(crate) fn values<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
     let CpuStorage::F32(values) = storage else {
         candle_core::bail!("{op}: only f32 tensors are supported");
     };

@@ -11,27 +11,7 @@ use std::cell::RefCell;
 
 use candle_core::{CpuStorage, InplaceOp2, Layout, Result};
 
-/// The contiguous `f32` values of a storage (mutable).
-fn values_mut<'a>(storage: &'a mut CpuStorage, layout: &Layout, op: &str) -> Result<&'a mut [f32]> {
-    let CpuStorage::F32(values) = storage else {
-        candle_core::bail!("{op}: only f32 tensors are supported");
-    };
-    let Some((start, end)) = layout.contiguous_offsets() else {
-        candle_core::bail!("{op}: the tensor must be contiguous");
-    };
-    Ok(&mut values[start..end])
-}
-
-/// The contiguous `f32` values of a storage.
-fn values<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
-    let CpuStorage::F32(values) = storage else {
-        candle_core::bail!("{op}: only f32 tensors are supported");
-    };
-    let Some((start, end)) = layout.contiguous_offsets() else {
-        candle_core::bail!("{op}: the tensor must be contiguous");
-    };
-    Ok(&values[start..end])
-}
+use crate::model::kernels::{values, values_mut};
 
 /// Checks that parameter, gradient and state have the same number of values.
 fn check_lengths(op: &str, param: usize, grad: usize, state: usize) -> Result<()> {
