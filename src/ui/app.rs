@@ -307,6 +307,8 @@ pub struct DistilleryApp {
     /// UI thread cost per frame.
     pub frame_stats: FrameStats,
     frame_started: Option<Instant>,
+    last_persist: Instant,
+    persisted: String,
 }
 
 impl DistilleryApp {
@@ -351,6 +353,8 @@ impl DistilleryApp {
             image_texture: None,
             frame_stats: FrameStats::default(),
             frame_started: None,
+            last_persist: Instant::now(),
+            persisted: String::new(),
         };
         for slot in ["teacher", "student"] {
             let path = app.slot_path(slot).to_owned();
@@ -572,11 +576,41 @@ impl DistilleryApp {
     }
 }
 
+/// Minimum time between two saves of the state.
+const PERSIST_INTERVAL: Duration = Duration::from_secs(2);
+
+impl DistilleryApp {
+    /// Saves the state soon after it changes (at most every two seconds), so that a window
+    /// killed rather than closed still remembers it; eframe itself only saves on exit and on a
+    /// timer that needs a repaint to fire.
+    fn persist_if_changed(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        let Ok(text) = serde_json::to_string(&self.state) else {
+            return;
+        };
+        if text == self.persisted {
+            return;
+        }
+        let wait = PERSIST_INTERVAL.saturating_sub(self.last_persist.elapsed());
+        if !wait.is_zero() {
+            // Changed too recently (e.g. mid-drag): come back when the interval is over.
+            ctx.request_repaint_after(wait);
+            return;
+        }
+        if let Some(storage) = frame.storage_mut() {
+            eframe::set_value(storage, eframe::APP_KEY, &self.state);
+            storage.flush();
+            self.persisted = text;
+            self.last_persist = Instant::now();
+        }
+    }
+}
+
 impl eframe::App for DistilleryApp {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.frame_started = Some(Instant::now());
         self.drain_events(ctx);
         self.drain_tasks();
+        self.persist_if_changed(ctx, frame);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
