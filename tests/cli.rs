@@ -243,6 +243,11 @@ fn eval_and_soft_targets_print_the_documented_json() {
         per_class.iter().sum::<u64>(),
         json["test_errors"].as_u64().unwrap()
     );
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(json["confusion"].clone()).unwrap();
+    let total: u64 = confusion.iter().flatten().sum();
+    let diagonal: u64 = (0..10).map(|c| confusion[c][c]).sum();
+    assert_eq!(total, 10_000);
+    assert_eq!(total - diagonal, json["test_errors"].as_u64().unwrap());
 
     let out = distillery()
         .args([

@@ -239,10 +239,16 @@ fn eval(path: &Path, data_dir: &Option<PathBuf>, as_json: bool) -> Result<()> {
             "test_errors": eval.errors,
             "per_class_errors": eval.per_class_errors,
             "n": eval.n,
+            "confusion": eval.confusion,
         }))
     } else {
         println!("test errors: {} / {}", eval.errors, eval.n);
         println!("per class:   {:?}", eval.per_class_errors);
+        println!("confusion (rows: true class, columns: predicted):");
+        for (class, row) in eval.confusion.iter().enumerate() {
+            let cells: Vec<String> = row.iter().map(|n| format!("{n:>5}")).collect();
+            println!("  {class}: {}", cells.join(""));
+        }
         Ok(())
     }
 }
