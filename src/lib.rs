@@ -10,6 +10,7 @@ pub mod config;
 pub mod data;
 pub mod distill;
 pub mod export;
+pub mod files;
 pub mod model;
 pub mod presets;
 pub mod reproduce;

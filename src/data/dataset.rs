@@ -59,7 +59,7 @@ impl Dataset {
         let labels = idx::read_labels(labels_path)?;
         let (n, rows, cols) = (images.dims[0], images.dims[1], images.dims[2]);
         if labels.len() != n {
-            return Err(DataError::Corrupt {
+            return Err(DataError::Invalid {
                 path: labels_path.to_owned(),
                 problem: format!(
                     "{} labels but {} has {n} images",
@@ -69,7 +69,7 @@ impl Dataset {
             });
         }
         if let Some(bad) = labels.iter().find(|l| usize::from(**l) >= CLASSES) {
-            return Err(DataError::Corrupt {
+            return Err(DataError::Invalid {
                 path: labels_path.to_owned(),
                 problem: format!("label {bad} is outside 0–9"),
             });
@@ -164,7 +164,7 @@ impl Mnist {
         )?;
         let test = Self::load_test(dir)?;
         if (train.rows, train.cols) != (test.rows, test.cols) {
-            return Err(DataError::Corrupt {
+            return Err(DataError::Invalid {
                 path: dir.to_owned(),
                 problem: format!(
                     "training images are {}×{} but test images are {}×{}",

@@ -6,9 +6,9 @@
 //! file's length *before* allocating, so a corrupt header cannot ask for gigabytes.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use thiserror::Error;
+use crate::files::FileError;
 
 /// Magic number of an IDX label file (unsigned bytes, one dimension).
 pub const LABELS_MAGIC: u32 = 2049;
@@ -19,34 +19,7 @@ pub const IMAGES_MAGIC: u32 = 2051;
 const MAX_BYTES: u64 = 1 << 31;
 
 /// A data file that cannot be used, naming the file and the problem.
-#[derive(Debug, Error)]
-pub enum DataError {
-    /// The file could not be opened or read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The file's content is not a valid IDX file of the expected kind.
-    #[error("{path}: {problem}")]
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        problem: String,
-    },
-}
-
-impl DataError {
-    fn corrupt(path: &Path, problem: impl Into<String>) -> Self {
-        DataError::Corrupt {
-            path: path.to_owned(),
-            problem: problem.into(),
-        }
-    }
-}
+pub type DataError = FileError;
 
 /// A parsed IDX file of unsigned bytes.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,17 +32,13 @@ pub struct IdxArray {
 
 /// Reads a file's bytes, un-gzipping it if it starts with the gzip magic.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
-    let io = |source| DataError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let raw = std::fs::read(path).map_err(io)?;
+    let raw = std::fs::read(path).map_err(FileError::io(path))?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(raw.as_slice())
             .take(MAX_BYTES)
             .read_to_end(&mut out)
-            .map_err(|e| DataError::corrupt(path, format!("not a valid gzip stream ({e})")))?;
+            .map_err(|e| FileError::invalid(path, format!("not a valid gzip stream ({e})")))?;
         Ok(out)
     } else {
         Ok(raw)
@@ -80,7 +49,7 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
 /// length exactly. `path` is only used in error messages.
 pub fn parse(bytes: &[u8], expected_magic: u32, path: &Path) -> Result<IdxArray, DataError> {
     if bytes.len() < 4 {
-        return Err(DataError::corrupt(
+        return Err(FileError::invalid(
             path,
             format!("file is {} bytes, too short for an IDX header", bytes.len()),
         ));
@@ -92,7 +61,7 @@ pub fn parse(bytes: &[u8], expected_magic: u32, path: &Path) -> Result<IdxArray,
         } else {
             "image"
         };
-        return Err(DataError::corrupt(
+        return Err(FileError::invalid(
             path,
             format!("bad magic number {magic} (an IDX {kind} file has {expected_magic})"),
         ));
@@ -100,7 +69,7 @@ pub fn parse(bytes: &[u8], expected_magic: u32, path: &Path) -> Result<IdxArray,
     let ndims = usize::from(bytes[3]);
     let header_len = 4 + 4 * ndims;
     if bytes.len() < header_len {
-        return Err(DataError::corrupt(
+        return Err(FileError::invalid(
             path,
             format!("truncated header: {} bytes, need {header_len}", bytes.len()),
         ));
@@ -116,11 +85,11 @@ pub fn parse(bytes: &[u8], expected_magic: u32, path: &Path) -> Result<IdxArray,
         .try_fold(1u64, |acc, d| acc.checked_mul(*d as u64))
         .filter(|n| *n <= MAX_BYTES)
         .ok_or_else(|| {
-            DataError::corrupt(path, format!("header dimensions {dims:?} are too large"))
+            FileError::invalid(path, format!("header dimensions {dims:?} are too large"))
         })?;
     let actual = (bytes.len() - header_len) as u64;
     if actual < expected {
-        return Err(DataError::corrupt(
+        return Err(FileError::invalid(
             path,
             format!(
                 "truncated: header {dims:?} promises {expected} bytes of data, file holds {actual}"
@@ -128,7 +97,7 @@ pub fn parse(bytes: &[u8], expected_magic: u32, path: &Path) -> Result<IdxArray,
         ));
     }
     if actual > expected {
-        return Err(DataError::corrupt(
+        return Err(FileError::invalid(
             path,
             format!(
                 "{} unexpected trailing bytes after the data",
@@ -146,7 +115,7 @@ pub fn parse(bytes: &[u8], expected_magic: u32, path: &Path) -> Result<IdxArray,
 pub fn read_labels(path: &Path) -> Result<Vec<u8>, DataError> {
     let array = parse(&read_bytes(path)?, LABELS_MAGIC, path)?;
     if array.dims.len() != 1 {
-        return Err(DataError::corrupt(
+        return Err(FileError::invalid(
             path,
             format!("a label file has 1 dimension, found {}", array.dims.len()),
         ));
@@ -158,7 +127,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>, DataError> {
 pub fn read_images(path: &Path) -> Result<IdxArray, DataError> {
     let array = parse(&read_bytes(path)?, IMAGES_MAGIC, path)?;
     if array.dims.len() != 3 {
-        return Err(DataError::corrupt(
+        return Err(FileError::invalid(
             path,
             format!("an image file has 3 dimensions, found {}", array.dims.len()),
         ));

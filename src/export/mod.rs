@@ -12,7 +12,7 @@ mod render;
 mod save;
 mod screenshot;
 
-use std::path::PathBuf;
+use crate::files::FileError;
 
 pub use csv::to_csv;
 pub use plot::{HLine, PlotSpec, Series, SeriesKind};
@@ -23,22 +23,9 @@ pub use screenshot::{clamp_rect, crop_rgba, save_rgba_png};
 /// Why an export failed; every message names the file (or plot) and the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    /// Writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file being written.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// A file could not be produced from the data given for it.
-    #[error("{path}: {problem}")]
-    Invalid {
-        /// The file being written.
-        path: PathBuf,
-        /// What is wrong.
-        problem: String,
-    },
+    /// Writing a file failed, or its content could not be produced.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// A plot could not be rendered (before any file is involved).
     #[error("plot \"{title}\": {problem}")]
     Plot {
@@ -53,10 +40,7 @@ impl ExportError {
     /// Attaches the file being written to an error that does not name one yet.
     pub(crate) fn at(self, path: &std::path::Path) -> Self {
         match self {
-            ExportError::Plot { .. } => ExportError::Invalid {
-                path: path.to_owned(),
-                problem: self.to_string(),
-            },
+            ExportError::Plot { .. } => FileError::invalid(path, self.to_string()).into(),
             other => other,
         }
     }
@@ -78,10 +62,10 @@ mod tests {
 
     #[test]
     fn io_error_names_the_path() {
-        let e = ExportError::Io {
+        let e = ExportError::from(FileError::Io {
             path: "/x/y.png".into(),
             source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
-        };
+        });
         assert!(e.to_string().starts_with("/x/y.png: permission denied"));
     }
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::render::{render_png, render_svg};
 use super::{to_csv, ExportError, PlotSpec};
-use crate::runs::{write_atomic, RunsError};
+use crate::runs::write_atomic;
 
 /// Width of exported plot images, in pixels.
 pub const DEFAULT_WIDTH: u32 = 1000;
@@ -29,19 +29,9 @@ pub fn save_plot(spec: &PlotSpec, base_path: &Path) -> Result<Vec<PathBuf>, Expo
     Ok(vec![png_path, svg_path, csv_path])
 }
 
-/// Writes a file atomically; the error names the file the user asked for, not the temporary
-/// sibling or the parent folder the failing step touched.
+/// Writes a file atomically (the error names `path`).
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    write_atomic(path, bytes).map_err(|e| match e {
-        RunsError::Io { source, .. } => ExportError::Io {
-            path: path.to_owned(),
-            source,
-        },
-        RunsError::Invalid { problem, .. } => ExportError::Invalid {
-            path: path.to_owned(),
-            problem,
-        },
-    })
+    Ok(write_atomic(path, bytes)?)
 }
 
 /// `base` with `.ext` appended to its file name.

@@ -8,6 +8,7 @@ use image::ExtendedColorType;
 use super::render::encode_png;
 use super::save::write_file;
 use super::ExportError;
+use crate::files::FileError;
 
 /// Bytes per RGBA pixel.
 const RGBA: usize = 4;
@@ -17,10 +18,7 @@ const RGBA: usize = 4;
 /// Errors: `rgba` not exactly `width × height × 4` bytes, an empty image, or a failed write; each
 /// names `path`.
 pub fn save_rgba_png(path: &Path, width: u32, height: u32, rgba: &[u8]) -> Result<(), ExportError> {
-    let invalid = |problem: String| ExportError::Invalid {
-        path: path.to_owned(),
-        problem,
-    };
+    let invalid = |problem: String| ExportError::from(FileError::invalid(path, problem));
     let expected = width as usize * height as usize * RGBA;
     if width == 0 || height == 0 {
         return Err(invalid(format!("empty image ({width}×{height} pixels)")));

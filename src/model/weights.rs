@@ -6,40 +6,19 @@
 //! `test_errors`, …).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use safetensors::tensor::{Dtype, TensorView};
-use thiserror::Error;
 
 use super::mlp::Mlp;
+use crate::files::FileError;
 
 /// A weights file that cannot be written or read.
-#[derive(Debug, Error)]
-pub enum WeightsError {
-    /// Reading or writing failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The file is not a usable weights file.
-    #[error("{path}: {problem}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        problem: String,
-    },
-}
+pub type WeightsError = FileError;
 
 fn invalid(path: &Path, problem: impl ToString) -> WeightsError {
-    WeightsError::Invalid {
-        path: path.to_owned(),
-        problem: problem.to_string(),
-    }
+    FileError::invalid(path, problem)
 }
 
 /// The `architecture` metadata value for these layer widths.
@@ -87,10 +66,7 @@ pub struct LoadedModel {
 
 /// Loads a model saved by [`to_bytes`] (or by PyTorch with the same names).
 pub fn load(path: &Path, device: &Device) -> Result<LoadedModel, WeightsError> {
-    let bytes = std::fs::read(path).map_err(|source| WeightsError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(FileError::io(path))?;
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| invalid(path, format!("not a safetensors file ({e})")))?;
     let metadata = header.metadata().clone().unwrap_or_default();

@@ -4,51 +4,35 @@
 
 use std::path::{Path, PathBuf};
 
-use thiserror::Error;
+use crate::files::FileError;
 
 use crate::config::RunConfig;
 use crate::worker::protocol::{EpochMetrics, RunSummary};
 
 /// A run folder that cannot be written or read.
-#[derive(Debug, Error)]
-pub enum RunsError {
-    /// A file operation failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// A file's content is not what it should be.
-    #[error("{path}: {problem}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        problem: String,
-    },
-}
+pub type RunsError = FileError;
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunsError + '_ {
-    move |source| RunsError::Io {
-        path: path.to_owned(),
-        source,
-    }
+    FileError::io(path)
 }
 
 /// Writes `bytes` to `path` atomically: a sibling temporary file, then a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunsError> {
+    // Every error names `path`, the file the caller asked for, not the temporary sibling or
+    // the parent folder that the failing step touched.
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+        std::fs::create_dir_all(parent).map_err(io_error(path))?;
     }
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io_error(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io_error(path))
+    std::fs::write(&tmp, bytes).map_err(io_error(path))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_error(path)(e)
+    })
 }
 
 /// Keeps letters, digits, `-` and `_` of a run name for use in a folder name.

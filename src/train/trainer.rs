@@ -26,9 +26,9 @@ use crate::distill::bias::{best_shift, evaluate_with_shift};
 use crate::distill::loss::LossParts;
 use crate::distill::soft::{ensemble_soft_targets, mean_logits};
 use crate::model::mlp::{Dropout, Mlp};
-use crate::model::weights::{self, WeightsError};
+use crate::model::weights;
 use crate::rng::FastRng;
-use crate::runs::{RunDir, RunsError};
+use crate::runs::RunDir;
 use crate::worker::protocol::{
     BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, RunId, RunSummary,
 };
@@ -75,15 +75,9 @@ pub enum TrainError {
     /// A configuration value is invalid.
     #[error("{0}")]
     Config(#[from] ConfigError),
-    /// A data file is missing or corrupt.
+    /// A data, weights or run-folder file is missing, corrupt or unwritable.
     #[error("{0}")]
-    Data(#[from] DataError),
-    /// A weights file is missing or invalid.
-    #[error("{0}")]
-    Weights(#[from] WeightsError),
-    /// The run folder could not be written.
-    #[error("{0}")]
-    Runs(#[from] RunsError),
+    File(#[from] crate::files::FileError),
     /// A tensor operation failed.
     #[error("tensor error: {0}")]
     Tensor(#[from] candle_core::Error),

@@ -1,0 +1,46 @@
+//! The one error type for files that cannot be read, written or used: data files, weights,
+//! run folders. Every message starts with the file's path, so the CLI's `error:` line and the
+//! GUI's status bar always say which file and what is wrong with it.
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// A file problem, naming the file.
+#[derive(Debug, Error)]
+pub enum FileError {
+    /// The file could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file's content cannot be used.
+    #[error("{path}: {problem}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+impl FileError {
+    /// An [`FileError::Invalid`] for `path`.
+    pub fn invalid(path: &Path, problem: impl ToString) -> Self {
+        FileError::Invalid {
+            path: path.to_owned(),
+            problem: problem.to_string(),
+        }
+    }
+
+    /// A function turning an OS error on `path` into a [`FileError::Io`] (for `map_err`).
+    pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| FileError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
