@@ -12,7 +12,7 @@
 //!
 //! Weights are stored PyTorch-style, `fcN.weight` `[out, in]` and `fcN.bias` `[out]`.
 
-use candle_core::{Device, Result, Tensor, D};
+use candle_core::{Device, Result, Tensor};
 
 use super::kernels;
 use crate::rng::FastRng;
@@ -248,11 +248,6 @@ impl Mlp {
         }
         *bias = Tensor::from_vec(values, bias.dims1()?, bias.device())?;
         Ok(())
-    }
-
-    /// Index of the largest logit in each row.
-    pub fn argmax(&self, x: &Tensor) -> Result<Vec<u32>> {
-        self.forward(x)?.argmax(D::Minus1)?.to_vec1()
     }
 }
 

@@ -7,7 +7,7 @@
 //! cached, so the distilled student's epochs never run the teacher again.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -730,23 +730,17 @@ impl<'a> Session<'a> {
         Ok(summary)
     }
 
-    /// Whether the run was asked to stop.
-    pub fn check_cancelled(&self) -> Result<(), TrainError> {
-        if self.cancel.is_cancelled() {
-            Err(TrainError::Cancelled)
+    /// What a run and a sweep share: the teacher, the transfer set with its cached logits, and
+    /// the baseline student (if configured).
+    pub fn prepare(&mut self) -> Result<(Teacher, TransferSet, Option<PhaseResult>), TrainError> {
+        let teacher = self.teacher()?;
+        let transfer = self.transfer(&teacher)?;
+        let baseline = if self.config.student.baseline {
+            Some(self.baseline()?)
         } else {
-            Ok(())
-        }
-    }
-
-    /// The event sink of this session.
-    pub fn sink(&self) -> &dyn EventSink {
-        self.sink
-    }
-
-    /// The run id of this session.
-    pub fn run_id(&self) -> RunId {
-        self.run
+            None
+        };
+        Ok((teacher, transfer, baseline))
     }
 }
 
@@ -759,13 +753,7 @@ pub fn run(
     cancel: CancelToken,
 ) -> Result<RunSummary, TrainError> {
     let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
-    let teacher = session.teacher()?;
-    let transfer = session.transfer(&teacher)?;
-    let baseline = if session.config.student.baseline {
-        Some(session.baseline()?)
-    } else {
-        None
-    };
+    let (teacher, transfer, baseline) = session.prepare()?;
     let temperature = session.config.distill.temperature;
     let (student, result) = session.student(&transfer, temperature, 0, "student.safetensors")?;
     let bias = session.adjust_bias(&student)?;
@@ -808,13 +796,7 @@ pub fn sweep(
         }));
     }
     let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
-    let teacher = session.teacher()?;
-    let transfer = session.transfer(&teacher)?;
-    let baseline = if session.config.student.baseline {
-        Some(session.baseline()?)
-    } else {
-        None
-    };
+    let (teacher, transfer, baseline) = session.prepare()?;
     let mut points = Vec::new();
     let mut best: Option<(f64, PhaseResult)> = None;
     for (i, &t) in temperatures.iter().enumerate() {
@@ -846,9 +828,4 @@ pub fn sweep(
     let (t, result) = best.ok_or_else(|| TrainError::Other("no sweep point finished".into()))?;
     let summary = session.finish(&teacher, baseline, result, None, transfer.set.len(), t)?;
     Ok((summary, points))
-}
-
-/// The folder runs go to by default: `./runs`.
-pub fn default_runs_dir() -> PathBuf {
-    PathBuf::from("runs")
 }

@@ -90,11 +90,6 @@ impl Tasks {
         self.receiver.try_recv().ok()
     }
 
-    /// Whether a task is running.
-    pub fn is_busy(&self) -> bool {
-        self.busy.load(Ordering::SeqCst)
-    }
-
     fn spawn(
         &self,
         job: impl FnOnce(&dyn Dialogs, &egui::Context) -> Option<Outcome> + Send + 'static,
