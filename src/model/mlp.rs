@@ -256,31 +256,46 @@ mod tests {
     use super::*;
     use candle_core::Var;
 
-    /// The hand-written backward pass must equal candle's autograd on the same computation
-    /// (same dropout masks: dropout off here, ReLU gates exercised by random weights).
-    #[test]
-    fn hand_written_gradients_match_autograd() -> Result<()> {
+    /// Runs the fused training forward pass and the hand-written backward pass, and the same
+    /// computation with candle's autograd — `relu(x·Wᵀ + b) ⊙ mask` with the masks
+    /// `dropout_mask` draws from the same stream in the same order (input first, then each
+    /// hidden layer; all ones without dropout) — and checks logits and every gradient agree.
+    fn assert_backward_matches_autograd(
+        layers: &[usize],
+        dropout: Dropout,
+        seed: u64,
+    ) -> Result<ForwardCache> {
         let device = Device::Cpu;
-        let mlp = Mlp::new(&[6, 5, 4, 3], 3, &device)?;
-        let x = Tensor::randn(0f32, 1.0, (7, 6), &device)?;
-        let upstream = Tensor::randn(0f32, 1.0, (7, 3), &device)?;
-
-        let mut rng = FastRng::new(0);
-        let (logits, cache) = mlp.forward_train(&x, Dropout::default(), &mut rng)?;
+        let mlp = Mlp::new(layers, seed, &device)?;
+        let (batch, classes) = (7, mlp.classes());
+        let x = Tensor::rand(0f32, 1.0, (batch, layers[0]), &device)?;
+        let upstream = Tensor::randn(0f32, 1.0, (batch, classes), &device)?;
+        let (logits, cache) = mlp.forward_train(&x, dropout, &mut FastRng::new(seed))?;
         let grads = mlp.backward(&cache, &upstream)?;
 
+        let mut rng = FastRng::new(seed);
+        let mut mask = |p: f64, dims: (usize, usize)| -> Result<Tensor> {
+            let mut values = vec![0f32; dims.0 * dims.1];
+            rng.dropout_mask(p, &mut values);
+            Tensor::from_vec(values, dims, &device)
+        };
         let vars: Vec<(Var, Var)> = mlp
             .weights
             .iter()
             .zip(&mlp.biases)
             .map(|(w, b)| Ok((Var::from_tensor(w)?, Var::from_tensor(b)?)))
             .collect::<Result<_>>()?;
-        let mut h = x.clone();
+        let mut h = x.mul(&mask(dropout.input, (batch, layers[0]))?)?;
         for (l, (w, b)) in vars.iter().enumerate() {
             let z = h
                 .matmul(&w.as_tensor().t()?)?
                 .broadcast_add(b.as_tensor())?;
-            h = if l + 1 < vars.len() { z.relu()? } else { z };
+            h = if l + 1 < vars.len() {
+                z.relu()?
+                    .mul(&mask(dropout.hidden, (batch, layers[l + 1]))?)?
+            } else {
+                z
+            };
         }
         let max_diff = |a: &Tensor, b: &Tensor| -> Result<f32> {
             a.sub(b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
@@ -298,68 +313,24 @@ mod tests {
             );
             assert!(max_diff(gb, &grads.biases[l])? < 1e-4, "fc{} bias", l + 1);
         }
+        Ok(cache)
+    }
+
+    /// Without dropout (ReLU gates exercised by random weights).
+    #[test]
+    fn hand_written_gradients_match_autograd() -> Result<()> {
+        assert_backward_matches_autograd(&[6, 5, 4, 3], Dropout::default(), 3)?;
         Ok(())
     }
 
-    /// With input and hidden dropout on, the fused forward pass and the hand-written backward
-    /// pass equal candle's autograd on `relu(x·Wᵀ + b) ⊙ mask`, with the masks `dropout_mask`
-    /// draws from the same stream in the same order (input first, then each hidden layer).
+    /// With input and hidden dropout on, masks drawn inside the fused kernels.
     #[test]
     fn hand_written_gradients_with_dropout_match_autograd() -> Result<()> {
-        let device = Device::Cpu;
-        let mlp = Mlp::new(&[6, 50, 40, 3], 4, &device)?;
-        let (batch, dropout) = (
-            7,
-            Dropout {
-                input: 0.2,
-                hidden: 0.5,
-            },
-        );
-        let x = Tensor::rand(0f32, 1.0, (batch, 6), &device)?;
-        let upstream = Tensor::randn(0f32, 1.0, (batch, 3), &device)?;
-
-        let (logits, cache) = mlp.forward_train(&x, dropout, &mut FastRng::new(11))?;
-        let grads = mlp.backward(&cache, &upstream)?;
-
-        let mut rng = FastRng::new(11);
-        let mut mask = |p: f64, dims: (usize, usize)| -> Result<Tensor> {
-            let mut values = vec![0f32; dims.0 * dims.1];
-            rng.dropout_mask(p, &mut values);
-            Tensor::from_vec(values, dims, &device)
+        let dropout = Dropout {
+            input: 0.2,
+            hidden: 0.5,
         };
-        let vars: Vec<(Var, Var)> = mlp
-            .weights
-            .iter()
-            .zip(&mlp.biases)
-            .map(|(w, b)| Ok((Var::from_tensor(w)?, Var::from_tensor(b)?)))
-            .collect::<Result<_>>()?;
-        let mut h = x.mul(&mask(dropout.input, (batch, 6))?)?;
-        for (l, (w, b)) in vars.iter().enumerate() {
-            let z = h
-                .matmul(&w.as_tensor().t()?)?
-                .broadcast_add(b.as_tensor())?;
-            h = if l + 1 < vars.len() {
-                z.relu()?
-                    .mul(&mask(dropout.hidden, (batch, mlp.layers[l + 1]))?)?
-            } else {
-                z
-            };
-        }
-        let max_diff = |a: &Tensor, b: &Tensor| -> Result<f32> {
-            a.sub(b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
-        };
-        assert!(max_diff(&h, &logits)? < 1e-5);
-        let store = h.mul(&upstream)?.sum_all()?.backward()?;
-        for (l, (w, b)) in vars.iter().enumerate() {
-            let gw = store.get(w.as_tensor()).expect("weight gradient");
-            let gb = store.get(b.as_tensor()).expect("bias gradient");
-            assert!(
-                max_diff(gw, &grads.weights[l])? < 1e-4,
-                "fc{} weight",
-                l + 1
-            );
-            assert!(max_diff(gb, &grads.biases[l])? < 1e-4, "fc{} bias", l + 1);
-        }
+        let cache = assert_backward_matches_autograd(&[6, 50, 40, 3], dropout, 11)?;
         // Dropout really dropped something: some hidden units are zero, the rest scaled.
         let hidden: Vec<f32> = cache.inputs[1].flatten_all()?.to_vec1()?;
         assert!(hidden.contains(&0.0) && hidden.iter().any(|v| *v > 0.0));
