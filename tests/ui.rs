@@ -240,3 +240,29 @@ fn exporting_a_plot_writes_png_svg_and_csv() {
         "{csv}"
     );
 }
+
+#[test]
+fn a_sweep_launched_from_its_view_plots_one_point_per_temperature() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.state_mut().state.sweep_temperatures = "1, 4".into();
+    h.state_mut().state.config.student.baseline = false;
+    h.get_by_label("T-sweep").click();
+    h.step();
+    h.step();
+    h.get_by_label("Launch sweep").click();
+    step_until(&mut h, Duration::from_secs(120), |a| {
+        a.live.as_ref().is_some_and(|l| !l.is_running())
+    });
+    let live = h.state().live.clone().unwrap();
+    assert!(
+        matches!(live.status, RunStatus::Finished(_)),
+        "{:?}",
+        live.status
+    );
+    let temperatures: Vec<f64> = live.sweep_points.iter().map(|p| p.0).collect();
+    assert_eq!(temperatures, vec![1.0, 4.0]);
+    let spec = distillery::ui::sweep_spec(&live.sweep_points, &live.metrics);
+    assert_eq!(spec.series[0].points.len(), 2);
+    h.get_by_label("Distilled student test errors against temperature");
+}

@@ -23,6 +23,7 @@ use crate::export::{PlotSpec, SeriesKind};
 use app::{Action, AppOptions, DistilleryApp};
 pub use playground::soft_target_spec;
 use state::Tab;
+pub use sweep::sweep_spec;
 
 /// The folder of shipped assets (MNIST, pretrained teacher and student).
 pub fn assets_dir() -> PathBuf {
