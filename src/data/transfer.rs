@@ -36,17 +36,25 @@ pub fn filter_classes(train: &Dataset, config: &TransferConfig) -> Dataset {
 
 /// Index of each example's nearest other example (squared Euclidean distance), computed with
 /// batched matrix products: `‖x − y‖² = ‖x‖² − 2·x·y + ‖y‖²`, where `‖x‖²` is constant per
-/// query and can be dropped from the argmin.
-pub fn nearest_neighbours(data: &Dataset, device: &Device) -> candle_core::Result<Vec<usize>> {
+/// query and can be dropped from the argmin. `stop` is asked between chunks of queries (a
+/// 60k search takes tens of seconds): when it says yes the search ends with `None`.
+pub fn nearest_neighbours(
+    data: &Dataset,
+    device: &Device,
+    stop: &dyn Fn() -> bool,
+) -> candle_core::Result<Option<Vec<usize>>> {
     let (n, d) = (data.len(), data.dim());
     if n < 2 {
-        return Ok(vec![0; n]);
+        return Ok(Some(vec![0; n]));
     }
     let all = Tensor::from_slice(&data.images, (n, d), device)?;
     let norms: Vec<f32> = all.sqr()?.sum(1)?.to_vec1()?;
     let all_t = all.t()?;
     let mut result = Vec::with_capacity(n);
     for start in (0..n).step_by(CHUNK) {
+        if stop() {
+            return Ok(None);
+        }
         let len = CHUNK.min(n - start);
         let dots: Vec<f32> = all
             .narrow(0, start, len)?
@@ -65,18 +73,22 @@ pub fn nearest_neighbours(data: &Dataset, device: &Device) -> candle_core::Resul
             result.push(best.0);
         }
     }
-    Ok(result)
+    Ok(Some(result))
 }
 
 /// Grows `k · n` synthetic examples from `data` by MUNGE. Labels of the synthetic examples are
-/// those of the example they grew from; the trainer relabels them with the teacher.
+/// those of the example they grew from; the trainer relabels them with the teacher. `None`
+/// when `stop` ended the nearest-neighbour search.
 pub fn munge(
     data: &Dataset,
     params: &MungeConfig,
     seed: u64,
     device: &Device,
-) -> candle_core::Result<Dataset> {
-    let neighbours = nearest_neighbours(data, device)?;
+    stop: &dyn Fn() -> bool,
+) -> candle_core::Result<Option<Dataset>> {
+    let Some(neighbours) = nearest_neighbours(data, device, stop)? else {
+        return Ok(None);
+    };
     let mut rng = FastRng::fork(seed, "munge");
     let d = data.dim();
     let mut images = Vec::with_capacity(params.k * data.images.len());
@@ -100,12 +112,12 @@ pub fn munge(
         images.extend_from_slice(&copy);
         labels.extend_from_slice(&data.labels);
     }
-    Ok(Dataset {
+    Ok(Some(Dataset {
         images,
         labels,
         rows: data.rows,
         cols: data.cols,
-    })
+    }))
 }
 
 fn draw(rng: &mut FastRng, mean: f32, sd: f32) -> f32 {
@@ -128,7 +140,9 @@ mod tests {
     #[test]
     fn nearest_neighbours_match_brute_force() {
         let data = points(&[[0.0, 0.0], [0.9, 0.9], [0.1, 0.0], [1.0, 1.0], [0.5, 0.4]]);
-        let nn = nearest_neighbours(&data, &Device::Cpu).unwrap();
+        let nn = nearest_neighbours(&data, &Device::Cpu, &|| false)
+            .unwrap()
+            .unwrap();
         assert_eq!(nn, vec![2, 3, 0, 1, 2]);
     }
 
@@ -140,7 +154,9 @@ mod tests {
             s: 1e6,
             k: 3,
         };
-        let out = munge(&data, &params, 7, &Device::Cpu).unwrap();
+        let out = munge(&data, &params, 7, &Device::Cpu, &|| false)
+            .unwrap()
+            .unwrap();
         assert_eq!(out.len(), 12);
         // With s huge the draws are (almost) exact swaps: every value stays near one of the
         // pair's original values.
@@ -149,8 +165,12 @@ mod tests {
             let near_swap = [0.0f32, 0.2, 1.0, 0.8].iter().any(|x| (v - x).abs() < 1e-3);
             assert!(near_orig || near_swap, "{v}");
         }
-        let again = munge(&data, &params, 7, &Device::Cpu).unwrap();
+        let again = munge(&data, &params, 7, &Device::Cpu, &|| false)
+            .unwrap()
+            .unwrap();
         assert_eq!(out, again, "same seed, same synthetic set");
+        let stopped = munge(&data, &params, 7, &Device::Cpu, &|| true).unwrap();
+        assert!(stopped.is_none(), "a stop request ends the search");
     }
 
     #[test]

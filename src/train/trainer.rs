@@ -514,12 +514,15 @@ impl<'a> Session<'a> {
         }
         let real = set.len();
         if self.config.uses_munge() {
+            let cancel = self.cancel.clone();
             let synthetic = munge(
                 &set,
                 &self.config.transfer.munge_params,
                 self.config.seed,
                 &self.device,
-            )?;
+                &move || cancel.is_cancelled(),
+            )?
+            .ok_or(TrainError::Cancelled)?;
             set.images.extend_from_slice(&synthetic.images);
             set.labels.extend_from_slice(&synthetic.labels);
         }
