@@ -133,7 +133,16 @@ pub fn live_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Act
     } else {
         Vec::new()
     };
-    let errors = errors_spec(&live.metrics, &reference);
+    let mut errors = errors_spec(&live.metrics, &reference);
+    // A teacher loaded from a file has no epochs to plot: show its result as a line.
+    let trained_teacher = live.metrics.iter().any(|m| m.phase == Phase::Teacher);
+    if let (false, super::app::RunStatus::Finished(summary)) = (trained_teacher, &live.status) {
+        errors.hlines.push(HLine {
+            name: "teacher (loaded)".into(),
+            y: summary.teacher.test_errors as f64,
+            color: TEACHER_COLOR,
+        });
+    }
     let loss = loss_spec(&live.metrics);
     let height = (ui.available_height() / 2.0 - 40.0).max(150.0);
     super::plot_ui(ui, "live-errors", &errors, height, actions);
