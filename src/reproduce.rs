@@ -12,6 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::config::RunConfig;
+use crate::export::csv_field;
 use crate::presets;
 use crate::runs::write_atomic;
 use crate::train::trainer::{self, CancelToken};
@@ -301,14 +302,6 @@ fn markdown(rows: &[Row], budget: Budget, seed: u64, total_secs: f64) -> String 
         );
     }
     out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 fn csv(rows: &[Row], seed: u64) -> String {

@@ -230,8 +230,7 @@ pub fn execute(command: Command) -> Result<()> {
 
 fn eval(path: &Path, data_dir: &Option<PathBuf>, as_json: bool) -> Result<()> {
     let test = load_test(data_dir)?;
-    let model = weights::load(path, &candle_core::Device::Cpu)?;
-    check_fits(path, &model.mlp.layers, test.dim())?;
+    let model = weights::load_fitting(path, &candle_core::Device::Cpu, test.dim(), CLASSES)?;
     let logits = model.mlp.logits(&test.images, &candle_core::Device::Cpu)?;
     let eval = evaluate_logits(&logits, &test.labels, CLASSES);
     if as_json {
@@ -253,16 +252,6 @@ fn eval(path: &Path, data_dir: &Option<PathBuf>, as_json: bool) -> Result<()> {
     }
 }
 
-fn check_fits(path: &Path, layers: &[usize], dim: usize) -> Result<()> {
-    if layers.first() != Some(&dim) || layers.last() != Some(&CLASSES) {
-        bail!(
-            "{}: model has layers {layers:?}, the data needs {dim} inputs and {CLASSES} classes",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
 fn soft_targets(
     path: &Path,
     sample: usize,
@@ -281,8 +270,7 @@ fn soft_targets(
             test.len() - 1
         );
     }
-    let model = weights::load(path, &candle_core::Device::Cpu)?;
-    check_fits(path, &model.mlp.layers, test.dim())?;
+    let model = weights::load_fitting(path, &candle_core::Device::Cpu, test.dim(), CLASSES)?;
     let logits = model
         .mlp
         .logits(test.image(sample), &candle_core::Device::Cpu)?;

@@ -24,7 +24,7 @@ pub fn to_csv(spec: &PlotSpec) -> String {
 }
 
 /// Quotes a field if it contains a comma, a quote or a line break, doubling inner quotes.
-fn quote(field: &str) -> Cow<'_, str> {
+pub fn quote(field: &str) -> Cow<'_, str> {
     if field.contains([',', '"', '\n', '\r']) {
         Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
     } else {

@@ -94,6 +94,27 @@ pub fn load(path: &Path, device: &Device) -> Result<LoadedModel, WeightsError> {
     Ok(LoadedModel { mlp, metadata })
 }
 
+/// Loads a model and checks it maps `inputs` features to `classes` outputs, so a model made
+/// for other data is rejected with a message naming the file instead of failing mid-way.
+pub fn load_fitting(
+    path: &Path,
+    device: &Device,
+    inputs: usize,
+    classes: usize,
+) -> Result<LoadedModel, WeightsError> {
+    let model = load(path, device)?;
+    let layers = &model.mlp.layers;
+    if layers.first() != Some(&inputs) || layers.last() != Some(&classes) {
+        return Err(invalid(
+            path,
+            format!(
+                "model has layers {layers:?}, the data needs {inputs} inputs and {classes} classes"
+            ),
+        ));
+    }
+    Ok(model)
+}
+
 fn to_tensor(
     path: &Path,
     name: &str,

@@ -417,16 +417,8 @@ impl<'a> Session<'a> {
         let started = Instant::now();
         let mut members = Vec::new();
         if let Some(path) = &t.weights {
-            let loaded = weights::load(path, &self.device)?;
-            if loaded.mlp.layers[0] != self.data.train.dim() || loaded.mlp.classes() != CLASSES {
-                return Err(TrainError::Other(format!(
-                    "{}: teacher has layers {:?}, the data needs {} inputs and {CLASSES} classes",
-                    path.display(),
-                    loaded.mlp.layers,
-                    self.data.train.dim()
-                )));
-            }
-            members.push(loaded.mlp);
+            let dim = self.data.train.dim();
+            members.push(weights::load_fitting(path, &self.device, dim, CLASSES)?.mlp);
         } else {
             let layers = self.layers(&t.hidden);
             let train = self.data.train.clone();

@@ -5,7 +5,7 @@ use crate::config::{ConfigError, Method, NoiseKind, RunConfig, TransferKind};
 use crate::presets::PRESETS;
 
 use super::app::{Action, DistilleryApp, RunStatus};
-use super::assets_dir;
+use super::{assets_dir, parse_list};
 
 /// Text fields that hold lists (widths, classes) while the user types them.
 #[derive(Clone, Debug, Default)]
@@ -22,16 +22,6 @@ fn join<T: ToString>(values: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn parse_list<T: std::str::FromStr>(text: &str) -> Result<Vec<T>, String> {
-    text.split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<T>()
-                .map_err(|_| format!("`{s}` is not a whole number"))
-        })
-        .collect()
 }
 
 impl LauncherText {
@@ -55,9 +45,13 @@ impl LauncherText {
         ];
         for (field, text) in fields {
             let result = match field {
-                "transfer.classes" => parse_list::<u8>(text).map(|v| config.transfer.classes = v),
-                "teacher.hidden" => parse_list::<usize>(text).map(|v| config.teacher.hidden = v),
-                _ => parse_list::<usize>(text).map(|v| config.student.hidden = v),
+                "transfer.classes" => {
+                    parse_list::<u8>(text, "a whole number").map(|v| config.transfer.classes = v)
+                }
+                "teacher.hidden" => {
+                    parse_list::<usize>(text, "a whole number").map(|v| config.teacher.hidden = v)
+                }
+                _ => parse_list::<usize>(text, "a whole number").map(|v| config.student.hidden = v),
             };
             if let Err(e) = result {
                 self.list_error.get_or_insert((field, e));

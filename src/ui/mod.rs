@@ -62,6 +62,15 @@ pub fn run_app() -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
 }
 
+/// Parses a list typed as "1, 2 3" (commas and/or spaces); the error names the bad item as
+/// "`x` is not {what}".
+pub(crate) fn parse_list<T: std::str::FromStr>(text: &str, what: &str) -> Result<Vec<T>, String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<T>().map_err(|_| format!("`{s}` is not {what}")))
+        .collect()
+}
+
 fn color(rgb: [u8; 3]) -> egui::Color32 {
     egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2])
 }

@@ -9,14 +9,7 @@ use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
 
 /// Parses "1, 2, 4" into temperatures, rejecting T ≤ 0 and non-numbers.
 pub fn parse_temperatures(text: &str) -> Result<Vec<f64>, String> {
-    let values: Vec<f64> = text
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<f64>()
-                .map_err(|_| format!("`{s}` is not a number"))
-        })
-        .collect::<Result<_, _>>()?;
+    let values: Vec<f64> = super::parse_list(text, "a number")?;
     if values.is_empty() {
         return Err("give at least one temperature".into());
     }

@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
-use crate::data::dataset::{bundled_mnist_dir, Mnist};
+use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
 use crate::model::weights;
 use crate::train::trainer::{self, CancelToken, TrainError};
 use protocol::{Command, Event, EventSink, RunId, RunSummary};
@@ -213,15 +213,8 @@ fn compute_logits(slot: String, path: &Path, data_dir: Option<&Path>) -> Event {
         let dir = data_dir.map_or_else(bundled_mnist_dir, Path::to_owned);
         let test = Mnist::load_test(&dir).map_err(|e| e.to_string())?;
         let device = candle_core::Device::Cpu;
-        let model = weights::load(path, &device).map_err(|e| e.to_string())?;
-        if model.mlp.layers[0] != test.dim() {
-            return Err(format!(
-                "{}: model takes {} inputs, images have {}",
-                path.display(),
-                model.mlp.layers[0],
-                test.dim()
-            ));
-        }
+        let model =
+            weights::load_fitting(path, &device, test.dim(), CLASSES).map_err(|e| e.to_string())?;
         let logits = model
             .mlp
             .logits(&test.images, &device)
