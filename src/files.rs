@@ -10,12 +10,15 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum FileError {
     /// The file could not be opened, read or written.
-    #[error("{path}: {source}")]
+    ///
+    /// The OS error is part of the message, and deliberately not an error `source`: printed
+    /// with its chain (`{:#}`, as the CLI does) it would otherwise appear twice.
+    #[error("{path}: {error}")]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file's content cannot be used.
     #[error("{path}: {problem}")]
@@ -38,9 +41,9 @@ impl FileError {
 
     /// A function turning an OS error on `path` into a [`FileError::Io`] (for `map_err`).
     pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
-        move |source| FileError::Io {
+        move |error| FileError::Io {
             path: path.to_owned(),
-            source,
+            error,
         }
     }
 }

@@ -22,6 +22,13 @@ fn fails_with(args: &[&str], needle: &str) {
         .lines()
         .find(|l| l.starts_with("error:"))
         .unwrap_or_else(|| panic!("{args:?}: no error line in {stderr}"));
+    // The reason appears once, not repeated by the error's source chain.
+    let reason = line.rsplit(": ").next().unwrap_or_default();
+    assert_eq!(
+        line.matches(reason).count(),
+        1,
+        "{args:?}: repeated reason in `{line}`"
+    );
     assert!(
         line.contains(needle),
         "{args:?}: `{line}` does not mention `{needle}`"

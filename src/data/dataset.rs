@@ -45,7 +45,7 @@ fn find_file(dir: &Path, stem: &str) -> Result<PathBuf, DataError> {
         .cloned()
         .ok_or_else(|| DataError::Io {
             path: candidates[0].clone(),
-            source: std::io::Error::new(
+            error: std::io::Error::new(
                 std::io::ErrorKind::NotFound,
                 format!("no {stem}(.gz) in this folder"),
             ),

@@ -64,7 +64,7 @@ mod tests {
     fn io_error_names_the_path() {
         let e = ExportError::from(FileError::Io {
             path: "/x/y.png".into(),
-            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            error: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
         });
         assert!(e.to_string().starts_with("/x/y.png: permission denied"));
     }

@@ -73,17 +73,25 @@ pub enum TrainError {
         value: f64,
     },
     /// A configuration value is invalid.
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] ConfigError),
     /// A data, weights or run-folder file is missing, corrupt or unwritable.
-    #[error("{0}")]
+    #[error(transparent)]
     File(#[from] crate::files::FileError),
     /// A tensor operation failed.
+    /// (Not `#[from]`: that would also make it the error's source, and the message, which
+    /// already contains it, would be printed twice by `{:#}`.)
     #[error("tensor error: {0}")]
-    Tensor(#[from] candle_core::Error),
+    Tensor(candle_core::Error),
     /// Anything else, with a message.
     #[error("{0}")]
     Other(String),
+}
+
+impl From<candle_core::Error> for TrainError {
+    fn from(error: candle_core::Error) -> Self {
+        TrainError::Tensor(error)
+    }
 }
 
 /// The trained teacher: one network or an ensemble.
