@@ -47,3 +47,22 @@ impl FileError {
         }
     }
 }
+
+/// Writes `bytes` to `path` atomically: a sibling temporary file, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    // Every error names `path`, the file the caller asked for, not the temporary sibling or
+    // the parent folder that the failing step touched.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(FileError::io(path))?;
+    }
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(FileError::io(path))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        FileError::io(path)(e)
+    })
+}

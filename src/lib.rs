@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod distill;
+pub mod eval;
+pub mod events;
 pub mod export;
 pub mod files;
 pub mod model;

@@ -14,9 +14,9 @@ use anyhow::{Context, Result};
 use crate::config::RunConfig;
 use crate::export::csv_field;
 use crate::presets;
-use crate::runs::write_atomic;
+use crate::files::write_atomic;
 use crate::train::trainer::{self, CancelToken};
-use crate::worker::protocol::{EventSink, RunSummary};
+use crate::events::{EventSink, RunSummary};
 
 /// How much compute the reproduction may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -8,7 +8,8 @@ use distillery::config::{Method, RunConfig, TransferKind};
 use distillery::model::weights;
 use distillery::runs::load_run;
 use distillery::train::trainer::{self, CancelToken, TrainError};
-use distillery::worker::protocol::{Command, Event, Phase};
+use distillery::events::{Event, Phase};
+use distillery::worker::protocol::Command;
 use distillery::worker::Worker;
 
 /// A small but real experiment: 3,000 training and 1,000 test images.

@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::worker::protocol::{Event, EventSink};
+use crate::events::{Event, EventSink};
 
 /// An [`EventSink`] that draws one progress bar per phase.
 pub struct ProgressSink {

@@ -4,7 +4,7 @@
 //! much of the damage. A shift of the output bias is a shift of those classes' logits, so it
 //! is evaluated on cached logits without touching the network.
 
-use crate::train::eval::{evaluate_logits, Evaluation};
+use crate::eval::{evaluate_logits, Evaluation};
 
 /// The shifts searched by [`best_shift`]: −20 to +20 in steps of 0.1.
 const SEARCH_STEPS: i32 = 200;

@@ -2,7 +2,7 @@
 //!
 //! The UI describes each plot it draws as a plain-data [`PlotSpec`]; this module renders that
 //! description with plotters (no system fonts: egui's bundled font is registered once) and writes
-//! files atomically through [`crate::runs::write_atomic`]. It knows nothing of egui.
+//! files atomically through [`crate::files::write_atomic`]. It knows nothing of egui.
 
 mod chart;
 mod csv;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::render::{render_png, render_svg};
 use super::{to_csv, ExportError, PlotSpec};
-use crate::runs::write_atomic;
+use crate::files::write_atomic;
 
 /// Width of exported plot images, in pixels.
 pub const DEFAULT_WIDTH: u32 = 1000;

@@ -4,35 +4,16 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::files::FileError;
+use crate::files::{write_atomic, FileError};
 
 use crate::config::RunConfig;
-use crate::worker::protocol::{EpochMetrics, RunSummary};
+use crate::events::{EpochMetrics, RunSummary};
 
 /// A run folder that cannot be written or read.
 pub type RunsError = FileError;
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunsError + '_ {
     FileError::io(path)
-}
-
-/// Writes `bytes` to `path` atomically: a sibling temporary file, then a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunsError> {
-    // Every error names `path`, the file the caller asked for, not the temporary sibling or
-    // the parent folder that the failing step touched.
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(io_error(path))?;
-    }
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io_error(path))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_error(path)(e)
-    })
 }
 
 /// Keeps letters, digits, `-` and `_` of a run name for use in a folder name.
@@ -134,7 +115,7 @@ pub fn metrics_csv(rows: &[EpochMetrics]) -> String {
 
 /// Parses `metrics.csv` back into rows.
 pub fn parse_metrics_csv(path: &Path, text: &str) -> Result<Vec<EpochMetrics>, RunsError> {
-    use crate::worker::protocol::Phase;
+    use crate::events::Phase;
     let bad = |line: usize, what: &str| RunsError::Invalid {
         path: path.to_owned(),
         problem: format!("line {line}: {what}"),
@@ -244,7 +225,7 @@ pub fn list_runs(runs_dir: &Path) -> Vec<StoredRun> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::worker::protocol::Phase;
+    use crate::events::Phase;
 
     #[test]
     fn run_dir_round_trips_config_and_metrics() {

@@ -1,6 +1,5 @@
-//! Training: the trainer (one code path for every method), optimisers, targets, evaluation.
+//! Training: the trainer (one code path for every method), optimisers, targets.
 
-pub mod eval;
 pub mod optim;
 pub mod targets;
 pub mod trainer;

@@ -15,7 +15,7 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use thiserror::Error;
 
-use super::eval::{evaluate_logits, Evaluation};
+use crate::eval::{evaluate_logits, Evaluation};
 use super::optim::{learning_rate, warmup_factor, Optimizer};
 use super::targets::{Noise, Targets};
 use crate::config::{ConfigError, Method, OptimConfig, RunConfig};
@@ -29,7 +29,7 @@ use crate::model::mlp::{Dropout, Mlp};
 use crate::model::weights;
 use crate::rng::FastRng;
 use crate::runs::RunDir;
-use crate::worker::protocol::{
+use crate::events::{
     BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, RunId, RunSummary,
 };
 
@@ -600,7 +600,7 @@ impl<'a> Session<'a> {
         let teacher_labels = || -> Vec<u8> {
             ensemble_soft_targets(&refs, CLASSES, 1.0, combine)
                 .chunks_exact(CLASSES)
-                .map(|row| super::eval::argmax(row) as u8)
+                .map(|row| crate::eval::argmax(row) as u8)
                 .collect()
         };
         // Real examples keep their true labels; synthetic ones take the teacher's.

@@ -13,7 +13,8 @@ use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist};
 use crate::export::PlotSpec;
 use crate::runs::{list_runs, StoredRun};
-use crate::worker::protocol::{Command, EpochMetrics, Event, Phase, RunId, RunSummary};
+use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
+use crate::worker::protocol::Command;
 use crate::worker::Worker;
 
 use super::state::{State, Tab};

@@ -2,7 +2,7 @@
 //! (with the paper's reference numbers), and the loss curves with soft and hard parts apart.
 
 use crate::export::{HLine, PlotSpec, Series, SeriesKind};
-use crate::worker::protocol::{EpochMetrics, Phase};
+use crate::events::{EpochMetrics, Phase};
 
 use super::app::{Action, DistilleryApp};
 use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};

@@ -4,7 +4,7 @@
 
 use crate::distill::bias::{best_shift, evaluate_with_shift};
 use crate::export::{PlotSpec, Series, SeriesKind};
-use crate::train::eval::{evaluate_logits, Evaluation};
+use crate::eval::{evaluate_logits, Evaluation};
 
 use super::app::{Action, DistilleryApp, ModelLogits};
 use super::playground::{STUDENT_COLOR, TEACHER_COLOR};

@@ -3,7 +3,7 @@
 
 use crate::export::{PlotSpec, Series, SeriesKind};
 use crate::runs::StoredRun;
-use crate::worker::protocol::Phase;
+use crate::events::Phase;
 
 use super::app::{Action, DistilleryApp};
 

@@ -2,7 +2,7 @@
 //! against T on a log axis, points appearing as each finishes, the baseline as a line.
 
 use crate::export::{HLine, PlotSpec, Series, SeriesKind};
-use crate::worker::protocol::{EpochMetrics, Phase};
+use crate::events::{EpochMetrics, Phase};
 
 use super::app::{Action, DistilleryApp, RunKind};
 use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};

@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::export::PlotSpec;
 use crate::export::{crop_rgba, render_png, render_svg, save_rgba_png, to_csv};
-use crate::runs::write_atomic;
+use crate::files::write_atomic;
 
 /// How long an export waits for the screen capture before rendering the PNG itself.
 const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(3);

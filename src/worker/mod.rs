@@ -19,7 +19,8 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
 use crate::model::weights;
 use crate::train::trainer::{self, CancelToken, TrainError};
-use protocol::{Command, Event, EventSink, RunId, RunSummary};
+use crate::events::{Event, EventSink, RunId, RunSummary};
+use protocol::Command;
 
 /// Called after every event so the consumer wakes up (the GUI passes `ctx.request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;

@@ -1,5 +1,6 @@
 //! Evaluation in the paper's unit: misclassified test examples (out of 10,000 for MNIST),
-//! per true class, and the confusion matrix.
+//! per true class, and the confusion matrix. A leaf module: the bias search, the trainer, the
+//! CLI and the UI all score logits here.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,258 @@
+//! What a run reports: its phases, per-epoch metrics, summaries and the [`Event`] stream.
+//!
+//! A leaf module (it imports no other module of the crate) so that the trainer, which emits
+//! these events, and the worker and UI, which consume them, all depend on it and not on each
+//! other. Only plain data: numbers, vectors, strings and paths, never tensors. The trainer emits
+//! [`Event`]s through an [`EventSink`], so the CLI (progress bars) and the GUI (channel to the
+//! UI thread) consume the same stream from the same training code path.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Identifies one run (or sweep) started by the worker.
+pub type RunId = u64;
+
+/// A training phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Training the teacher (or one ensemble member).
+    Teacher,
+    /// Labelling the transfer set with the teacher (and growing it with MUNGE).
+    Transfer,
+    /// Training the student on hard labels only.
+    Baseline,
+    /// Training the distilled student.
+    Student,
+}
+
+impl Phase {
+    /// Lower-case name used in CSV files and JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Phase::Teacher => "teacher",
+            Phase::Transfer => "transfer",
+            Phase::Baseline => "baseline",
+            Phase::Student => "student",
+        }
+    }
+}
+
+/// One row of training metrics: a phase's epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// Which phase.
+    pub phase: Phase,
+    /// Ensemble member (0 for single models).
+    pub member: usize,
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss over the epoch.
+    pub loss: f64,
+    /// Mean soft (distillation) part of the loss; 0 when there is none.
+    pub soft_loss: f64,
+    /// Mean hard-label part of the loss; 0 when there is none.
+    pub hard_loss: f64,
+    /// Learning rate used this epoch.
+    pub lr: f64,
+    /// Misclassified test examples.
+    pub test_errors: usize,
+    /// Misclassified test examples per true class.
+    pub per_class_errors: Vec<usize>,
+    /// Test examples evaluated.
+    pub test_n: usize,
+    /// Seconds since the phase started.
+    pub elapsed_secs: f64,
+}
+
+/// The test-set result of one trained model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct PhaseResult {
+    /// Misclassified test examples.
+    pub test_errors: usize,
+    /// Per true class.
+    pub per_class_errors: Vec<usize>,
+    /// Test examples evaluated.
+    pub test_n: usize,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Wall time of the phase.
+    pub seconds: f64,
+    /// Layer widths, input and output included.
+    pub layers: Vec<usize>,
+}
+
+/// Outcome of the per-class bias adjustment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BiasResult {
+    /// The classes shifted.
+    pub classes: Vec<u8>,
+    /// The shift applied to their output bias.
+    pub shift: f64,
+    /// Test errors after the shift.
+    pub test_errors: usize,
+    /// Per-class errors after the shift.
+    pub per_class_errors: Vec<usize>,
+}
+
+/// Summary of a finished run, also written as `summary.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The run's name.
+    pub name: String,
+    /// The run folder.
+    pub dir: PathBuf,
+    /// Distillation method key.
+    pub method: String,
+    /// Temperature.
+    pub temperature: f64,
+    /// Weight of the soft term.
+    pub alpha: f64,
+    /// Seed.
+    pub seed: u64,
+    /// The teacher (ensemble: the combined ensemble).
+    pub teacher: PhaseResult,
+    /// The baseline student, if trained.
+    pub baseline: Option<PhaseResult>,
+    /// The distilled student.
+    pub student: PhaseResult,
+    /// The bias adjustment, if configured.
+    pub bias: Option<BiasResult>,
+    /// Size of the transfer set the student was trained on.
+    pub transfer_size: usize,
+    /// Total wall time.
+    pub duration_secs: f64,
+    /// RFC 3339 start time.
+    pub started: String,
+}
+
+impl RunSummary {
+    /// One line summing up the run's test errors, e.g. "test errors (of 10000): teacher 133,
+    /// baseline 159, distilled student 169 [2024 s]".
+    pub fn describe(&self) -> String {
+        let baseline = self
+            .baseline
+            .as_ref()
+            .map_or("-".to_owned(), |b| b.test_errors.to_string());
+        let bias = self.bias.as_ref().map_or(String::new(), |b| {
+            format!(", after bias shift {:+.1}: {}", b.shift, b.test_errors)
+        });
+        format!(
+            "test errors (of {}): teacher {}, baseline {}, distilled student {}{} [{:.0} s]",
+            self.student.test_n,
+            self.teacher.test_errors,
+            baseline,
+            self.student.test_errors,
+            bias,
+            self.duration_secs
+        )
+    }
+}
+
+/// A message from the worker (or trainer) to its consumer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The run has started; its folder exists.
+    RunStarted {
+        /// The run.
+        run: RunId,
+        /// Its folder.
+        dir: PathBuf,
+    },
+    /// A phase begins.
+    PhaseStarted {
+        /// The run.
+        run: RunId,
+        /// Which phase.
+        phase: Phase,
+        /// Ensemble member or sweep point index.
+        member: usize,
+        /// Epochs the phase will train (0 for transfer).
+        epochs: usize,
+        /// Batches per epoch (0 for transfer).
+        batches: usize,
+        /// Short text shown next to the progress bar (e.g. "T = 8").
+        detail: String,
+    },
+    /// Throttled per-batch progress.
+    Progress {
+        /// The run.
+        run: RunId,
+        /// Which phase.
+        phase: Phase,
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Batch within the epoch, from 1.
+        batch: usize,
+        /// Batches per epoch.
+        batches: usize,
+        /// Running mean loss of this epoch.
+        loss: f64,
+    },
+    /// An epoch ended and the model was evaluated on the test set.
+    EpochEnded {
+        /// The run.
+        run: RunId,
+        /// The metrics row.
+        metrics: EpochMetrics,
+    },
+    /// A T-sweep point is done.
+    SweepPoint {
+        /// The run.
+        run: RunId,
+        /// Temperature.
+        temperature: f64,
+        /// The distilled student's test errors at that temperature.
+        test_errors: usize,
+    },
+    /// Logits for `Command::ComputeLogits`.
+    LogitsReady {
+        /// The slot named in the command.
+        slot: String,
+        /// The weights file.
+        weights: PathBuf,
+        /// Layer widths of the model.
+        layers: Vec<usize>,
+        /// Row-major `[n, classes]` logits on the test set.
+        logits: Vec<f32>,
+        /// Number of classes.
+        classes: usize,
+    },
+    /// Something not tied to a run failed (e.g. loading weights for the playground).
+    Error {
+        /// What failed.
+        message: String,
+    },
+    /// Terminal: the run completed.
+    RunFinished {
+        /// The run.
+        run: RunId,
+        /// Its summary.
+        summary: Box<RunSummary>,
+    },
+    /// Terminal: the run stopped with an error (a panic included).
+    RunFailed {
+        /// The run.
+        run: RunId,
+        /// One-line reason.
+        message: String,
+    },
+    /// Terminal: the run was cancelled.
+    RunCancelled {
+        /// The run.
+        run: RunId,
+    },
+}
+
+/// Where the trainer sends its events. The CLI prints them; the worker forwards them to the UI.
+pub trait EventSink {
+    /// Delivers one event. Must not block for long: training waits on it.
+    fn send(&self, event: Event);
+}
+
+impl<F: Fn(Event)> EventSink for F {
+    fn send(&self, event: Event) {
+        self(event)
+    }
+}
