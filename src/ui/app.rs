@@ -12,13 +12,21 @@ use std::time::{Duration, Instant};
 use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist};
 use crate::export::PlotSpec;
-use crate::runs::{list_runs, StoredRun};
+use crate::runs::{list_runs, ListedRun, StoredRun};
 use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
 use crate::worker::protocol::Command;
 use crate::worker::Worker;
 
 use super::state::{State, Tab};
 use super::tasks::{Dialogs, Tasks};
+
+/// The readable runs of `runs_dir` (the Runs view does not show unreadable ones yet).
+fn readable_runs(runs_dir: &std::path::Path) -> Vec<StoredRun> {
+    list_runs(runs_dir)
+        .into_iter()
+        .filter_map(ListedRun::into_run)
+        .collect()
+}
 
 /// Time the UI thread may spend draining events per frame.
 const EVENT_BUDGET: Duration = Duration::from_millis(4);
@@ -361,7 +369,7 @@ impl DistilleryApp {
             let path = app.slot_path(slot).to_owned();
             app.request_logits(slot, &path);
         }
-        app.runs = list_runs(&app.state.runs_dir);
+        app.runs = readable_runs(&app.state.runs_dir);
         Ok(app)
     }
 
@@ -445,7 +453,7 @@ impl DistilleryApp {
             Event::RunFinished { summary, .. } => {
                 let text = format!("run finished: {}", summary.describe());
                 self.notify(false, text);
-                self.runs = list_runs(&self.state.runs_dir);
+                self.runs = readable_runs(&self.state.runs_dir);
                 let student = summary.dir.join("student.safetensors");
                 if student.is_file() {
                     self.request_logits("student", &student);
@@ -454,7 +462,7 @@ impl DistilleryApp {
             Event::RunFailed { message, .. } => self.notify(true, format!("run failed: {message}")),
             Event::RunCancelled { .. } => {
                 self.notify(false, "run cancelled");
-                self.runs = list_runs(&self.state.runs_dir);
+                self.runs = readable_runs(&self.state.runs_dir);
             }
             _ => {}
         }
@@ -534,7 +542,7 @@ impl DistilleryApp {
                     self.notify(true, e);
                 }
             }
-            Action::RefreshRuns => self.runs = list_runs(&self.state.runs_dir),
+            Action::RefreshRuns => self.runs = readable_runs(&self.state.runs_dir),
             Action::OpenConfig(config) => {
                 self.launcher = super::launcher::LauncherText::from_config(&config);
                 self.state.config = *config;
