@@ -9,6 +9,10 @@
 //! (grown `k`-fold by MUNGE, with the copies MUNGE makes on the way), and the teacher's cached
 //! logits. It is deliberately an estimate of the peak, not a sum of everything ever allocated:
 //! phases run one after another.
+//!
+//! Checked against the peak RSS of `distillery train` (shipped teacher, one student epoch; the
+//! process itself adds some 40–60 MB): full MNIST 598 MB estimated / 649 MB measured; MUNGE
+//! k = 2 on 20k examples 555 / 597 MB; a 784-4000-4000-10 student on 5k examples 448 / 391 MB.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
