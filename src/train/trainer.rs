@@ -529,12 +529,13 @@ impl<'a> Session<'a> {
             started.elapsed().as_secs_f64(),
             &members[0].layers,
         );
-        let trained = if t.weights.is_some() {
-            &[][..]
+        // A teacher loaded from a file was referenced above; only trained ones are saved.
+        let trained = if t.weights.is_none() {
+            members.len()
         } else {
-            &members[..]
+            0
         };
-        for (m, member) in trained.iter().enumerate() {
+        for (m, member) in members.iter().enumerate().take(trained) {
             let file = if m == 0 {
                 "teacher.safetensors".to_owned()
             } else {
