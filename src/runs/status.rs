@@ -52,8 +52,12 @@ pub struct StatusRecord {
 }
 
 /// Records in `dir` how its run ended (atomically, replacing any earlier status). The trainer
-/// calls it when a run ends; the worker calls it too when a run's thread panics.
+/// calls it when a run ends; the worker calls it too when a run's thread panics. A folder that
+/// no longer exists (the run was deleted) is not recreated.
 pub fn mark_run(dir: &Path, status: RunStatus, message: &str) -> Result<(), RunsError> {
+    if !dir.is_dir() {
+        return Err(RunsError::invalid(dir, "no such run folder"));
+    }
     let record = StatusRecord {
         status,
         message: message.to_owned(),
@@ -95,5 +99,8 @@ mod tests {
         std::fs::write(dir.path().join(STATUS_FILE), "{").unwrap();
         let err = read_status(dir.path()).unwrap_err().to_string();
         assert!(err.contains(STATUS_FILE), "{err}");
+        let deleted = dir.path().join("deleted-run");
+        assert!(mark_run(&deleted, RunStatus::Failed, "panic").is_err());
+        assert!(!deleted.exists(), "a deleted run folder is not recreated");
     }
 }
