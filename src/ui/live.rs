@@ -1,8 +1,8 @@
 //! The live training view: test errors per epoch for teacher, baseline and distilled student
 //! (with the paper's reference numbers), and the loss curves with soft and hard parts apart.
 
-use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 use crate::events::{EpochMetrics, Phase};
+use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 
 use super::app::{Action, DistilleryApp};
 use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
@@ -166,6 +166,7 @@ mod tests {
             per_class_errors: vec![0; 10],
             test_n: 10_000,
             elapsed_secs: 1.0,
+            gap: None,
         }
     }
 

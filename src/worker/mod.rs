@@ -17,16 +17,17 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
+use crate::events::{Event, EventSink, RunId, RunSummary};
 use crate::model::weights;
 use crate::train::trainer::{self, CancelToken, TrainError};
-use crate::events::{Event, EventSink, RunId, RunSummary};
 use protocol::Command;
 
 /// Called after every event so the consumer wakes up (the GUI passes `ctx.request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
 /// Events waiting for the UI. Bounded so a stalled UI cannot grow memory without limit;
-/// progress events are dropped when it is full, every other event waits for room.
+/// progress events and mid-epoch probes are dropped when it is full (newer ones follow), every
+/// other event waits for room.
 const EVENT_CAPACITY: usize = 4096;
 
 /// The UI's handle on the worker.
@@ -45,7 +46,12 @@ struct ChannelSink {
 
 impl EventSink for ChannelSink {
     fn send(&self, event: Event) {
-        if matches!(event, Event::Progress { .. }) {
+        let droppable = match &event {
+            Event::Progress { .. } => true,
+            Event::Probes { snapshot, .. } => !snapshot.epoch_end,
+            _ => false,
+        };
+        if droppable {
             match self.events.try_send(event) {
                 Ok(()) | Err(TrySendError::Full(_)) => {}
                 Err(TrySendError::Disconnected(_)) => return,
