@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist};
+use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
 use crate::export::PlotSpec;
 use crate::runs::{list_runs, StoredRun};
-use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
 use crate::worker::protocol::Command;
 use crate::worker::Worker;
 
@@ -94,6 +94,8 @@ pub struct LiveRun {
     pub metrics: Vec<EpochMetrics>,
     /// Sweep results so far.
     pub sweep_points: Vec<(f64, usize)>,
+    /// The probe images' logits under every model, live and per epoch.
+    pub probes: super::probe_history::ProbeHistory,
     /// Running or how it ended.
     pub status: RunStatus,
     started: Instant,
@@ -116,10 +118,24 @@ impl LiveRun {
             loss: 0.0,
             metrics: Vec::new(),
             sweep_points: Vec::new(),
+            probes: Default::default(),
             status: RunStatus::Running,
             started: Instant::now(),
             phase_started: Instant::now(),
         }
+    }
+
+    /// A finished (or interrupted) run read from its folder, for replay.
+    pub fn from_stored(id: RunId, stored: &StoredRun) -> Self {
+        let mut live = Self::new(id, RunKind::Run, stored.config.clone());
+        live.dir = Some(stored.dir.clone());
+        live.metrics = stored.metrics.clone();
+        live.probes = super::probe_history::ProbeHistory::from_snapshots(stored.probes.clone());
+        live.status = match &stored.summary {
+            Some(summary) => RunStatus::Finished(Box::new(summary.clone())),
+            None => RunStatus::Cancelled,
+        };
+        live
     }
 
     /// Fraction of the current phase done, in [0, 1].
@@ -191,6 +207,7 @@ impl LiveRun {
             }
             Event::RunFailed { message, .. } => self.status = RunStatus::Failed(message.clone()),
             Event::RunCancelled { .. } => self.status = RunStatus::Cancelled,
+            Event::Probes { snapshot, .. } => self.probes.push(snapshot.clone()),
             Event::LogitsReady { .. } | Event::Error { .. } => {}
         }
     }
@@ -238,6 +255,8 @@ pub enum Action {
     OpenConfig(Box<RunConfig>),
     /// Switch the central view.
     ShowTab(Tab),
+    /// Open a finished run from the runs folder in the Live view, to replay its probes.
+    ReplayRun(PathBuf),
 }
 
 /// How the app is set up (tests inject dialogs and folders).
@@ -295,6 +314,8 @@ pub struct DistilleryApp {
     pub student: Option<ModelLogits>,
     /// The run being followed.
     pub live: Option<LiveRun>,
+    /// The Live view's soft-targets panel.
+    pub soft_targets: super::soft_targets::SoftTargetsPanel,
     next_run: RunId,
     /// Runs found on disk.
     pub runs: Vec<StoredRun>,
@@ -345,6 +366,7 @@ impl DistilleryApp {
             teacher: None,
             student: None,
             live: None,
+            soft_targets: Default::default(),
             next_run: 1,
             runs: Vec::new(),
             selected_runs: BTreeSet::new(),
@@ -431,7 +453,8 @@ impl DistilleryApp {
             | Event::SweepPoint { run, .. }
             | Event::RunFinished { run, .. }
             | Event::RunFailed { run, .. }
-            | Event::RunCancelled { run } => *run,
+            | Event::RunCancelled { run }
+            | Event::Probes { run, .. } => *run,
             _ => return,
         };
         if run != live.id {
@@ -488,6 +511,7 @@ impl DistilleryApp {
         if self.data_dir.is_some() {
             config.data.dir = self.data_dir.clone();
         }
+        add_playground_probe(&mut config, self.state.sample);
         let runs_dir = self.state.runs_dir.clone();
         self.live = Some(LiveRun::new(id, kind, config.clone()));
         self.worker.send(match kind {
@@ -541,7 +565,24 @@ impl DistilleryApp {
                 self.notify(false, "configuration loaded into the launcher");
             }
             Action::ShowTab(tab) => self.state.tab = tab,
+            Action::ReplayRun(dir) => self.replay(&dir),
         }
+    }
+
+    /// Shows a stored run in the Live view (unless a run is training).
+    fn replay(&mut self, dir: &Path) {
+        if self.live.as_ref().is_some_and(LiveRun::is_running) {
+            self.notify(true, "a run is in progress: replay it when it has finished");
+            return;
+        }
+        let Some(stored) = self.runs.iter().find(|r| r.dir == dir) else {
+            self.notify(true, format!("{}: not in the runs list", dir.display()));
+            return;
+        };
+        let id = self.next_run;
+        self.next_run += 1;
+        self.live = Some(LiveRun::from_stored(id, stored));
+        self.state.tab = Tab::Live;
     }
 
     fn drain_tasks(&mut self) {
@@ -574,6 +615,16 @@ impl DistilleryApp {
         for action in actions {
             self.apply(action);
         }
+    }
+}
+
+/// Puts the playground's test image first among the run's probes (if there is room and the
+/// test set has it), so the Live view opens on the digit the user was looking at.
+fn add_playground_probe(config: &mut RunConfig, sample: usize) {
+    let probes = &mut config.probes.samples;
+    let fits = config.data.test_limit.is_none_or(|n| sample < n);
+    if fits && !probes.contains(&sample) && probes.len() < crate::config::MAX_PROBES {
+        probes.insert(0, sample);
     }
 }
 

@@ -13,6 +13,7 @@ pub struct LauncherText {
     teacher_hidden: String,
     student_hidden: String,
     classes: String,
+    probes: String,
     list_error: Option<(&'static str, String)>,
 }
 
@@ -31,6 +32,7 @@ impl LauncherText {
             teacher_hidden: join(&config.teacher.hidden),
             student_hidden: join(&config.student.hidden),
             classes: join(&config.transfer.classes),
+            probes: join(&config.probes.samples),
             list_error: None,
         }
     }
@@ -38,10 +40,11 @@ impl LauncherText {
     /// Parses the text fields into the configuration; remembers which one is malformed.
     fn apply(&mut self, config: &mut RunConfig) {
         self.list_error = None;
-        let fields: [(&'static str, &String); 3] = [
+        let fields: [(&'static str, &String); 4] = [
             ("teacher.hidden", &self.teacher_hidden),
             ("student.hidden", &self.student_hidden),
             ("transfer.classes", &self.classes),
+            ("probes.samples", &self.probes),
         ];
         for (field, text) in fields {
             let result = match field {
@@ -51,6 +54,8 @@ impl LauncherText {
                 "teacher.hidden" => {
                     parse_list::<usize>(text, "a whole number").map(|v| config.teacher.hidden = v)
                 }
+                "probes.samples" => parse_list::<usize>(text, "a test image number")
+                    .map(|v| config.probes.samples = v),
                 _ => parse_list::<usize>(text, "a whole number").map(|v| config.student.hidden = v),
             };
             if let Err(e) = result {
@@ -108,6 +113,7 @@ pub fn launcher_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec
         method_ui(app, ui, &errors);
         models_ui(app, ui, &errors);
         transfer_ui(app, ui, &errors);
+        probes_ui(app, ui, &errors);
         ui.separator();
         controls_ui(app, ui, actions, &errors);
     });
@@ -367,6 +373,17 @@ fn transfer_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(Stri
                 flag(ui, errors, field);
             }
         });
+}
+
+fn probes_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String, String)>) {
+    ui.horizontal(|ui| {
+        let name = ui.label("Probe images").on_hover_text(
+            "Test images whose soft targets the Live view follows while training (at most 16); the playground's image is added at Start",
+        );
+        ui.text_edit_singleline(&mut app.launcher.probes)
+            .labelled_by(name.id);
+    });
+    flag(ui, errors, "probes.samples");
 }
 
 fn controls_ui(

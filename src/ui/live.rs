@@ -1,11 +1,14 @@
 //! The live training view: test errors per epoch for teacher, baseline and distilled student
-//! (with the paper's reference numbers), and the loss curves with soft and hard parts apart.
+//! (with the paper's reference numbers), the loss curves with soft and hard parts apart, the
+//! distillation gap (agreement and KL with the teacher) beside them, and the soft-targets
+//! panel of the probe images.
 
 use crate::events::{EpochMetrics, Phase};
 use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 
 use super::app::{Action, DistilleryApp};
 use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
+use super::soft_targets::SoftTargetsCtx;
 
 const PAPER_COLOR: [u8; 3] = [200, 60, 60];
 const HARD_COLOR: [u8; 3] = [120, 200, 120];
@@ -108,6 +111,54 @@ pub fn loss_spec(metrics: &[EpochMetrics]) -> PlotSpec {
     }
 }
 
+/// The epochs that have a distillation gap (baseline and distilled student).
+fn with_gap(metrics: &[EpochMetrics]) -> Vec<EpochMetrics> {
+    metrics
+        .iter()
+        .filter(|m| m.gap.is_some())
+        .cloned()
+        .collect()
+}
+
+/// Top-1 agreement with the teacher on the test set per epoch, in %.
+pub fn agreement_spec(metrics: &[EpochMetrics]) -> PlotSpec {
+    PlotSpec {
+        title: "Top-1 agreement with the teacher".into(),
+        x_label: "epoch".into(),
+        y_label: "agreement (% of test images)".into(),
+        log_x: false,
+        series: phase_series(&with_gap(metrics), "", |m| {
+            m.gap.map_or(0.0, |g| 100.0 * g.agreement)
+        }),
+        hlines: Vec::new(),
+    }
+}
+
+/// Mean `KL(teacher ‖ model)` on the test set per epoch: at the run's T (lines) and at T = 1
+/// (points).
+pub fn kl_spec(metrics: &[EpochMetrics], temperature: f64) -> PlotSpec {
+    let gap = with_gap(metrics);
+    let mut series = phase_series(&gap, &format!("T = {temperature}: "), |m| {
+        m.gap.map_or(0.0, |g| g.kl_t)
+    });
+    series.extend(
+        phase_series(&gap, "T = 1: ", |m| m.gap.map_or(0.0, |g| g.kl_1))
+            .into_iter()
+            .map(|s| Series {
+                kind: SeriesKind::Points,
+                ..s
+            }),
+    );
+    PlotSpec {
+        title: "KL(teacher || model)".into(),
+        x_label: "epoch".into(),
+        y_label: "mean KL (nats)".into(),
+        log_x: false,
+        series,
+        hlines: Vec::new(),
+    }
+}
+
 /// Draws the live view.
 pub fn live_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     let Some(live) = &app.live else {
@@ -144,9 +195,31 @@ pub fn live_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Act
         });
     }
     let loss = loss_spec(&live.metrics);
-    let height = (ui.available_height() / 2.0 - 40.0).max(150.0);
-    super::plot_ui(ui, "live-errors", &errors, height, actions);
-    super::plot_ui(ui, "live-loss", &loss, height, actions);
+    let agreement = agreement_spec(&live.metrics);
+    let kl = kl_spec(&live.metrics, live.config.distill.temperature);
+    let labels = app.test.as_ref().map(|t| t.labels.as_slice());
+    let panel = &mut app.soft_targets;
+    ui.columns(2, |columns| {
+        let [curves, soft] = columns else {
+            return;
+        };
+        let height = (curves.available_height() / 4.0 - 30.0).max(110.0);
+        for (id, spec) in [
+            ("live-errors", &errors),
+            ("live-agreement", &agreement),
+            ("live-kl", &kl),
+            ("live-loss", &loss),
+        ] {
+            super::plot_ui(curves, id, spec, height, actions);
+        }
+        let ctx = SoftTargetsCtx {
+            run: live.id,
+            history: &live.probes,
+            config: &live.config,
+            labels,
+        };
+        actions.extend(panel.ui(soft, &ctx));
+    });
 }
 
 #[cfg(test)]

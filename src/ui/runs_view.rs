@@ -1,9 +1,9 @@
 //! Past runs from the runs folder: a table, an overlay of the selected runs' curves, and
 //! buttons to reopen a run's configuration or use its student.
 
+use crate::events::Phase;
 use crate::export::{PlotSpec, Series, SeriesKind};
 use crate::runs::StoredRun;
-use crate::events::Phase;
 
 use super::app::{Action, DistilleryApp};
 
@@ -99,6 +99,16 @@ fn table_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action
                         .clicked()
                     {
                         actions.push(Action::OpenConfig(Box::new(run.config.clone())));
+                    }
+                    if !run.probes.is_empty()
+                        && ui
+                            .small_button("Replay")
+                            .on_hover_text(
+                                "Watch this run's soft targets epoch by epoch in the Live view",
+                            )
+                            .clicked()
+                    {
+                        actions.push(Action::ReplayRun(run.dir.clone()));
                     }
                     let student = run.dir.join("student.safetensors");
                     if student.is_file() {
