@@ -8,11 +8,23 @@ use distillery::cli::{execute, Cli};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[cfg(feature = "gui")]
+fn open_window() -> anyhow::Result<()> {
+    distillery::ui::run_app()
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_window() -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this build has no window (built without the `gui` feature): give a command, see --help"
+    )
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(command) => execute(command),
-        None => distillery::ui::run_app(),
+        None => open_window(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

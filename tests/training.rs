@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use distillery::config::{Method, RunConfig, TransferKind};
+use distillery::events::{Event, Phase};
 use distillery::model::weights;
 use distillery::runs::load_run;
 use distillery::train::trainer::{self, CancelToken, TrainError};
-use distillery::events::{Event, Phase};
 use distillery::worker::protocol::Command;
 use distillery::worker::Worker;
 
@@ -314,7 +314,7 @@ fn worker_runs_cancels_and_reports_failures_through_its_channels() {
         p.is_file().then_some(p)
     });
     worker.send(Command::ComputeLogits {
-        slot: "teacher".into(),
+        slot: distillery::events::Slot::Teacher,
         weights: teacher.expect("a teacher was saved"),
         data_dir: None,
     });
@@ -325,7 +325,7 @@ fn worker_runs_cancels_and_reports_failures_through_its_channels() {
         other => panic!("expected logits, got {other:?}"),
     }
     worker.send(Command::ComputeLogits {
-        slot: "student".into(),
+        slot: distillery::events::Slot::Student,
         weights: runs.path().join("missing.safetensors"),
         data_dir: None,
     });

@@ -6,9 +6,14 @@
 use crate::events::{EpochMetrics, Phase};
 use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 
-use super::app::{Action, DistilleryApp};
+use serde::{Deserialize, Serialize};
+
+use super::actions::Action;
+use super::ctx::ViewCtx;
+use super::live_run::RunStatus;
 use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
-use super::soft_targets::SoftTargetsCtx;
+use super::plot_ui;
+use super::soft_targets::SoftTargetsPanel;
 
 const PAPER_COLOR: [u8; 3] = [200, 60, 60];
 const HARD_COLOR: [u8; 3] = [120, 200, 120];
@@ -150,6 +155,7 @@ pub fn kl_spec(metrics: &[EpochMetrics], temperature: f64) -> PlotSpec {
             }),
     );
     PlotSpec {
+        // (The UI font has no '‖'.)
         title: "KL(teacher || model)".into(),
         x_label: "epoch".into(),
         y_label: "mean KL (nats)".into(),
@@ -159,67 +165,87 @@ pub fn kl_spec(metrics: &[EpochMetrics], temperature: f64) -> PlotSpec {
     }
 }
 
-/// Draws the live view.
-pub fn live_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-    let Some(live) = &app.live else {
-        ui.label("No run yet: choose a method in the launcher on the left and press Start run.");
-        return;
-    };
-    ui.horizontal(|ui| {
-        ui.label(format!(
-            "Run {} — {} — {}",
-            live.id,
-            live.config.distill.method.label(),
-            live.dir
-                .as_ref()
-                .map_or("starting…".into(), |d| d.display().to_string())
-        ));
-        ui.checkbox(&mut app.state.show_paper_lines, "paper reference lines")
-            .on_hover_text(
-                "Hinton et al. 2015, MNIST: teacher 67, baseline 146, distilled 74 test errors",
-            );
-    });
-    let reference = if app.state.show_paper_lines {
-        crate::presets::paper_reference(&app.state.preset)
-    } else {
-        Vec::new()
-    };
-    let mut errors = errors_spec(&live.metrics, &reference);
-    // A teacher loaded from a file has no epochs to plot: show its result as a line.
-    let trained_teacher = live.metrics.iter().any(|m| m.phase == Phase::Teacher);
-    if let (false, super::app::RunStatus::Finished(summary)) = (trained_teacher, &live.status) {
-        errors.hlines.push(HLine {
-            name: "teacher (loaded)".into(),
-            y: summary.teacher.test_errors as f64,
-            color: TEACHER_COLOR,
-        });
-    }
-    let loss = loss_spec(&live.metrics);
-    let agreement = agreement_spec(&live.metrics);
-    let kl = kl_spec(&live.metrics, live.config.distill.temperature);
-    let labels = app.test.as_ref().map(|t| t.labels.as_slice());
-    let panel = &mut app.soft_targets;
-    ui.columns(2, |columns| {
-        let [curves, soft] = columns else {
-            return;
-        };
-        let height = (curves.available_height() / 4.0 - 30.0).max(110.0);
-        for (id, spec) in [
-            ("live-errors", &errors),
-            ("live-agreement", &agreement),
-            ("live-kl", &kl),
-            ("live-loss", &loss),
-        ] {
-            super::plot_ui(curves, id, spec, height, actions);
+/// The live training view.
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct LiveView {
+    /// Draw the paper's reference numbers (67 / 146 / 74).
+    pub show_paper_lines: bool,
+    /// The probe images' soft targets (view state of the run being shown, not persisted).
+    #[serde(skip)]
+    pub soft_targets: SoftTargetsPanel,
+}
+
+impl Default for LiveView {
+    fn default() -> Self {
+        Self {
+            show_paper_lines: true,
+            soft_targets: SoftTargetsPanel::default(),
         }
-        let ctx = SoftTargetsCtx {
-            run: live.id,
-            history: &live.probes,
-            config: &live.config,
-            labels,
+    }
+}
+
+impl LiveView {
+    /// Draws the live view.
+    #[must_use]
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) -> Vec<Action> {
+        let Some(live) = ctx.live else {
+            ui.label(
+                "No run yet: choose a method in the launcher on the left and press Start run.",
+            );
+            return Vec::new();
         };
-        actions.extend(panel.ui(soft, &ctx));
-    });
+        ui.horizontal(|ui| {
+            ui.label(format!(
+                "Run {} — {} — {}",
+                live.id,
+                live.config.distill.method.label(),
+                live.dir
+                    .as_ref()
+                    .map_or("starting…".into(), |d| d.display().to_string())
+            ));
+            ui.checkbox(&mut self.show_paper_lines, "paper reference lines")
+                .on_hover_text(
+                    "Hinton et al. 2015, MNIST: teacher 67, baseline 146, distilled 74 test errors",
+                );
+        });
+        let reference = if self.show_paper_lines {
+            crate::presets::paper_reference(ctx.preset)
+        } else {
+            Vec::new()
+        };
+        let mut errors = errors_spec(&live.metrics, &reference);
+        // A teacher loaded from a file has no epochs to plot: show its result as a line.
+        let trained_teacher = live.metrics.iter().any(|m| m.phase == Phase::Teacher);
+        if let (false, RunStatus::Finished(summary)) = (trained_teacher, &live.status) {
+            errors.hlines.push(HLine {
+                name: "teacher (loaded)".into(),
+                y: summary.teacher.test_errors as f64,
+                color: TEACHER_COLOR,
+            });
+        }
+        let loss = loss_spec(&live.metrics);
+        let agreement = agreement_spec(&live.metrics);
+        let kl = kl_spec(&live.metrics, live.config.distill.temperature);
+        let mut actions = Vec::new();
+        let soft_targets = &mut self.soft_targets;
+        ui.columns(2, |columns| {
+            let [curves, soft] = columns else {
+                return;
+            };
+            let height = (curves.available_height() / 4.0 - 30.0).max(110.0);
+            for (id, spec) in [
+                ("live-errors", &errors),
+                ("live-agreement", &agreement),
+                ("live-kl", &kl),
+                ("live-loss", &loss),
+            ] {
+                actions.extend(plot_ui(curves, id, spec, height));
+            }
+            actions.extend(soft_targets.ui(soft, ctx));
+        });
+        actions
+    }
 }
 
 #[cfg(test)]

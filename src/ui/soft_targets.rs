@@ -13,26 +13,17 @@ use crate::distill::soft::ensemble_soft_targets;
 use crate::events::{Phase, RunId};
 use crate::export::{PlotSpec, Series, SeriesKind};
 
-use super::app::Action;
+use super::actions::Action;
+use super::ctx::ViewCtx;
+use super::live_run::LiveRun;
 use super::playground::{slider_mark, BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR, T_MAX, T_MIN};
+use super::plot_ui;
 use super::probe_history::{ModelKey, ProbeHistory};
 
 /// Lighter shade for the members of an ensemble teacher (their mean takes the teacher colour).
 const MEMBER_COLOR: [u8; 3] = [245, 195, 130];
 /// Time between two epochs of a replay.
 const REPLAY_STEP: Duration = Duration::from_millis(600);
-
-/// What the panel reads (never writes) of the run it shows.
-pub struct SoftTargetsCtx<'a> {
-    /// Which run: the panel's view state is reset when it changes.
-    pub run: RunId,
-    /// The run's probe logits.
-    pub history: &'a ProbeHistory,
-    /// The run's configuration (its T, method and ensemble combination).
-    pub config: &'a RunConfig,
-    /// Test-set labels, to name each probe's true class (if the test set is loaded).
-    pub labels: Option<&'a [u8]>,
-}
 
 /// The panel's own state.
 #[derive(Clone, Debug, Default)]
@@ -124,25 +115,27 @@ fn epoch_text(at: Option<usize>) -> String {
     }
 }
 
-/// The bars: every model's `softmax(z/T)` for probe `sample` at `at` (`None`: newest).
+/// The bars: every model's `softmax(z/T)` for probe `sample` of `live` at `at` (`None`:
+/// newest); `labels` name the probe's true class.
 pub fn probe_soft_targets_spec(
-    ctx: &SoftTargetsCtx<'_>,
+    live: &LiveRun,
+    labels: Option<&[u8]>,
     sample: usize,
     temperature: f64,
     at: Option<usize>,
 ) -> PlotSpec {
-    let combine = ctx.config.teacher.combine;
+    let combine = live.config.teacher.combine;
     let soft = |rows: &[&[f32]]| ensemble_soft_targets(rows, rows[0].len(), temperature, combine);
     PlotSpec {
         title: format!(
             "softmax(z / T) of probe #{sample}{}, T = {temperature:.2}, {}",
-            label_text(ctx.labels, sample),
+            label_text(labels, sample),
             epoch_text(at)
         ),
         x_label: "class".into(),
         y_label: "probability".into(),
         log_x: false,
-        series: model_series(ctx.history, ctx.config, sample, at, &soft),
+        series: model_series(&live.probes, &live.config, sample, at, &soft),
         hlines: Vec::new(),
     }
 }
@@ -150,7 +143,8 @@ pub fn probe_soft_targets_spec(
 /// The logits themselves (optionally zero-meaned), for the logit-matching methods; an
 /// ensemble's "mean" is the mean of its members' logits.
 pub fn probe_logits_spec(
-    ctx: &SoftTargetsCtx<'_>,
+    live: &LiveRun,
+    labels: Option<&[u8]>,
     sample: usize,
     zero_mean: bool,
     at: Option<usize>,
@@ -177,13 +171,13 @@ pub fn probe_logits_spec(
             } else {
                 "logits"
             },
-            label_text(ctx.labels, sample),
+            label_text(labels, sample),
             epoch_text(at)
         ),
         x_label: "class".into(),
         y_label: "logit".into(),
         log_x: false,
-        series: model_series(ctx.history, ctx.config, sample, at, &logits),
+        series: model_series(&live.probes, &live.config, sample, at, &logits),
         hlines: Vec::new(),
     }
 }
@@ -202,27 +196,32 @@ impl SoftTargetsPanel {
         self.temperature.unwrap_or(config.distill.temperature)
     }
 
-    /// Draws the panel; returns its exports.
-    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &SoftTargetsCtx<'_>) -> Vec<Action> {
+    /// Draws the panel for the live run; returns its exports.
+    #[must_use]
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) -> Vec<Action> {
         let mut actions = Vec::new();
-        if self.run != Some(ctx.run) {
+        let Some(live) = ctx.live else {
+            return actions;
+        };
+        if self.run != Some(live.id) {
             *self = Self {
-                run: Some(ctx.run),
+                run: Some(live.id),
                 ..Self::default()
             };
         }
-        let Some(shown) = self.shown_sample(ctx.history) else {
+        let labels = ctx.test.map(|t| t.labels.as_slice());
+        let Some(shown) = self.shown_sample(&live.probes) else {
             ui.weak("Soft targets appear here as soon as the first model reports its probe images (probes.samples).");
             return actions;
         };
-        self.probe_selector_ui(ui, ctx, shown);
+        self.probe_selector_ui(ui, &live.probes, labels, shown);
         // A probe clicked this frame is drawn this frame.
-        let sample = self.shown_sample(ctx.history).unwrap_or(shown);
-        self.temperature_ui(ui, ctx.config);
-        self.scrubber_ui(ui, ctx.history);
-        let t = self.shown_temperature(ctx.config);
+        let sample = self.shown_sample(&live.probes).unwrap_or(shown);
+        self.temperature_ui(ui, &live.config);
+        self.scrubber_ui(ui, &live.probes);
+        let t = self.shown_temperature(&live.config);
         let logit_method = matches!(
-            ctx.config.distill.method,
+            live.config.distill.method,
             Method::LogitL2 | Method::NoisyTeacher
         );
         let height = if logit_method {
@@ -230,24 +229,30 @@ impl SoftTargetsPanel {
         } else {
             (ui.available_height() - 40.0).max(200.0)
         };
-        let spec = probe_soft_targets_spec(ctx, sample, t, self.epoch);
-        super::plot_ui(ui, "live-soft-targets", &spec, height, &mut actions);
+        let spec = probe_soft_targets_spec(live, labels, sample, t, self.epoch);
+        actions.extend(plot_ui(ui, "live-soft-targets", &spec, height));
         if logit_method {
             ui.checkbox(&mut self.zero_mean, "zero-mean logits")
                 .on_hover_text("Subtract each model's mean logit: what zero-mean logit matching fits (the high-T limit of soft targets)");
-            let spec = probe_logits_spec(ctx, sample, self.zero_mean, self.epoch);
-            super::plot_ui(ui, "live-probe-logits", &spec, height, &mut actions);
+            let spec = probe_logits_spec(live, labels, sample, self.zero_mean, self.epoch);
+            actions.extend(plot_ui(ui, "live-probe-logits", &spec, height));
         }
         actions
     }
 
-    fn probe_selector_ui(&mut self, ui: &mut egui::Ui, ctx: &SoftTargetsCtx<'_>, shown: usize) {
+    fn probe_selector_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        history: &ProbeHistory,
+        labels: Option<&[u8]>,
+        shown: usize,
+    ) {
         ui.horizontal_wrapped(|ui| {
             ui.label("Probe").on_hover_text(
                 "Test images whose logits the trainer reports while it trains (launcher: Probe images)",
             );
-            for s in ctx.history.samples() {
-                let text = format!("#{s}{}", label_text(ctx.labels, s));
+            for s in history.samples() {
+                let text = format!("#{s}{}", label_text(labels, s));
                 if ui.selectable_label(s == shown, text).clicked() {
                     self.sample = Some(s);
                 }
@@ -344,20 +349,19 @@ mod tests {
 
     #[test]
     fn bars_show_each_member_their_mean_and_the_students_at_the_chosen_epoch() {
-        let history = ProbeHistory::from_snapshots(vec![
-            snapshot(Phase::Teacher, 0, 1, [4.0, 0.0, 0.0]),
-            snapshot(Phase::Teacher, 1, 1, [0.0, 0.0, 0.0]),
+        let mut live = LiveRun::new(
+            1,
+            super::super::live_run::RunKind::Run,
+            RunConfig::default(),
+        );
+        live.probes = ProbeHistory::from_snapshots(vec![
+            // Teachers reported once, at epoch 0 (as a loaded teacher is): every epoch shows them.
+            snapshot(Phase::Teacher, 0, 0, [4.0, 0.0, 0.0]),
+            snapshot(Phase::Teacher, 1, 0, [0.0, 0.0, 0.0]),
             snapshot(Phase::Student, 0, 0, [0.0, 0.0, 0.0]),
             snapshot(Phase::Student, 0, 1, [2.0, 0.0, 0.0]),
         ]);
-        let config = RunConfig::default();
-        let ctx = SoftTargetsCtx {
-            run: 1,
-            history: &history,
-            config: &config,
-            labels: None,
-        };
-        let spec = probe_soft_targets_spec(&ctx, 11, 1.0, Some(0));
+        let spec = probe_soft_targets_spec(&live, None, 11, 1.0, Some(0));
         let names: Vec<&str> = spec.series.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
@@ -376,13 +380,13 @@ mod tests {
         // Before training the student is uniform; after epoch 1, softmax([2,0,0]) at T = 2:
         // e / e.sum() with e = exp([1,0,0]) -> [0.57612, 0.21194, 0.21194].
         assert!((spec.series[3].points[0][1] - 1.0 / 3.0).abs() < 1e-6);
-        let spec = probe_soft_targets_spec(&ctx, 11, 2.0, Some(1));
+        let spec = probe_soft_targets_spec(&live, None, 11, 2.0, Some(1));
         assert!(
             (spec.series[3].points[0][1] - 0.576_12).abs() < 1e-4,
             "{spec:?}"
         );
         assert!(spec.title.contains("after epoch 1"), "{}", spec.title);
-        let logits = probe_logits_spec(&ctx, 11, true, None);
+        let logits = probe_logits_spec(&live, None, 11, true, None);
         // Zero-mean logits of the student [2,0,0]: [4/3, -2/3, -2/3].
         assert!((logits.series[3].points[0][1] - 4.0 / 3.0).abs() < 1e-6);
     }
