@@ -203,7 +203,7 @@ fn method_ui(config: &mut RunConfig, ui: &mut egui::Ui, errors: &Option<(String,
     egui::Grid::new("distill").num_columns(2).show(ui, |ui| {
         if d.method == Method::Hinton {
             grid_row(ui, "Temperature T", "Soft targets are softmax(z / T). T = 1 is the ordinary softmax; higher T flattens it and exposes how the teacher ranks the wrong classes.", |ui| vec![ui.add(egui::DragValue::new(&mut d.temperature).speed(0.1).range(0.0..=1000.0))]);
-            grid_row(ui, "α (weight of soft term)", "L = α·T²·KL(q‖p_T) + (1−α)·CE(y, p). α weights the SOFT term here (Keras uses the opposite convention).", |ui| vec![ui.add(egui::Slider::new(&mut d.alpha, 0.0..=1.0))]);
+            grid_row(ui, "α (weight of soft term)", "L = α·T²·KL(q || p_T) + (1−α)·CE(y, p). α weights the SOFT term here (Keras uses the opposite convention).", |ui| vec![ui.add(egui::Slider::new(&mut d.alpha, 0.0..=1.0))]);
             grid_row(ui, "T² factor", "Multiply the soft term by T² so its gradients keep their size as T changes (Hinton et al. §2).", |ui| vec![ui.checkbox(&mut d.t_squared, "scale soft term by T²")]);
         }
         if matches!(d.method, Method::LogitL2 | Method::NoisyTeacher) {
