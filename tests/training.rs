@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use distillery::config::{Method, RunConfig, TransferKind};
+use distillery::events::{Event, Phase};
 use distillery::model::weights;
 use distillery::runs::load_run;
 use distillery::train::trainer::{self, CancelToken, TrainError};
-use distillery::events::{Event, Phase};
 use distillery::worker::protocol::Command;
 use distillery::worker::Worker;
 
@@ -201,9 +201,11 @@ fn sweep_writes_one_point_per_temperature() {
     )
     .unwrap();
     assert_eq!(points.len(), 2);
-    let csv = std::fs::read_to_string(summary.dir.join("sweep.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 3);
+    let path = summary.dir.join("sweep.csv");
+    let csv = std::fs::read_to_string(&path).unwrap();
     assert!(csv.starts_with("temperature,test_errors\n1,"));
+    let read: Vec<trainer::SweepPoint> = distillery::files::read_csv(&path, &csv).unwrap();
+    assert_eq!(read, points);
     let sweep_events = events
         .lock()
         .unwrap()

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::files::{write_atomic, FileError};
+use crate::files::{csv_text, read_csv, write_atomic, FileError};
 
 use crate::config::RunConfig;
-use crate::events::{EpochMetrics, RunSummary};
+use crate::events::{EpochMetrics, Phase, RunSummary};
 
 /// A run folder that cannot be written or read.
 pub type RunsError = FileError;
@@ -90,79 +90,81 @@ impl RunDir {
     }
 }
 
-/// The CSV text of a list of epoch metrics.
+/// The CSV text of a list of epoch metrics (through [`csv_text`]).
 pub fn metrics_csv(rows: &[EpochMetrics]) -> String {
-    let mut out = format!("{METRICS_HEADER}\n");
-    for m in rows {
+    let header: Vec<String> = METRICS_HEADER.split(',').map(str::to_owned).collect();
+    csv_text(std::iter::once(header).chain(rows.iter().map(|m| {
         let per_class: Vec<String> = m.per_class_errors.iter().map(usize::to_string).collect();
-        out.push_str(&format!(
-            "{},{},{},{:.6},{:.6},{:.6},{:.6},{},{},{:.3},{}\n",
-            m.phase.key(),
-            m.member,
-            m.epoch,
-            m.loss,
-            m.soft_loss,
-            m.hard_loss,
-            m.lr,
-            m.test_errors,
-            m.test_n,
-            m.elapsed_secs,
-            per_class.join(";")
-        ));
-    }
-    out
+        vec![
+            m.phase.key().to_owned(),
+            m.member.to_string(),
+            m.epoch.to_string(),
+            format!("{:.6}", m.loss),
+            format!("{:.6}", m.soft_loss),
+            format!("{:.6}", m.hard_loss),
+            format!("{:.6}", m.lr),
+            m.test_errors.to_string(),
+            m.test_n.to_string(),
+            format!("{:.3}", m.elapsed_secs),
+            per_class.join(";"),
+        ]
+    })))
 }
 
-/// Parses `metrics.csv` back into rows.
+/// One line of `metrics.csv` as read: the columns of [`METRICS_HEADER`], the per-class errors
+/// still `;`-separated.
+#[derive(serde::Deserialize)]
+struct MetricsRow {
+    phase: Phase,
+    member: usize,
+    epoch: usize,
+    loss: f64,
+    soft_loss: f64,
+    hard_loss: f64,
+    lr: f64,
+    test_errors: usize,
+    test_n: usize,
+    elapsed_secs: f64,
+    per_class_errors: String,
+}
+
+/// Parses `metrics.csv` back into rows (through [`read_csv`]).
 pub fn parse_metrics_csv(path: &Path, text: &str) -> Result<Vec<EpochMetrics>, RunsError> {
-    use crate::events::Phase;
-    let bad = |line: usize, what: &str| RunsError::Invalid {
-        path: path.to_owned(),
-        problem: format!("line {line}: {what}"),
-    };
-    let mut rows = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 11 {
-            return Err(bad(i + 1, "expected 11 fields"));
-        }
-        let phase = match f[0] {
-            "teacher" => Phase::Teacher,
-            "transfer" => Phase::Transfer,
-            "baseline" => Phase::Baseline,
-            "student" => Phase::Student,
-            other => return Err(bad(i + 1, &format!("unknown phase {other}"))),
-        };
-        let num = |s: &str| {
-            s.parse::<f64>()
-                .map_err(|_| bad(i + 1, &format!("not a number: {s}")))
-        };
-        let int = |s: &str| {
-            s.parse::<usize>()
-                .map_err(|_| bad(i + 1, &format!("not an integer: {s}")))
-        };
-        rows.push(EpochMetrics {
-            phase,
-            member: int(f[1])?,
-            epoch: int(f[2])?,
-            loss: num(f[3])?,
-            soft_loss: num(f[4])?,
-            hard_loss: num(f[5])?,
-            lr: num(f[6])?,
-            test_errors: int(f[7])?,
-            test_n: int(f[8])?,
-            elapsed_secs: num(f[9])?,
-            per_class_errors: f[10]
+    read_csv::<MetricsRow>(path, text)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let per_class_errors = row
+                .per_class_errors
                 .split(';')
                 .filter(|s| !s.is_empty())
-                .map(int)
-                .collect::<Result<_, _>>()?,
-        });
-    }
-    Ok(rows)
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|_| {
+                    RunsError::invalid(
+                        path,
+                        format!(
+                            "row {}: per_class_errors is not a ;-separated list of counts: {}",
+                            i + 1,
+                            row.per_class_errors
+                        ),
+                    )
+                })?;
+            Ok(EpochMetrics {
+                phase: row.phase,
+                member: row.member,
+                epoch: row.epoch,
+                loss: row.loss,
+                soft_loss: row.soft_loss,
+                hard_loss: row.hard_loss,
+                lr: row.lr,
+                test_errors: row.test_errors,
+                test_n: row.test_n,
+                elapsed_secs: row.elapsed_secs,
+                per_class_errors,
+            })
+        })
+        .collect()
 }
 
 /// A finished run found on disk.
@@ -225,7 +227,6 @@ pub fn list_runs(runs_dir: &Path) -> Vec<StoredRun> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Phase;
 
     #[test]
     fn run_dir_round_trips_config_and_metrics() {

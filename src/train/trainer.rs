@@ -15,7 +15,6 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use thiserror::Error;
 
-use crate::eval::{evaluate_logits, Evaluation};
 use super::optim::{learning_rate, warmup_factor, Optimizer};
 use super::targets::{Noise, Targets};
 use crate::config::{ConfigError, Method, OptimConfig, RunConfig};
@@ -25,13 +24,15 @@ use crate::data::transfer::{filter_classes, munge};
 use crate::distill::bias::{best_shift, evaluate_with_shift};
 use crate::distill::loss::LossParts;
 use crate::distill::soft::{ensemble_soft_targets, mean_logits};
+use crate::eval::{evaluate_logits, Evaluation};
+use crate::events::{
+    BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, RunId, RunSummary,
+};
+use crate::files::csv_text;
 use crate::model::mlp::{Dropout, Mlp};
 use crate::model::weights;
 use crate::rng::FastRng;
 use crate::runs::RunDir;
-use crate::events::{
-    BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, RunId, RunSummary,
-};
 
 /// Shared flag that stops a run at the next batch.
 #[derive(Clone, Debug, Default)]
@@ -779,6 +780,18 @@ pub struct SweepPoint {
     pub test_errors: usize,
 }
 
+/// The text of `sweep.csv`: a `temperature,test_errors` header, one row per point.
+pub fn sweep_csv(points: &[SweepPoint]) -> String {
+    let header = ["temperature", "test_errors"].map(str::to_owned);
+    csv_text(
+        std::iter::once(header).chain(
+            points
+                .iter()
+                .map(|p| [p.temperature.to_string(), p.test_errors.to_string()]),
+        ),
+    )
+}
+
 /// Trains one teacher and baseline, then one distilled student per temperature; writes
 /// `sweep.csv` (`temperature,test_errors`). The summary describes the best temperature.
 pub fn sweep(
@@ -813,14 +826,9 @@ pub fn sweep(
             temperature: t,
             test_errors: result.test_errors,
         });
-        let csv: String = std::iter::once("temperature,test_errors\n".to_owned())
-            .chain(
-                points
-                    .iter()
-                    .map(|p| format!("{},{}\n", p.temperature, p.test_errors)),
-            )
-            .collect();
-        session.dir.write("sweep.csv", csv.as_bytes())?;
+        session
+            .dir
+            .write("sweep.csv", sweep_csv(&points).as_bytes())?;
         if best
             .as_ref()
             .is_none_or(|(_, b)| result.test_errors < b.test_errors)
@@ -831,4 +839,31 @@ pub fn sweep(
     let (t, result) = best.ok_or_else(|| TrainError::Other("no sweep point finished".into()))?;
     let summary = session.finish(&teacher, baseline, result, None, transfer.set.len(), t)?;
     Ok((summary, points))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Written by the `csv` crate and read back: the header and one row per point.
+    #[test]
+    fn sweep_csv_round_trips() {
+        let points = vec![
+            SweepPoint {
+                temperature: 2.5,
+                test_errors: 7,
+            },
+            SweepPoint {
+                temperature: 20.0,
+                test_errors: 9,
+            },
+        ];
+        let text = sweep_csv(&points);
+        assert!(
+            text.starts_with("temperature,test_errors\n2.5,7\n"),
+            "{text}"
+        );
+        let read: Vec<SweepPoint> = crate::files::read_csv(Path::new("sweep.csv"), &text).unwrap();
+        assert_eq!(read, points);
+    }
 }
