@@ -229,39 +229,55 @@ mod tests {
             weight_decay: 0.05,
             ..OptimConfig::default()
         });
-        let steps: [(f64, [f32; 3], f32, [f32; 3], f32); 3] = [
-            (
-                0.1,
-                [0.3, -0.2, 1.0],
-                0.5,
-                [0.397_500_01, -0.894_999_98, 1.889_999_99],
-                -0.000_499_99,
-            ),
-            (
-                0.05,
-                [-0.1, 0.4, 0.5],
-                -0.25,
-                [0.379_111_14, -0.913_841_19, 1.839_590_79],
-                -0.011_041_24,
-            ),
-            (
-                0.02,
-                [0.2, 0.2, -2.0],
-                0.0,
-                [0.366_891_56, -0.924_287_38, 1.843_697_91],
-                -0.014_079_02,
-            ),
+        /// One step: learning rate, gradients, and PyTorch's parameters after it.
+        struct Step {
+            lr: f64,
+            grad_w: [f32; 3],
+            grad_b: f32,
+            torch_w: [f64; 3],
+            torch_b: f64,
+        }
+        let steps = [
+            Step {
+                lr: 0.1,
+                grad_w: [0.3, -0.2, 1.0],
+                grad_b: 0.5,
+                torch_w: [0.397_500_01, -0.894_999_98, 1.889_999_99],
+                torch_b: -0.000_499_99,
+            },
+            Step {
+                lr: 0.05,
+                grad_w: [-0.1, 0.4, 0.5],
+                grad_b: -0.25,
+                torch_w: [0.379_111_14, -0.913_841_19, 1.839_590_79],
+                torch_b: -0.011_041_24,
+            },
+            Step {
+                lr: 0.02,
+                grad_w: [0.2, 0.2, -2.0],
+                grad_b: 0.0,
+                torch_w: [0.366_891_56, -0.924_287_38, 1.843_697_91],
+                torch_b: -0.014_079_02,
+            },
         ];
-        for (step, (lr, gw, gb, want_w, want_b)) in steps.into_iter().enumerate() {
+        for (n, step) in steps.iter().enumerate() {
             let grads = Gradients {
-                weights: vec![Tensor::new(&[gw], &device)?],
-                biases: vec![Tensor::new(&[gb], &device)?],
+                weights: vec![Tensor::new(&[step.grad_w], &device)?],
+                biases: vec![Tensor::new(&[step.grad_b], &device)?],
             };
-            opt.step(&mut mlp, &grads, lr)?;
+            opt.step(&mut mlp, &grads, step.lr)?;
             let w: Vec<f32> = mlp.weights[0].flatten_all()?.to_vec1()?;
             let b: Vec<f32> = mlp.biases[0].to_vec1()?;
-            for (got, want) in w.iter().zip(want_w).chain(b.iter().zip([want_b])) {
-                assert!((got - want).abs() < 1e-6, "step {}: {w:?} {b:?}", step + 1);
+            let pairs = w
+                .iter()
+                .zip(step.torch_w)
+                .chain(b.iter().zip([step.torch_b]));
+            for (got, want) in pairs {
+                assert!(
+                    (f64::from(*got) - want).abs() < 1e-6,
+                    "step {}: {w:?} {b:?}",
+                    n + 1
+                );
             }
         }
         Ok(())
