@@ -4,6 +4,8 @@
 //! (`ui`) and the command line (`cli`) both drive the same [`train::trainer`] code path, the GUI
 //! through the background [`worker`].
 
+#![forbid(unsafe_code)]
+
 pub mod assets;
 pub mod bench;
 pub mod cli;

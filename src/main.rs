@@ -1,5 +1,7 @@
 //! The `distillery` binary: the GUI with no arguments, the command line otherwise.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -13,8 +13,7 @@ use anyhow::{Context, Result};
 
 use crate::config::RunConfig;
 use crate::events::{EventSink, RunSummary};
-use crate::export::csv_field;
-use crate::files::write_atomic;
+use crate::files::{csv_text, write_atomic};
 use crate::presets;
 use crate::train::trainer::{self, CancelToken};
 
@@ -304,19 +303,83 @@ fn markdown(rows: &[Row], budget: Budget, seed: u64, total_secs: f64) -> String 
     out
 }
 
+/// The text of `results.csv`: one row per experiment, the seed and the run folder.
 fn csv(rows: &[Row], seed: u64) -> String {
-    let mut out = String::from("experiment,paper,ours,epochs,wall_secs,seed,run_dir\n");
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{:.1},{seed},{}",
-            csv_field(&r.experiment),
-            csv_field(&r.paper),
-            csv_field(&r.ours),
-            csv_field(&r.epochs),
-            r.seconds,
-            csv_field(&r.dir.display().to_string())
-        );
+    let header = [
+        "experiment",
+        "paper",
+        "ours",
+        "epochs",
+        "wall_secs",
+        "seed",
+        "run_dir",
+    ]
+    .map(str::to_owned);
+    csv_text(std::iter::once(header).chain(rows.iter().map(|r| {
+        [
+            r.experiment.clone(),
+            r.paper.clone(),
+            r.ours.clone(),
+            r.epochs.clone(),
+            format!("{:.1}", r.seconds),
+            seed.to_string(),
+            r.dir.display().to_string(),
+        ]
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table's cells (commas, quotes, the en dash and the multiplication sign of the
+    /// experiment names) come back unchanged when `results.csv` is read as CSV.
+    #[test]
+    fn results_csv_round_trips_through_a_csv_reader() {
+        #[derive(serde::Deserialize)]
+        struct Read {
+            experiment: String,
+            paper: String,
+            ours: String,
+            epochs: String,
+            wall_secs: f64,
+            seed: u64,
+            run_dir: PathBuf,
+        }
+        let rows = [
+            Row {
+                experiment: "distilled, all 3s omitted".into(),
+                paper: "206 (133 on 3s)".into(),
+                ours: "210 (140 on 3s)".into(),
+                epochs: "8 / 4".into(),
+                seconds: 12.34,
+                dir: PathBuf::from("/runs/a,b \"c\""),
+            },
+            Row {
+                experiment: "2×30 student: best T (T=1: 9, T=2.5: 7)".into(),
+                paper: "2.5 – 4".into(),
+                ours: "T = 2.5".into(),
+                epochs: "8 / 4".into(),
+                seconds: 3.0,
+                dir: PathBuf::from("/runs/plain"),
+            },
+        ];
+        let read: Vec<Read> =
+            crate::files::read_csv(Path::new("results.csv"), &csv(&rows, 42)).unwrap();
+        assert_eq!(read.len(), rows.len());
+        for (r, row) in read.iter().zip(&rows) {
+            assert_eq!(
+                (&r.experiment, &r.paper, &r.ours, &r.epochs, &r.run_dir),
+                (
+                    &row.experiment,
+                    &row.paper,
+                    &row.ours,
+                    &row.epochs,
+                    &row.dir
+                )
+            );
+            assert_eq!(r.seed, 42);
+            assert!((r.wall_secs - row.seconds).abs() <= 0.05);
+        }
     }
-    out
 }

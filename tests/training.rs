@@ -55,10 +55,13 @@ fn training_lowers_test_error_and_writes_a_complete_run_folder() {
         .filter(|m| m.phase == Phase::Teacher)
         .collect();
     assert_eq!(teacher.len(), 3);
-    // Chance is 900 errors of 1,000; a trained MLP on 3k examples does far better.
+    // Chance is 900 errors of 1,000; a trained MLP on 3k examples does far better. Over
+    // seeds 1-7 and 42 the teacher makes 247-293 errors and the student 295-344 (with either
+    // random generator this code has had), so the bounds leave room for the seed, not for a
+    // model that did not learn.
     let (t, s) = (summary.teacher.test_errors, summary.student.test_errors);
-    assert!(t < 300, "teacher {t}");
-    assert!(s < 300, "student {s}");
+    assert!(t < 350, "teacher {t}");
+    assert!(s < 400, "student {s}");
     assert!(teacher[2].loss < teacher[0].loss, "teacher loss falls");
     assert!(
         teacher[2].test_errors < teacher[0].test_errors,
@@ -149,7 +152,15 @@ fn every_method_and_transfer_set_runs_end_to_end() {
     omit.bias.search = true;
     let summary = trainer::run(&omit, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
     let bias = summary.bias.expect("bias result");
-    assert!(bias.test_errors <= summary.student.test_errors);
+    // The student never saw a 3, so raising class 3's bias must recover some of them (the
+    // search itself is pinned against a known optimum in `distill::bias`).
+    assert!(
+        bias.per_class_errors[3] < summary.student.per_class_errors[3],
+        "errors on 3s: {} after the shift, {} before",
+        bias.per_class_errors[3],
+        summary.student.per_class_errors[3]
+    );
+    assert!(bias.test_errors < summary.student.test_errors);
     assert!(
         bias.shift > 0.0,
         "3s were never seen, so their bias must go up: {}",
@@ -289,9 +300,11 @@ fn sweep_writes_one_point_per_temperature() {
     )
     .unwrap();
     assert_eq!(points.len(), 2);
-    let csv = std::fs::read_to_string(summary.dir.join("sweep.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 3);
+    let path = summary.dir.join("sweep.csv");
+    let csv = std::fs::read_to_string(&path).unwrap();
     assert!(csv.starts_with("temperature,test_errors\n1,"));
+    let read: Vec<trainer::SweepPoint> = distillery::files::read_csv(&path, &csv).unwrap();
+    assert_eq!(read, points);
     let sweep_events = events
         .lock()
         .unwrap()

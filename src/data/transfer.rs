@@ -146,31 +146,87 @@ mod tests {
         assert_eq!(nn, vec![2, 3, 0, 1, 2]);
     }
 
+    /// Four points on a chain whose nearest neighbours are not mutual: A → B → C ⇄ D.
+    /// With p = 1 and a tiny spread (s huge) each step is an exact swap on the working copy,
+    /// applied in order: (A,B) gives [B,A,C,D], (B,C) on slots 1,2 gives [B,C,A,D], (C,D) on
+    /// slots 2,3 gives [B,C,D,A], (D,C) on slots 3,2 gives [B,C,A,D]. A MUNGE that did nothing,
+    /// or that read the originals instead of the working copy, gives something else.
     #[test]
-    fn munge_grows_k_copies_that_stay_between_neighbours() {
-        let data = points(&[[0.0, 0.0], [0.2, 0.2], [1.0, 1.0], [0.8, 0.8]]);
+    fn munge_swaps_along_non_mutual_neighbours_in_order() {
+        let (a, b, c, d) = ([0.0, 0.9], [0.3, 0.8], [0.5, 0.7], [0.6, 0.65]);
+        let data = points(&[a, b, c, d]);
+        let nn = nearest_neighbours(&data, &Device::Cpu, &|| false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(nn, vec![1, 2, 3, 2], "the chain's neighbours");
         let params = MungeConfig {
             p: 1.0,
-            s: 1e6,
-            k: 3,
+            s: 1e9,
+            k: 2,
         };
         let out = munge(&data, &params, 7, &Device::Cpu, &|| false)
             .unwrap()
             .unwrap();
-        assert_eq!(out.len(), 12);
-        // With s huge the draws are (almost) exact swaps: every value stays near one of the
-        // pair's original values.
-        for (v, orig) in out.images.iter().zip(data.images.iter().cycle()) {
-            let near_orig = (v - orig).abs() < 1e-3;
-            let near_swap = [0.0f32, 0.2, 1.0, 0.8].iter().any(|x| (v - x).abs() < 1e-3);
-            assert!(near_orig || near_swap, "{v}");
+        let expected: Vec<f32> = [b, c, a, d].iter().flatten().copied().collect();
+        assert_eq!(out.len(), 8);
+        for (pass, images) in out.images.chunks_exact(8).enumerate() {
+            for (v, e) in images.iter().zip(&expected) {
+                assert!(
+                    (v - e).abs() < 1e-6,
+                    "pass {pass}: {images:?} vs {expected:?}"
+                );
+            }
         }
+        assert_eq!(
+            out.labels, [0; 8],
+            "synthetic examples keep their origin's label"
+        );
         let again = munge(&data, &params, 7, &Device::Cpu, &|| false)
             .unwrap()
             .unwrap();
         assert_eq!(out, again, "same seed, same synthetic set");
         let stopped = munge(&data, &params, 7, &Device::Cpu, &|| true).unwrap();
         assert!(stopped.is_none(), "a stop request ends the search");
+    }
+
+    /// The rate and the spread of the draws. Three points A → B ⇄ C (A's neighbour is B,
+    /// B's is C): A's synthetic copy is touched only by A's own step, so each of its features
+    /// is, with probability p, drawn from N(B_a, |A_a − B_a| / s), and is otherwise A_a exactly.
+    /// With A = 0.45, B = 0.55 (C = 0.6) in every feature, p = 0.3 and s = 2: 30 % of the
+    /// features move, and those have mean 0.55 and standard deviation 0.05.
+    #[test]
+    fn munge_draws_at_rate_p_with_spread_distance_over_s() {
+        let dim = 4000;
+        let data = Dataset {
+            images: [0.45f32, 0.55, 0.6]
+                .iter()
+                .flat_map(|v| std::iter::repeat_n(*v, dim))
+                .collect(),
+            labels: vec![0, 1, 2],
+            rows: 1,
+            cols: dim,
+        };
+        let params = MungeConfig {
+            p: 0.3,
+            s: 2.0,
+            k: 1,
+        };
+        let out = munge(&data, &params, 11, &Device::Cpu, &|| false)
+            .unwrap()
+            .unwrap();
+        let moved: Vec<f64> = out.images[..dim]
+            .iter()
+            .filter(|v| **v != 0.45)
+            .map(|v| f64::from(*v))
+            .collect();
+        let rate = moved.len() as f64 / dim as f64;
+        let mean = moved.iter().sum::<f64>() / moved.len() as f64;
+        let sd =
+            (moved.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / moved.len() as f64).sqrt();
+        // Sampling errors: rate ±0.007, mean ±0.0015, sd ±0.001 (one standard error each).
+        assert!((rate - 0.3).abs() < 0.03, "rate {rate}");
+        assert!((mean - 0.55).abs() < 0.005, "mean {mean}");
+        assert!((sd - 0.05).abs() < 0.005, "sd {sd}");
     }
 
     #[test]

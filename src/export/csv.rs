@@ -1,41 +1,45 @@
 //! The data behind a plot as CSV, in long format: one `series,x,y` row per point.
 
-use std::borrow::Cow;
-
 use super::PlotSpec;
+use crate::files::csv_text;
 
 /// The CSV text of a plot's data: a `series,x,y` header, one row per point, then one row per
 /// reference line with an empty `x`.
 ///
 /// Numbers use Rust's shortest round-trip formatting (`{}` of `f64`), so parsing a cell gives back
-/// the exact value; names are quoted as RFC 4180 requires. Lines end in `\n`.
+/// the exact value; names are quoted as RFC 4180 requires (by the `csv` crate, through
+/// [`csv_text`]). Lines end in `\n`.
 pub fn to_csv(spec: &PlotSpec) -> String {
-    let mut out = String::from("series,x,y\n");
-    for series in &spec.series {
-        let name = quote(&series.name);
-        for [x, y] in &series.points {
-            out.push_str(&format!("{name},{x},{y}\n"));
-        }
-    }
-    for line in &spec.hlines {
-        out.push_str(&format!("{},,{}\n", quote(&line.name), line.y));
-    }
-    out
-}
-
-/// Quotes a field if it contains a comma, a quote or a line break, doubling inner quotes.
-pub fn quote(field: &str) -> Cow<'_, str> {
-    if field.contains([',', '"', '\n', '\r']) {
-        Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
-    } else {
-        Cow::Borrowed(field)
-    }
+    let header = ["series", "x", "y"].map(str::to_owned);
+    let points = spec.series.iter().flat_map(|series| {
+        series
+            .points
+            .iter()
+            .map(|[x, y]| [series.name.clone(), x.to_string(), y.to_string()])
+    });
+    let lines = spec
+        .hlines
+        .iter()
+        .map(|line| [line.name.clone(), String::new(), line.y.to_string()]);
+    csv_text(std::iter::once(header).chain(points).chain(lines))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::export::{HLine, Series, SeriesKind};
+
+    /// One row of the file as a CSV reader sees it.
+    #[derive(serde::Deserialize)]
+    struct Row {
+        series: String,
+        x: Option<f64>,
+        y: f64,
+    }
+
+    fn read(text: &str) -> Vec<Row> {
+        crate::files::read_csv(std::path::Path::new("plot.csv"), text).unwrap()
+    }
 
     #[test]
     fn small_spec_csv_is_exact() {
@@ -79,20 +83,39 @@ mod tests {
             )],
             ..PlotSpec::default()
         };
-        let csv = to_csv(&spec);
-        let parsed: Vec<f64> = csv
-            .lines()
-            .skip(1)
-            .map(|row| row.rsplit(',').next().unwrap_or("").parse().unwrap())
+        let parsed: Vec<(f64, f64)> = read(&to_csv(&spec))
+            .iter()
+            .map(|row| (row.x.unwrap_or(f64::NAN), row.y))
             .collect();
-        assert_eq!(parsed, values);
+        assert_eq!(parsed, values.map(|v| (v, v)));
     }
 
+    /// Names with commas, quotes and line breaks, and every number, come back unchanged
+    /// when the file is read as CSV.
     #[test]
-    fn quoting_rules() {
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote("a,b"), "\"a,b\"");
-        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(quote("two\nlines"), "\"two\nlines\"");
+    fn names_and_numbers_round_trip_through_a_csv_reader() {
+        let names = ["a,b", "say \"hi\"", "two\nlines", "plain"];
+        let mut spec = PlotSpec::default();
+        for (i, name) in names.iter().enumerate() {
+            let v = 1.0 / (i as f64 + 3.0);
+            spec.series.push(Series::new(
+                *name,
+                SeriesKind::Line,
+                vec![[v, -v]],
+                [0, 0, 0],
+            ));
+        }
+        spec.hlines
+            .push(HLine::new("limit, \"paper\"", 67.5, [0, 0, 0]));
+        let rows = read(&to_csv(&spec));
+        assert_eq!(rows.len(), 5);
+        for (row, (i, name)) in rows.iter().zip(names.iter().enumerate()) {
+            let v = 1.0 / (i as f64 + 3.0);
+            assert_eq!((row.series.as_str(), row.x, row.y), (*name, Some(v), -v));
+        }
+        assert_eq!(
+            (rows[4].series.as_str(), rows[4].x, rows[4].y),
+            ("limit, \"paper\"", None, 67.5)
+        );
     }
 }

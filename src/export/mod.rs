@@ -14,7 +14,7 @@ mod screenshot;
 
 use crate::files::FileError;
 
-pub use csv::{quote as csv_field, to_csv};
+pub use csv::to_csv;
 pub use plot::{HLine, PlotSpec, Series, SeriesKind};
 pub use render::{render_png, render_svg};
 pub use save::{save_plot, DEFAULT_HEIGHT, DEFAULT_WIDTH};

@@ -105,7 +105,10 @@ impl InplaceOp2 for BiasActivation<'_> {
             }
         }
         if self.dropout > 0.0 {
-            self.rng.borrow_mut().apply_dropout(self.dropout, z);
+            self.rng
+                .borrow_mut()
+                .apply_dropout(self.dropout, z)
+                .map_err(candle_core::Error::wrap)?;
         }
         Ok(())
     }
@@ -127,8 +130,10 @@ impl InplaceOp1 for Dropout<'_> {
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
         let x = values_mut(storage, layout, InplaceOp1::name(self))?;
-        self.rng.borrow_mut().apply_dropout(self.p, x);
-        Ok(())
+        self.rng
+            .borrow_mut()
+            .apply_dropout(self.p, x)
+            .map_err(candle_core::Error::wrap)
     }
 }
 
@@ -278,7 +283,9 @@ mod tests {
         let b = Tensor::randn(0f32, 1.0, cols, &device)?;
 
         let mut mask = vec![0f32; rows * cols];
-        FastRng::new(9).dropout_mask(p, &mut mask);
+        FastRng::new(9)
+            .dropout_mask(p, &mut mask)
+            .map_err(candle_core::Error::wrap)?;
         let mask = Tensor::from_vec(mask, (rows, cols), &device)?;
         let zv = Var::from_tensor(&z)?;
         let plain = zv.as_tensor().broadcast_add(&b)?.relu()?.mul(&mask)?;
@@ -332,7 +339,9 @@ mod tests {
         let device = Device::Cpu;
         let x = Tensor::rand(0f32, 1.0, (3, 11), &device)?;
         let mut mask = vec![0f32; 33];
-        FastRng::new(4).dropout_mask(0.2, &mut mask);
+        FastRng::new(4)
+            .dropout_mask(0.2, &mut mask)
+            .map_err(candle_core::Error::wrap)?;
         let mask = Tensor::from_vec(mask, (3, 11), &device)?;
         let fused = x.copy()?;
         dropout(&fused, 0.2, &mut FastRng::new(4))?;

@@ -276,7 +276,8 @@ mod tests {
         let mut rng = FastRng::new(seed);
         let mut mask = |p: f64, dims: (usize, usize)| -> Result<Tensor> {
             let mut values = vec![0f32; dims.0 * dims.1];
-            rng.dropout_mask(p, &mut values);
+            rng.dropout_mask(p, &mut values)
+                .map_err(candle_core::Error::wrap)?;
             Tensor::from_vec(values, dims, &device)
         };
         let vars: Vec<(Var, Var)> = mlp

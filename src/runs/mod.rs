@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 pub use folders::{delete_run, list_runs, ListedRun};
 pub use status::{mark_run, RunStatus};
 
-use crate::files::{write_atomic, FileError};
+use crate::files::{csv_text, read_csv, write_atomic, FileError};
 
 use crate::config::RunConfig;
-use crate::events::{DistillationGap, EpochMetrics, ProbeSnapshot, RunSummary};
+use crate::events::{DistillationGap, EpochMetrics, Phase, ProbeSnapshot, RunSummary};
 use probes::{parse_probes_csv, probes_csv};
 
 /// A run folder that cannot be written or read.
@@ -110,91 +110,104 @@ impl RunDir {
     }
 }
 
-/// The CSV text of a list of epoch metrics.
+/// The CSV text of a list of epoch metrics (through [`csv_text`]).
 pub fn metrics_csv(rows: &[EpochMetrics]) -> String {
-    let mut out = format!("{METRICS_HEADER}\n");
-    for m in rows {
+    let header: Vec<String> = METRICS_HEADER.split(',').map(str::to_owned).collect();
+    csv_text(std::iter::once(header).chain(rows.iter().map(|m| {
         let per_class: Vec<String> = m.per_class_errors.iter().map(usize::to_string).collect();
-        let gap = m.gap.map_or(",,".to_owned(), |g| {
-            format!("{:.6},{:.6},{:.6}", g.kl_t, g.kl_1, g.agreement)
-        });
-        out.push_str(&format!(
-            "{},{},{},{:.6},{:.6},{:.6},{:.6},{},{},{:.3},{},{}\n",
-            m.phase.key(),
-            m.member,
-            m.epoch,
-            m.loss,
-            m.soft_loss,
-            m.hard_loss,
-            m.lr,
-            m.test_errors,
-            m.test_n,
-            m.elapsed_secs,
+        vec![
+            m.phase.key().to_owned(),
+            m.member.to_string(),
+            m.epoch.to_string(),
+            format!("{:.6}", m.loss),
+            format!("{:.6}", m.soft_loss),
+            format!("{:.6}", m.hard_loss),
+            format!("{:.6}", m.lr),
+            m.test_errors.to_string(),
+            m.test_n.to_string(),
+            format!("{:.3}", m.elapsed_secs),
             per_class.join(";"),
-            gap
-        ));
-    }
-    out
+            gap(m.gap.map(|g| g.kl_t)),
+            gap(m.gap.map(|g| g.kl_1)),
+            gap(m.gap.map(|g| g.agreement)),
+        ]
+    })))
 }
 
-/// Parses `metrics.csv` back into rows.
+/// One line of `metrics.csv` as read: the columns of [`METRICS_HEADER`], the per-class errors
+/// still `;`-separated.
+#[derive(serde::Deserialize)]
+struct MetricsRow {
+    phase: Phase,
+    member: usize,
+    epoch: usize,
+    loss: f64,
+    soft_loss: f64,
+    hard_loss: f64,
+    lr: f64,
+    test_errors: usize,
+    test_n: usize,
+    elapsed_secs: f64,
+    per_class_errors: String,
+    /// The distillation gap (students only; absent in files from before it existed).
+    #[serde(default)]
+    kl_t: Option<f64>,
+    #[serde(default)]
+    kl_1: Option<f64>,
+    #[serde(default)]
+    agreement: Option<f64>,
+}
+
+/// A gap value as written: six decimals, or empty for a model without a teacher to compare.
+fn gap(value: Option<f64>) -> String {
+    value.map_or(String::new(), |v| format!("{v:.6}"))
+}
+
+/// Parses `metrics.csv` back into rows (through [`read_csv`]).
 pub fn parse_metrics_csv(path: &Path, text: &str) -> Result<Vec<EpochMetrics>, RunsError> {
-    use crate::events::Phase;
-    let bad = |line: usize, what: &str| RunsError::Invalid {
-        path: path.to_owned(),
-        problem: format!("line {line}: {what}"),
-    };
-    let mut rows = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 11 && f.len() != 14 {
-            return Err(bad(i + 1, "expected 14 fields (11 in older files)"));
-        }
-        let phase = match f[0] {
-            "teacher" => Phase::Teacher,
-            "transfer" => Phase::Transfer,
-            "baseline" => Phase::Baseline,
-            "student" => Phase::Student,
-            other => return Err(bad(i + 1, &format!("unknown phase {other}"))),
-        };
-        let num = |s: &str| {
-            s.parse::<f64>()
-                .map_err(|_| bad(i + 1, &format!("not a number: {s}")))
-        };
-        let int = |s: &str| {
-            s.parse::<usize>()
-                .map_err(|_| bad(i + 1, &format!("not an integer: {s}")))
-        };
-        rows.push(EpochMetrics {
-            phase,
-            member: int(f[1])?,
-            epoch: int(f[2])?,
-            loss: num(f[3])?,
-            soft_loss: num(f[4])?,
-            hard_loss: num(f[5])?,
-            lr: num(f[6])?,
-            test_errors: int(f[7])?,
-            test_n: int(f[8])?,
-            elapsed_secs: num(f[9])?,
-            per_class_errors: f[10]
+    read_csv::<MetricsRow>(path, text)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let per_class_errors = row
+                .per_class_errors
                 .split(';')
                 .filter(|s| !s.is_empty())
-                .map(int)
-                .collect::<Result<_, _>>()?,
-            gap: match f.get(11..14) {
-                Some([kl_t, kl_1, agreement]) if !kl_t.is_empty() => Some(DistillationGap {
-                    kl_t: num(kl_t)?,
-                    kl_1: num(kl_1)?,
-                    agreement: num(agreement)?,
-                }),
-                _ => None,
-            },
-        });
-    }
-    Ok(rows)
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|_| {
+                    RunsError::invalid(
+                        path,
+                        format!(
+                            "row {}: per_class_errors is not a ;-separated list of counts: {}",
+                            i + 1,
+                            row.per_class_errors
+                        ),
+                    )
+                })?;
+            Ok(EpochMetrics {
+                phase: row.phase,
+                member: row.member,
+                epoch: row.epoch,
+                loss: row.loss,
+                soft_loss: row.soft_loss,
+                hard_loss: row.hard_loss,
+                lr: row.lr,
+                test_errors: row.test_errors,
+                test_n: row.test_n,
+                elapsed_secs: row.elapsed_secs,
+                per_class_errors,
+                gap: match (row.kl_t, row.kl_1, row.agreement) {
+                    (Some(kl_t), Some(kl_1), Some(agreement)) => Some(DistillationGap {
+                        kl_t,
+                        kl_1,
+                        agreement,
+                    }),
+                    _ => None,
+                },
+            })
+        })
+        .collect()
 }
 
 /// A run found on disk, finished or not.
@@ -270,7 +283,6 @@ pub fn load_run(dir: &Path) -> Result<StoredRun, RunsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Phase;
 
     #[test]
     fn run_dir_round_trips_config_and_metrics() {

@@ -196,6 +196,93 @@ mod tests {
         Ok(())
     }
 
+    /// Three AdamW steps on a 1×3 weight and a bias, with fixed gradients, a learning rate
+    /// changed between steps, β = (0.8, 0.999), ε = 1e-8 and weight decay 0.05, against
+    /// PyTorch 2.15's `torch.optim.AdamW`:
+    ///
+    /// ```python
+    /// import torch
+    /// w = torch.nn.Parameter(torch.tensor([[0.5, -1.0, 2.0]]))
+    /// b = torch.nn.Parameter(torch.tensor([0.1]))
+    /// opt = torch.optim.AdamW([w, b], lr=0.1, betas=(0.8, 0.999), eps=1e-8, weight_decay=0.05)
+    /// steps = [(0.1, [0.3, -0.2, 1.0], 0.5), (0.05, [-0.1, 0.4, 0.5], -0.25),
+    ///          (0.02, [0.2, 0.2, -2.0], 0.0)]
+    /// for lr, gw, gb in steps:
+    ///     opt.param_groups[0]["lr"] = lr
+    ///     w.grad, b.grad = torch.tensor([gw]), torch.tensor([gb])
+    ///     opt.step()
+    ///     print([f"{v:.8f}" for v in w.detach().flatten().tolist()], f"{b.item():.8f}")
+    /// # ['0.39750001', '-0.89499998', '1.88999999'] -0.00049999
+    /// # ['0.37911114', '-0.91384119', '1.83959079'] -0.01104124
+    /// # ['0.36689156', '-0.92428738', '1.84369791'] -0.01407902
+    /// ```
+    #[test]
+    fn adamw_matches_pytorch() -> Result<()> {
+        let device = Device::Cpu;
+        let mut mlp = Mlp::from_parameters(
+            vec![Tensor::new(&[[0.5f32, -1.0, 2.0]], &device)?],
+            vec![Tensor::new(&[0.1f32], &device)?],
+        )?;
+        let mut opt = Optimizer::new(&OptimConfig {
+            kind: OptimizerKind::Adamw,
+            momentum: 0.8,
+            weight_decay: 0.05,
+            ..OptimConfig::default()
+        });
+        /// One step: learning rate, gradients, and PyTorch's parameters after it.
+        struct Step {
+            lr: f64,
+            grad_w: [f32; 3],
+            grad_b: f32,
+            torch_w: [f64; 3],
+            torch_b: f64,
+        }
+        let steps = [
+            Step {
+                lr: 0.1,
+                grad_w: [0.3, -0.2, 1.0],
+                grad_b: 0.5,
+                torch_w: [0.397_500_01, -0.894_999_98, 1.889_999_99],
+                torch_b: -0.000_499_99,
+            },
+            Step {
+                lr: 0.05,
+                grad_w: [-0.1, 0.4, 0.5],
+                grad_b: -0.25,
+                torch_w: [0.379_111_14, -0.913_841_19, 1.839_590_79],
+                torch_b: -0.011_041_24,
+            },
+            Step {
+                lr: 0.02,
+                grad_w: [0.2, 0.2, -2.0],
+                grad_b: 0.0,
+                torch_w: [0.366_891_56, -0.924_287_38, 1.843_697_91],
+                torch_b: -0.014_079_02,
+            },
+        ];
+        for (n, step) in steps.iter().enumerate() {
+            let grads = Gradients {
+                weights: vec![Tensor::new(&[step.grad_w], &device)?],
+                biases: vec![Tensor::new(&[step.grad_b], &device)?],
+            };
+            opt.step(&mut mlp, &grads, step.lr)?;
+            let w: Vec<f32> = mlp.weights[0].flatten_all()?.to_vec1()?;
+            let b: Vec<f32> = mlp.biases[0].to_vec1()?;
+            let pairs = w
+                .iter()
+                .zip(step.torch_w)
+                .chain(b.iter().zip([step.torch_b]));
+            for (got, want) in pairs {
+                assert!(
+                    (f64::from(*got) - want).abs() < 1e-6,
+                    "step {}: {w:?} {b:?}",
+                    n + 1
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The tensor-expression form of both optimisers (the plain candle computation the in-place
     /// kernels replace), for one parameter.
     struct Reference {

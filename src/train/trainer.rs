@@ -34,6 +34,7 @@ use crate::events::{
     BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, ProbeSnapshot, RunId,
     RunSummary,
 };
+use crate::files::csv_text;
 use crate::model::mlp::{Dropout, Mlp};
 use crate::model::weights;
 use crate::rng::FastRng;
@@ -720,53 +721,6 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// The per-example targets of the configured method on the transfer set.
-    pub fn student_targets(&self, transfer: &TransferSet, temperature: f64) -> Targets {
-        let d = &self.config.distill;
-        let refs: Vec<&[f32]> = transfer.member_logits.iter().map(Vec::as_slice).collect();
-        let combine = self.config.teacher.combine;
-        let teacher_labels = || -> Vec<u8> {
-            ensemble_soft_targets(&refs, CLASSES, 1.0, combine)
-                .chunks_exact(CLASSES)
-                .map(|row| crate::eval::argmax(row) as u8)
-                .collect()
-        };
-        // Real examples keep their true labels; synthetic ones take the teacher's.
-        let mixed_labels = || -> Vec<u8> {
-            let mut labels = transfer.set.labels[..transfer.real].to_vec();
-            labels.extend_from_slice(&teacher_labels()[transfer.real..]);
-            labels
-        };
-        match d.method {
-            Method::Hinton => Targets::Soft {
-                q: ensemble_soft_targets(&refs, CLASSES, temperature, combine),
-                labels: mixed_labels(),
-                temperature,
-                alpha: d.alpha,
-                t_squared: d.t_squared,
-            },
-            Method::LogitL2 | Method::NoisyTeacher => Targets::Logits {
-                v: mean_logits(&refs),
-                zero_mean: d.zero_mean_logits,
-                noise: (d.method == Method::NoisyTeacher).then_some(Noise {
-                    sigma: d.noise_sigma,
-                    p: d.noise_p,
-                    kind: d.noise_kind,
-                }),
-            },
-            Method::ModelCompression if d.soft_labels => Targets::Soft {
-                q: ensemble_soft_targets(&refs, CLASSES, 1.0, combine),
-                labels: teacher_labels(),
-                temperature: 1.0,
-                alpha: 1.0,
-                t_squared: false,
-            },
-            Method::ModelCompression => Targets::Hard {
-                labels: teacher_labels(),
-            },
-        }
-    }
-
     /// Trains the distilled student at `temperature`; returns the model and its result.
     pub fn student(
         &mut self,
@@ -777,7 +731,7 @@ impl<'a> Session<'a> {
     ) -> Result<(Mlp, PhaseResult), TrainError> {
         let s = self.config.student.clone();
         let mut model = Mlp::new(&self.layers(&s.hidden), self.config.seed, &self.device)?;
-        let targets = self.student_targets(transfer, temperature);
+        let targets = student_targets(&self.config, transfer, temperature);
         let detail = match self.config.distill.method {
             Method::Hinton => format!("T = {temperature}"),
             other => other.key().to_owned(),
@@ -875,6 +829,61 @@ impl<'a> Session<'a> {
     }
 }
 
+/// The per-example targets of `config`'s method on the transfer set, at `temperature`:
+///
+/// - Hinton: the teacher's soft targets at T, and for the hard term the real examples' true
+///   labels and the synthetic (MUNGE) examples' teacher arg-max;
+/// - logit matching and the noisy teacher: the teacher's (mean) logits;
+/// - model compression: the teacher's arg-max for every example (or, with `soft_labels`, its
+///   probabilities at T = 1 through the soft loss with α = 1).
+///
+/// For an ensemble, "the teacher" is the members combined as `teacher.combine` says.
+pub fn student_targets(config: &RunConfig, transfer: &TransferSet, temperature: f64) -> Targets {
+    let d = &config.distill;
+    let refs: Vec<&[f32]> = transfer.member_logits.iter().map(Vec::as_slice).collect();
+    let combine = config.teacher.combine;
+    let teacher_labels = || -> Vec<u8> {
+        ensemble_soft_targets(&refs, CLASSES, 1.0, combine)
+            .chunks_exact(CLASSES)
+            .map(|row| crate::eval::argmax(row) as u8)
+            .collect()
+    };
+    // Real examples keep their true labels; synthetic ones take the teacher's.
+    let mixed_labels = || -> Vec<u8> {
+        let mut labels = transfer.set.labels[..transfer.real].to_vec();
+        labels.extend_from_slice(&teacher_labels()[transfer.real..]);
+        labels
+    };
+    match d.method {
+        Method::Hinton => Targets::Soft {
+            q: ensemble_soft_targets(&refs, CLASSES, temperature, combine),
+            labels: mixed_labels(),
+            temperature,
+            alpha: d.alpha,
+            t_squared: d.t_squared,
+        },
+        Method::LogitL2 | Method::NoisyTeacher => Targets::Logits {
+            v: mean_logits(&refs),
+            zero_mean: d.zero_mean_logits,
+            noise: (d.method == Method::NoisyTeacher).then_some(Noise {
+                sigma: d.noise_sigma,
+                p: d.noise_p,
+                kind: d.noise_kind,
+            }),
+        },
+        Method::ModelCompression if d.soft_labels => Targets::Soft {
+            q: ensemble_soft_targets(&refs, CLASSES, 1.0, combine),
+            labels: teacher_labels(),
+            temperature: 1.0,
+            alpha: 1.0,
+            t_squared: false,
+        },
+        Method::ModelCompression => Targets::Hard {
+            labels: teacher_labels(),
+        },
+    }
+}
+
 /// Trains teacher → baseline → distilled student (→ bias) and writes the run folder.
 pub fn run(
     config: &RunConfig,
@@ -934,6 +943,18 @@ pub struct SweepPoint {
     pub test_errors: usize,
 }
 
+/// The text of `sweep.csv`: a `temperature,test_errors` header, one row per point.
+pub fn sweep_csv(points: &[SweepPoint]) -> String {
+    let header = ["temperature", "test_errors"].map(str::to_owned);
+    csv_text(
+        std::iter::once(header).chain(
+            points
+                .iter()
+                .map(|p| [p.temperature.to_string(), p.test_errors.to_string()]),
+        ),
+    )
+}
+
 /// Trains one teacher and baseline, then one distilled student per temperature; writes
 /// `sweep.csv` (`temperature,test_errors`). The summary describes the best temperature.
 pub fn sweep(
@@ -980,14 +1001,9 @@ fn sweep_session(
             temperature: t,
             test_errors: result.test_errors,
         });
-        let csv: String = std::iter::once("temperature,test_errors\n".to_owned())
-            .chain(
-                points
-                    .iter()
-                    .map(|p| format!("{},{}\n", p.temperature, p.test_errors)),
-            )
-            .collect();
-        session.dir.write("sweep.csv", csv.as_bytes())?;
+        session
+            .dir
+            .write("sweep.csv", sweep_csv(&points).as_bytes())?;
         if best
             .as_ref()
             .is_none_or(|(_, b)| result.test_errors < b.test_errors)
@@ -998,4 +1014,141 @@ fn sweep_session(
     let (t, result) = best.ok_or_else(|| TrainError::Other("no sweep point finished".into()))?;
     let summary = session.finish(&teacher, baseline, result, None, transfer.set.len(), t)?;
     Ok((summary, points))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four transfer examples: two real ones (labels 1 and 2) and two MUNGE ones (labels 3 and
+    /// 4, copied from the examples they grew from), on which the teacher's arg-max is 5, 6, 7
+    /// and 8, so every label source gives different labels.
+    fn transfer() -> TransferSet {
+        let labels = vec![1, 2, 3, 4];
+        let logits = (0..labels.len())
+            .flat_map(|i| (0..CLASSES).map(move |c| if c == 5 + i { 3.0 } else { 0.1 * c as f32 }))
+            .collect();
+        TransferSet {
+            set: Dataset {
+                images: vec![0.0; labels.len()],
+                labels,
+                rows: 1,
+                cols: 1,
+            },
+            real: 2,
+            member_logits: vec![logits],
+        }
+    }
+
+    fn config(method: Method) -> RunConfig {
+        let mut config = RunConfig::default();
+        config.distill.method = method;
+        config
+    }
+
+    /// `softmax(v / T)` row by row, computed here in f64 independently of `distill::soft`.
+    fn softmax_at(logits: &[f32], temperature: f64) -> Vec<f32> {
+        logits
+            .chunks_exact(CLASSES)
+            .flat_map(|row| {
+                let e: Vec<f64> = row
+                    .iter()
+                    .map(|v| (f64::from(*v) / temperature).exp())
+                    .collect();
+                let sum: f64 = e.iter().sum();
+                e.into_iter().map(move |x| (x / sum) as f32)
+            })
+            .collect()
+    }
+
+    fn assert_close(actual: &[f32], expected: &[f32]) {
+        assert_eq!(actual.len(), expected.len());
+        for (a, e) in actual.iter().zip(expected) {
+            assert!((a - e).abs() < 1e-6, "{actual:?} vs {expected:?}");
+        }
+    }
+
+    #[test]
+    fn hinton_mixes_true_labels_of_real_examples_with_teacher_labels_of_synthetic_ones() {
+        let transfer = transfer();
+        let mut config = config(Method::Hinton);
+        config.distill.alpha = 0.7;
+        config.distill.t_squared = false;
+        match student_targets(&config, &transfer, 4.0) {
+            Targets::Soft {
+                q,
+                labels,
+                temperature,
+                alpha,
+                t_squared,
+            } => {
+                assert_eq!(labels, [1, 2, 7, 8]);
+                assert_close(&q, &softmax_at(&transfer.member_logits[0], 4.0));
+                assert_eq!((temperature, alpha, t_squared), (4.0, 0.7, false));
+            }
+            other => panic!("expected soft targets, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn model_compression_learns_the_teachers_labels_on_every_example() {
+        let transfer = transfer();
+        let mut config = config(Method::ModelCompression);
+        config.distill.soft_labels = false;
+        match student_targets(&config, &transfer, 4.0) {
+            Targets::Hard { labels } => assert_eq!(labels, [5, 6, 7, 8]),
+            other => panic!("expected hard labels, got {other:?}"),
+        }
+        config.distill.soft_labels = true;
+        match student_targets(&config, &transfer, 4.0) {
+            Targets::Soft {
+                q,
+                labels,
+                temperature,
+                alpha,
+                ..
+            } => {
+                assert_eq!(labels, [5, 6, 7, 8]);
+                assert_close(&q, &softmax_at(&transfer.member_logits[0], 1.0));
+                assert_eq!((temperature, alpha), (1.0, 1.0), "probabilities at T = 1");
+            }
+            other => panic!("expected soft targets, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn logit_methods_match_the_teachers_logits_and_only_the_noisy_teacher_adds_noise() {
+        let transfer = transfer();
+        for method in [Method::LogitL2, Method::NoisyTeacher] {
+            match student_targets(&config(method), &transfer, 4.0) {
+                Targets::Logits { v, noise, .. } => {
+                    assert_eq!(v, transfer.member_logits[0]);
+                    assert_eq!(noise.is_some(), method == Method::NoisyTeacher);
+                }
+                other => panic!("{method:?}: expected logits, got {other:?}"),
+            }
+        }
+    }
+
+    /// Written by the `csv` crate and read back: the header and one row per point.
+    #[test]
+    fn sweep_csv_round_trips() {
+        let points = vec![
+            SweepPoint {
+                temperature: 2.5,
+                test_errors: 7,
+            },
+            SweepPoint {
+                temperature: 20.0,
+                test_errors: 9,
+            },
+        ];
+        let text = sweep_csv(&points);
+        assert!(
+            text.starts_with("temperature,test_errors\n2.5,7\n"),
+            "{text}"
+        );
+        let read: Vec<SweepPoint> = crate::files::read_csv(Path::new("sweep.csv"), &text).unwrap();
+        assert_eq!(read, points);
+    }
 }
