@@ -18,9 +18,10 @@ use thiserror::Error;
 use crate::eval::{evaluate_logits, Evaluation};
 use super::optim::{learning_rate, warmup_factor, Optimizer};
 use super::targets::{Noise, Targets};
-use crate::config::{ConfigError, Method, OptimConfig, RunConfig};
-use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist, CLASSES};
+use crate::config::{ConfigError, DataSource, Method, OptimConfig, RunConfig};
+use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist};
 use crate::data::idx::DataError;
+use crate::data::plane;
 use crate::data::transfer::{filter_classes, munge};
 use crate::distill::bias::{best_shift, evaluate_with_shift};
 use crate::distill::loss::LossParts;
@@ -127,6 +128,10 @@ struct PhaseSpec<'a> {
     detail: String,
 }
 
+/// Called after every epoch of every phase with the epoch's metrics and the model as it
+/// stands (the plane playground redraws its panels from it).
+pub type EpochHook<'a> = Box<dyn FnMut(&EpochMetrics, &Mlp) -> candle_core::Result<()> + 'a>;
+
 /// A run in progress: its data, folder and event sink.
 pub struct Session<'a> {
     /// The validated configuration.
@@ -141,12 +146,19 @@ pub struct Session<'a> {
     device: Device,
     started: Instant,
     started_at: String,
+    classes: usize,
+    epoch_hook: Option<EpochHook<'a>>,
 }
 
 /// Loads the dataset a configuration asks for, with its limits applied.
 pub fn load_data(config: &RunConfig) -> Result<Mnist, DataError> {
-    let dir = config.data.dir.clone().unwrap_or_else(bundled_mnist_dir);
-    let mut data = Mnist::load(&dir)?;
+    let mut data = match config.data.source {
+        DataSource::Mnist => {
+            let dir = config.data.dir.clone().unwrap_or_else(bundled_mnist_dir);
+            Mnist::load(&dir)?
+        }
+        DataSource::Plane => plane::generate(&config.data.plane),
+    };
     if let Some(n) = config.data.train_limit {
         data.train = data.train.take(n);
     }
@@ -264,13 +276,25 @@ impl<'a> Session<'a> {
             device: Device::Cpu,
             started: Instant::now(),
             started_at: chrono::Local::now().to_rfc3339(),
+            classes: config.data.classes(),
+            epoch_hook: None,
         })
+    }
+
+    /// Number of classes of the run's data.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// Calls `hook` after every epoch of every phase from now on.
+    pub fn on_epoch(&mut self, hook: EpochHook<'a>) {
+        self.epoch_hook = Some(hook);
     }
 
     fn layers(&self, hidden: &[usize]) -> Vec<usize> {
         let mut layers = vec![self.data.train.dim()];
         layers.extend_from_slice(hidden);
-        layers.push(CLASSES);
+        layers.push(self.classes);
         layers
     }
 
@@ -283,7 +307,7 @@ impl<'a> Session<'a> {
         Ok(evaluate_logits(
             &self.test_logits(model)?,
             &self.data.test.labels,
-            CLASSES,
+            self.classes,
         ))
     }
 
@@ -314,6 +338,7 @@ impl<'a> Session<'a> {
         let mut optimizer = Optimizer::new(spec.optim);
         let mut order: Vec<usize> = (0..set.len()).collect();
         let mut pixels = vec![0f32; batch_size * set.dim()];
+        let classes = self.classes;
         let mut last = None;
         for epoch in 1..=spec.epochs {
             let lr = learning_rate(spec.optim, epoch - 1, spec.epochs);
@@ -335,7 +360,7 @@ impl<'a> Session<'a> {
                     lr: lr * warmup_factor(spec.optim, epoch - 1, b, batches),
                 };
                 let parts = train_step(model, &mut optimizer, &x, &step, &mut dropout_rng, |z| {
-                    targets.loss(z, batch, CLASSES, &mut noise_rng)
+                    targets.loss(z, batch, classes, &mut noise_rng)
                 })?;
                 if !parts.total.is_finite() {
                     return Err(TrainError::Diverged {
@@ -380,6 +405,9 @@ impl<'a> Session<'a> {
                 elapsed_secs: started.elapsed().as_secs_f64(),
             };
             self.dir.record(&metrics)?;
+            if let Some(hook) = self.epoch_hook.as_mut() {
+                hook(&metrics, model)?;
+            }
             self.sink.send(Event::EpochEnded {
                 run: self.run,
                 metrics,
@@ -426,7 +454,7 @@ impl<'a> Session<'a> {
         let mut members = Vec::new();
         if let Some(path) = &t.weights {
             let dim = self.data.train.dim();
-            members.push(weights::load_fitting(path, &self.device, dim, CLASSES)?.mlp);
+            members.push(weights::load_fitting(path, &self.device, dim, self.classes)?.mlp);
         } else {
             let layers = self.layers(&t.hidden);
             let train = self.data.train.clone();
@@ -465,8 +493,8 @@ impl<'a> Session<'a> {
             .map(|m| self.test_logits(m))
             .collect::<Result<_, _>>()?;
         let refs: Vec<&[f32]> = member_logits.iter().map(Vec::as_slice).collect();
-        let combined = ensemble_soft_targets(&refs, CLASSES, 1.0, t.combine);
-        let eval = evaluate_logits(&combined, &self.data.test.labels, CLASSES);
+        let combined = ensemble_soft_targets(&refs, self.classes, 1.0, t.combine);
+        let eval = evaluate_logits(&combined, &self.data.test.labels, self.classes);
         let result = phase_result(
             &eval,
             t.epochs,
@@ -479,7 +507,7 @@ impl<'a> Session<'a> {
             } else {
                 format!("teacher-{}.safetensors", m + 1)
             };
-            let errors = evaluate_logits(&member_logits[m], &self.data.test.labels, CLASSES).errors;
+            let errors = evaluate_logits(&member_logits[m], &self.data.test.labels, self.classes).errors;
             self.save_model(
                 &file,
                 member,
@@ -553,6 +581,11 @@ impl<'a> Session<'a> {
     /// Trains the baseline student on hard labels of the students' training examples (the
     /// full training set unless `transfer.limit` is set; class filters do not apply).
     pub fn baseline(&mut self) -> Result<PhaseResult, TrainError> {
+        Ok(self.baseline_model()?.1)
+    }
+
+    /// [`baseline`](Self::baseline), also returning the trained model.
+    pub fn baseline_model(&mut self) -> Result<(Mlp, PhaseResult), TrainError> {
         let s = self.config.student.clone();
         let mut model = Mlp::new(&self.layers(&s.hidden), self.config.seed, &self.device)?;
         let train = self.student_examples();
@@ -570,7 +603,7 @@ impl<'a> Session<'a> {
                 ("test_errors", result.test_errors.to_string()),
             ],
         )?;
-        Ok(result)
+        Ok((model, result))
     }
 
     fn student_spec<'o>(
@@ -597,9 +630,10 @@ impl<'a> Session<'a> {
         let d = &self.config.distill;
         let refs: Vec<&[f32]> = transfer.member_logits.iter().map(Vec::as_slice).collect();
         let combine = self.config.teacher.combine;
+        let classes = self.classes;
         let teacher_labels = || -> Vec<u8> {
-            ensemble_soft_targets(&refs, CLASSES, 1.0, combine)
-                .chunks_exact(CLASSES)
+            ensemble_soft_targets(&refs, classes, 1.0, combine)
+                .chunks_exact(classes)
                 .map(|row| crate::eval::argmax(row) as u8)
                 .collect()
         };
@@ -611,7 +645,7 @@ impl<'a> Session<'a> {
         };
         match d.method {
             Method::Hinton => Targets::Soft {
-                q: ensemble_soft_targets(&refs, CLASSES, temperature, combine),
+                q: ensemble_soft_targets(&refs, classes, temperature, combine),
                 labels: mixed_labels(),
                 temperature,
                 alpha: d.alpha,
@@ -627,7 +661,7 @@ impl<'a> Session<'a> {
                 }),
             },
             Method::ModelCompression if d.soft_labels => Targets::Soft {
-                q: ensemble_soft_targets(&refs, CLASSES, 1.0, combine),
+                q: ensemble_soft_targets(&refs, classes, 1.0, combine),
                 labels: teacher_labels(),
                 temperature: 1.0,
                 alpha: 1.0,
@@ -677,11 +711,11 @@ impl<'a> Session<'a> {
         let logits = self.test_logits(student)?;
         let labels = &self.data.test.labels;
         let (shift, eval) = if b.search {
-            best_shift(&logits, labels, CLASSES, &b.classes)
+            best_shift(&logits, labels, self.classes, &b.classes)
         } else {
             (
                 b.shift,
-                evaluate_with_shift(&logits, labels, CLASSES, &b.classes, b.shift),
+                evaluate_with_shift(&logits, labels, self.classes, &b.classes, b.shift),
             )
         };
         let mut adjusted = student.clone();

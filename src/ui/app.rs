@@ -191,7 +191,10 @@ impl LiveRun {
             }
             Event::RunFailed { message, .. } => self.status = RunStatus::Failed(message.clone()),
             Event::RunCancelled { .. } => self.status = RunStatus::Cancelled,
-            Event::LogitsReady { .. } | Event::Error { .. } => {}
+            Event::LogitsReady { .. }
+            | Event::Error { .. }
+            | Event::PlanePoints { .. }
+            | Event::PlaneGrid { .. } => {}
         }
     }
 }

@@ -139,6 +139,13 @@ fn dispatch(commands: &Receiver<Command>, sink: &ChannelSink) {
                 data_dir,
             } => sink.send(compute_logits(slot, &weights, data_dir.as_deref())),
             Command::Shutdown => break,
+            Command::StartPlane {
+                run,
+                config,
+                runs_dir,
+            } => start(&mut active, sink, run, move |sink, cancel| {
+                crate::plane::run(&config, &runs_dir, run, sink, cancel, true).map(|s| s.run)
+            }),
         }
     }
     for (_, run) in active.drain() {
