@@ -244,7 +244,7 @@ pub enum PlaneKind {
     Blobs,
     /// The four quadrants, diagonal ones sharing a class (2 classes).
     Xor,
-    /// A 4×4 checkerboard (2 classes).
+    /// A 3×3 checkerboard (2 classes).
     Checkerboard,
 }
 

@@ -12,11 +12,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::config::RunConfig;
-use crate::export::csv_field;
-use crate::presets;
-use crate::files::write_atomic;
-use crate::train::trainer::{self, CancelToken};
 use crate::events::{EventSink, RunSummary};
+use crate::export::csv_field;
+use crate::files::write_atomic;
+use crate::presets;
+use crate::train::trainer::{self, CancelToken};
 
 /// How much compute the reproduction may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use distillery::config::{Method, RunConfig, TransferKind};
+use distillery::events::{Event, Phase};
 use distillery::model::weights;
 use distillery::runs::load_run;
 use distillery::train::trainer::{self, CancelToken, TrainError};
-use distillery::events::{Event, Phase};
 use distillery::worker::protocol::Command;
 use distillery::worker::Worker;
 

@@ -12,9 +12,9 @@ use serde_json::json;
 use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
 use crate::distill::soft::softmax_t;
+use crate::eval::evaluate_logits;
 use crate::model::weights;
 use crate::presets;
-use crate::eval::evaluate_logits;
 use crate::train::trainer::{self, CancelToken};
 
 /// Distillery: knowledge distillation on real MNIST. With no command, opens the GUI.

@@ -38,7 +38,8 @@ fn draw_set(config: &PlaneDataConfig, n: usize, stream: &str) -> Dataset {
     let mut rng = FastRng::fork(config.seed, stream);
     let mut points: Vec<([f32; 2], u8)> = (0..n)
         .map(|i| {
-            let (x, y, label) = draw_point(config.kind, i % classes, classes, config.noise, &mut rng);
+            let (x, y, label) =
+                draw_point(config.kind, i % classes, classes, config.noise, &mut rng);
             ([to_unit(x), to_unit(y)], label as u8)
         })
         .collect();
@@ -83,7 +84,11 @@ fn draw_point(
             let angle = class as f64 * TAU / classes as f64 + t * SPIRAL_TURNS * TAU;
             let r = 0.05 + 0.95 * t;
             let sd = noise * 0.5;
-            (r * angle.cos() + gauss(rng, sd), r * angle.sin() + gauss(rng, sd), class)
+            (
+                r * angle.cos() + gauss(rng, sd),
+                r * angle.sin() + gauss(rng, sd),
+                class,
+            )
         }
         PlaneKind::Blobs => {
             let angle = class as f64 * TAU / classes as f64 + PI / 2.0;
@@ -95,9 +100,10 @@ fn draw_point(
             )
         }
         PlaneKind::Xor | PlaneKind::Checkerboard => {
-            let tiles = if kind == PlaneKind::Xor { 2.0 } else { 4.0 };
+            let tiles = if kind == PlaneKind::Xor { 2.0 } else { 3.0 };
             let (x, y) = (rng.uniform() * 2.0 - 1.0, rng.uniform() * 2.0 - 1.0);
-            let tile = |v: f64| (((v + 1.0) / 2.0 * tiles).floor() as i64).clamp(0, tiles as i64 - 1);
+            let tile =
+                |v: f64| (((v + 1.0) / 2.0 * tiles).floor() as i64).clamp(0, tiles as i64 - 1);
             let label = ((tile(x) + tile(y)) % 2) as usize;
             // Noise moves the point after labelling it, so labels near the edges mix.
             let sd = noise * 0.5 / tiles * 2.0;
@@ -151,7 +157,12 @@ mod tests {
             assert!(data.train.images.iter().all(|v| (0.0..=1.0).contains(v)));
             let classes = c.class_count();
             for class in 0..classes {
-                let count = data.train.labels.iter().filter(|l| usize::from(**l) == class).count();
+                let count = data
+                    .train
+                    .labels
+                    .iter()
+                    .filter(|l| usize::from(**l) == class)
+                    .count();
                 // Labelled by construction: exactly balanced; XOR/checkerboard: by area.
                 assert!(
                     count * classes >= 600 * 3 / 4 && count * classes <= 600 * 5 / 4,

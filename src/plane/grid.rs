@@ -89,13 +89,19 @@ mod tests {
         let csv = grid_csv(&points, &[("teacher", &t), ("student", &s)], 2);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], "x,y,teacher_p0,teacher_p1,student_p0,student_p1");
-        assert_eq!(lines[1], "0.25000,0.75000,0.900000,0.100000,0.600000,0.400000");
+        assert_eq!(
+            lines[1],
+            "0.25000,0.75000,0.900000,0.100000,0.600000,0.400000"
+        );
         assert_eq!(lines.len(), 3);
         let pts = points_csv(&[PointSet {
             name: "test",
             points: &points,
             labels: &[1, 0],
         }]);
-        assert_eq!(pts, "x,y,label,set\n0.25000,0.75000,1,test\n0.50000,0.50000,0,test\n");
+        assert_eq!(
+            pts,
+            "x,y,label,set\n0.25000,0.75000,1,test\n0.50000,0.50000,0,test\n"
+        );
     }
 }

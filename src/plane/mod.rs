@@ -31,8 +31,10 @@ use grid::{agreement, grid_csv, points_csv, predictions, PointSet};
 /// Minimum time between two live grid updates of one model: about ten redraws a second.
 const LIVE_INTERVAL: Duration = Duration::from_millis(100);
 
-/// The plane playground's defaults: 1,000 spiral points, a 2-64-64-C teacher, a 2-8-8-C
-/// student, AdamW, soft targets at T = 4. Trains teacher and both students in about a second.
+/// The plane playground's defaults: 1,000 points on three spiral arms, a 2-64-64-3 teacher
+/// (100 epochs), a 2-16-16-3 student (200 epochs), AdamW, soft targets at T = 2. Teacher and
+/// both students train in about a second on two cores. (A 2-8-8-3 student cannot follow the
+/// spirals: about 55 % test accuracy with or without a teacher.)
 pub fn default_config() -> RunConfig {
     let mut c = RunConfig {
         name: "plane".into(),
@@ -41,7 +43,7 @@ pub fn default_config() -> RunConfig {
     c.data.source = DataSource::Plane;
     let optim = OptimConfig {
         kind: OptimizerKind::Adamw,
-        lr: 0.01,
+        lr: 0.02,
         momentum: 0.9,
         weight_decay: 0.0,
         schedule: Schedule::Cosine,
@@ -55,13 +57,13 @@ pub fn default_config() -> RunConfig {
     t.dropout_hidden = 0.0;
     t.max_norm = 0.0;
     t.jitter_px = 0;
-    t.epochs = 60;
+    t.epochs = 100;
     t.optim = optim.clone();
     let s = &mut c.student;
-    s.hidden = vec![8, 8];
-    s.epochs = 60;
+    s.hidden = vec![16, 16];
+    s.epochs = 200;
     s.optim = optim;
-    c.distill.temperature = 4.0;
+    c.distill.temperature = 2.0;
     c.distill.alpha = 0.9;
     c
 }
@@ -184,19 +186,20 @@ pub fn run(
         .limit
         .unwrap_or(usize::MAX)
         .min(session.data.train.len());
-    let send_points = |synthetic: &[f32], synthetic_labels: &[u8], data: &crate::data::dataset::Mnist| {
-        sink.send(Event::PlanePoints {
-            run,
-            classes,
-            train: data.train.images.clone(),
-            train_labels: data.train.labels.clone(),
-            labelled,
-            test: data.test.images.clone(),
-            test_labels: data.test.labels.clone(),
-            synthetic: synthetic.to_vec(),
-            synthetic_labels: synthetic_labels.to_vec(),
-        });
-    };
+    let send_points =
+        |synthetic: &[f32], synthetic_labels: &[u8], data: &crate::data::dataset::Mnist| {
+            sink.send(Event::PlanePoints {
+                run,
+                classes,
+                train: data.train.images.clone(),
+                train_labels: data.train.labels.clone(),
+                labelled,
+                test: data.test.images.clone(),
+                test_labels: data.test.labels.clone(),
+                synthetic: synthetic.to_vec(),
+                synthetic_labels: synthetic_labels.to_vec(),
+            });
+        };
     send_points(&[], &[], &session.data);
     if live {
         session.on_epoch(live_hook(sink, run, points.clone(), cells, classes));
@@ -211,7 +214,14 @@ pub fn run(
         .collect::<candle_core::Result<_>>()?;
     for (m, logits) in member_grids.iter().enumerate() {
         let epochs = config.teacher.epochs;
-        send_grid(sink, run, (Phase::Teacher, m, epochs), cells, classes, logits.clone());
+        send_grid(
+            sink,
+            run,
+            (Phase::Teacher, m, epochs),
+            cells,
+            classes,
+            logits.clone(),
+        );
     }
     let refs: Vec<&[f32]> = member_grids.iter().map(Vec::as_slice).collect();
     let teacher_probs = ensemble_soft_targets(&refs, classes, 1.0, config.teacher.combine);
@@ -222,15 +232,22 @@ pub fn run(
     let transfer_refs: Vec<&[f32]> = transfer.member_logits.iter().map(Vec::as_slice).collect();
     let transfer_probs =
         ensemble_soft_targets(&transfer_refs, classes, 1.0, config.teacher.combine);
-    let synthetic_labels = predictions(&transfer_probs, classes)
-        .split_off(transfer.real.min(transfer.set.len()));
+    let synthetic_labels =
+        predictions(&transfer_probs, classes).split_off(transfer.real.min(transfer.set.len()));
     send_points(synthetic, &synthetic_labels, &session.data);
 
     let student_epochs = config.student.epochs;
     let baseline = if config.student.baseline {
         let (model, result) = session.baseline_model()?;
         let logits = grid_of(&model)?;
-        send_grid(sink, run, (Phase::Baseline, 0, student_epochs), cells, classes, logits.clone());
+        send_grid(
+            sink,
+            run,
+            (Phase::Baseline, 0, student_epochs),
+            cells,
+            classes,
+            logits.clone(),
+        );
         Some((result, logits))
     } else {
         None
@@ -285,7 +302,9 @@ pub fn run(
             labels: &synthetic_labels,
         },
     ];
-    session.dir.write("points.csv", points_csv(&sets).as_bytes())?;
+    session
+        .dir
+        .write("points.csv", points_csv(&sets).as_bytes())?;
 
     let baseline_result = baseline.as_ref().map(|(r, _)| r.clone());
     let run_summary = session.finish(

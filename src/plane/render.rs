@@ -78,7 +78,8 @@ mod tests {
     #[test]
     fn certain_cells_take_their_class_colour_and_uniform_ones_the_mean() {
         let sure = mix_colour(&[1.0, 0.0]);
-        let lighten = |v: u8| (f32::from(v) + (255.0 - f32::from(v)) * REGION_LIGHTEN).round() as u8;
+        let lighten =
+            |v: u8| (f32::from(v) + (255.0 - f32::from(v)) * REGION_LIGHTEN).round() as u8;
         assert_eq!(sure, CLASS_COLOURS[0].map(lighten));
         let even = mix_colour(&[0.5, 0.5]);
         let mean = |k: usize| {
@@ -95,12 +96,29 @@ mod tests {
         let logits = [4.0, 0.0, 0.0, 4.0, 4.0, 0.0, 0.0, 4.0];
         let px = panel_pixels(&[&logits], 2, 2, 1.0, EnsembleCombine::MeanProbs, true);
         assert_eq!(px.len(), 16);
-        assert_eq!(&px[0..3], &BOUNDARY_COLOUR, "left cell borders the right one");
-        assert_ne!(&px[4..7], &BOUNDARY_COLOUR, "right column has no right neighbour");
+        assert_eq!(
+            &px[0..3],
+            &BOUNDARY_COLOUR,
+            "left cell borders the right one"
+        );
+        assert_ne!(
+            &px[4..7],
+            &BOUNDARY_COLOUR,
+            "right column has no right neighbour"
+        );
         let cold = panel_pixels(&[&logits], 2, 2, 1.0, EnsembleCombine::MeanProbs, false);
         let hot = panel_pixels(&[&logits], 2, 2, 100.0, EnsembleCombine::MeanProbs, false);
         // At a high temperature both columns tend to the same mixed colour.
-        let gap = |px: &[u8]| (0..3).map(|k| px[k].abs_diff(px[4 + k]) as u32).sum::<u32>();
-        assert!(gap(&hot) < gap(&cold) / 10, "{} vs {}", gap(&hot), gap(&cold));
+        let gap = |px: &[u8]| {
+            (0..3)
+                .map(|k| px[k].abs_diff(px[4 + k]) as u32)
+                .sum::<u32>()
+        };
+        assert!(
+            gap(&hot) < gap(&cold) / 10,
+            "{} vs {}",
+            gap(&hot),
+            gap(&cold)
+        );
     }
 }

@@ -15,7 +15,6 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use thiserror::Error;
 
-use crate::eval::{evaluate_logits, Evaluation};
 use super::optim::{learning_rate, warmup_factor, Optimizer};
 use super::targets::{Noise, Targets};
 use crate::config::{ConfigError, DataSource, Method, OptimConfig, RunConfig};
@@ -26,13 +25,14 @@ use crate::data::transfer::{filter_classes, munge};
 use crate::distill::bias::{best_shift, evaluate_with_shift};
 use crate::distill::loss::LossParts;
 use crate::distill::soft::{ensemble_soft_targets, mean_logits};
+use crate::eval::{evaluate_logits, Evaluation};
+use crate::events::{
+    BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, RunId, RunSummary,
+};
 use crate::model::mlp::{Dropout, Mlp};
 use crate::model::weights;
 use crate::rng::FastRng;
 use crate::runs::RunDir;
-use crate::events::{
-    BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, RunId, RunSummary,
-};
 
 /// Shared flag that stops a run at the next batch.
 #[derive(Clone, Debug, Default)]
@@ -507,7 +507,8 @@ impl<'a> Session<'a> {
             } else {
                 format!("teacher-{}.safetensors", m + 1)
             };
-            let errors = evaluate_logits(&member_logits[m], &self.data.test.labels, self.classes).errors;
+            let errors =
+                evaluate_logits(&member_logits[m], &self.data.test.labels, self.classes).errors;
             self.save_model(
                 &file,
                 member,

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist};
+use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
 use crate::export::PlotSpec;
 use crate::runs::{list_runs, StoredRun};
-use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
 use crate::worker::protocol::Command;
 use crate::worker::Worker;
 

@@ -1,8 +1,8 @@
 //! The live training view: test errors per epoch for teacher, baseline and distilled student
 //! (with the paper's reference numbers), and the loss curves with soft and hard parts apart.
 
-use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 use crate::events::{EpochMetrics, Phase};
+use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 
 use super::app::{Action, DistilleryApp};
 use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};

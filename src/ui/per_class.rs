@@ -3,8 +3,8 @@
 //! cached logits every frame; "best shift" searches the shift that minimises test errors.
 
 use crate::distill::bias::{best_shift, evaluate_with_shift};
-use crate::export::{PlotSpec, Series, SeriesKind};
 use crate::eval::{evaluate_logits, Evaluation};
+use crate::export::{PlotSpec, Series, SeriesKind};
 
 use super::app::{Action, DistilleryApp, ModelLogits};
 use super::playground::{STUDENT_COLOR, TEACHER_COLOR};

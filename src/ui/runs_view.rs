@@ -1,9 +1,9 @@
 //! Past runs from the runs folder: a table, an overlay of the selected runs' curves, and
 //! buttons to reopen a run's configuration or use its student.
 
+use crate::events::Phase;
 use crate::export::{PlotSpec, Series, SeriesKind};
 use crate::runs::StoredRun;
-use crate::events::Phase;
 
 use super::app::{Action, DistilleryApp};
 

@@ -1,8 +1,8 @@
 //! The T-sweep view: one teacher, then one distilled student per temperature; test errors
 //! against T on a log axis, points appearing as each finishes, the baseline as a line.
 
-use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 use crate::events::{EpochMetrics, Phase};
+use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 
 use super::app::{Action, DistilleryApp, RunKind};
 use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};

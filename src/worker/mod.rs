@@ -17,9 +17,9 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
+use crate::events::{Event, EventSink, RunId, RunSummary};
 use crate::model::weights;
 use crate::train::trainer::{self, CancelToken, TrainError};
-use crate::events::{Event, EventSink, RunId, RunSummary};
 use protocol::Command;
 
 /// Called after every event so the consumer wakes up (the GUI passes `ctx.request_repaint`).
