@@ -723,9 +723,13 @@ impl RunConfig {
         toml::from_str(text).map_err(|e| ConfigError::Parse(e.message().to_owned()))
     }
 
-    /// Serialises to the `config.toml` text written to run folders.
+    /// Serialises to the `config.toml` text written to run folders. A teacher file inside the
+    /// bundled assets is written as `@assets/<file>`, so the config reruns on another machine.
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# could not serialise: {e}\n"))
+        let mut portable = self.clone();
+        portable.teacher.weights = self.teacher.weights.as_deref().map(crate::assets::portable);
+        toml::to_string_pretty(&portable)
+            .unwrap_or_else(|e| format!("# could not serialise: {e}\n"))
     }
 
     /// Applies one `key=value` override, e.g. `distill.temperature=8` or

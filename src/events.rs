@@ -13,6 +13,28 @@ use serde::{Deserialize, Serialize};
 /// Identifies one run (or sweep) started by the worker.
 pub type RunId = u64;
 
+/// Which of the two models the playground and the per-class view show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+pub enum Slot {
+    /// The teacher.
+    Teacher,
+    /// The student.
+    Student,
+}
+
+impl Slot {
+    /// Both slots, teacher first.
+    pub const ALL: [Slot; 2] = [Slot::Teacher, Slot::Student];
+
+    /// Lower-case name, for messages and labels.
+    pub fn key(self) -> &'static str {
+        match self {
+            Slot::Teacher => "teacher",
+            Slot::Student => "student",
+        }
+    }
+}
+
 /// A training phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
@@ -209,7 +231,7 @@ pub enum Event {
     /// Logits for `Command::ComputeLogits`.
     LogitsReady {
         /// The slot named in the command.
-        slot: String,
+        slot: Slot,
         /// The weights file.
         weights: PathBuf,
         /// Layer widths of the model.
@@ -283,6 +305,25 @@ pub enum Event {
         /// `[grid², classes]` logits.
         logits: Vec<f32>,
     },
+}
+
+impl Event {
+    /// The run an event belongs to (`None` for events not tied to a run).
+    pub fn run(&self) -> Option<RunId> {
+        match self {
+            Event::RunStarted { run, .. }
+            | Event::PhaseStarted { run, .. }
+            | Event::Progress { run, .. }
+            | Event::EpochEnded { run, .. }
+            | Event::SweepPoint { run, .. }
+            | Event::RunFinished { run, .. }
+            | Event::RunFailed { run, .. }
+            | Event::RunCancelled { run }
+            | Event::PlanePoints { run, .. }
+            | Event::PlaneGrid { run, .. } => Some(*run),
+            Event::LogitsReady { .. } | Event::Error { .. } => None,
+        }
+    }
 }
 
 /// Where the trainer sends its events. The CLI prints them; the worker forwards them to the UI.

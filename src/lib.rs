@@ -4,6 +4,7 @@
 //! (`ui`) and the command line (`cli`) both drive the same [`train::trainer`] code path, the GUI
 //! through the background [`worker`].
 
+pub mod assets;
 pub mod bench;
 pub mod cli;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod reproduce;
 pub mod rng;
 pub mod runs;
 pub mod train;
+#[cfg(feature = "gui")]
 pub mod ui;
 
 pub mod worker;

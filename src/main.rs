@@ -19,12 +19,24 @@ fn fix_thread_count() {
     }
 }
 
+#[cfg(feature = "gui")]
+fn open_window() -> anyhow::Result<()> {
+    distillery::ui::run_app()
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_window() -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this build has no window (built without the `gui` feature): give a command, see --help"
+    )
+}
+
 fn main() -> ExitCode {
     fix_thread_count();
     let cli = Cli::parse();
     let result = match cli.command {
         Some(command) => execute(command),
-        None => distillery::ui::run_app(),
+        None => open_window(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -314,7 +314,7 @@ fn worker_runs_cancels_and_reports_failures_through_its_channels() {
         p.is_file().then_some(p)
     });
     worker.send(Command::ComputeLogits {
-        slot: "teacher".into(),
+        slot: distillery::events::Slot::Teacher,
         weights: teacher.expect("a teacher was saved"),
         data_dir: None,
     });
@@ -325,7 +325,7 @@ fn worker_runs_cancels_and_reports_failures_through_its_channels() {
         other => panic!("expected logits, got {other:?}"),
     }
     worker.send(Command::ComputeLogits {
-        slot: "student".into(),
+        slot: distillery::events::Slot::Student,
         weights: runs.path().join("missing.safetensors"),
         data_dir: None,
     });

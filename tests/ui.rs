@@ -43,11 +43,20 @@ fn write_model(dir: &Path, name: &str, layers: &[usize], seed: u64, sharpness: f
 
 /// A window on a temp folder, with small random teacher and student and a tiny run config.
 fn harness(dir: &Path) -> Harness<'static, DistilleryApp> {
+    harness_with(
+        dir,
+        Arc::new(FixedDialogs {
+            folder: dir.to_owned(),
+        }),
+    )
+}
+
+/// [`harness`] with other file dialogs.
+fn harness_with(dir: &Path, dialogs: Arc<dyn Dialogs>) -> Harness<'static, DistilleryApp> {
     let mut state = State {
         teacher_weights: write_model(dir, "teacher.safetensors", &[784, 32, 10], 1, 60.0),
         student_weights: write_model(dir, "student.safetensors", &[784, 16, 10], 2, 30.0),
         sample: 0,
-        temperature: 1.0,
         ..State::default()
     };
     let c = &mut state.config;
@@ -62,9 +71,7 @@ fn harness(dir: &Path) -> Harness<'static, DistilleryApp> {
         state: Some(state),
         runs_dir: Some(dir.join("runs")),
         data_dir: None,
-        dialogs: Arc::new(FixedDialogs {
-            folder: dir.to_owned(),
-        }),
+        dialogs,
     };
     Harness::builder()
         .with_size([1400.0, 900.0])
@@ -89,8 +96,18 @@ fn step_until(
     h.step();
 }
 
+fn soft_targets(app: &DistilleryApp) -> distillery::export::PlotSpec {
+    distillery::ui::soft_target_spec(
+        app.test.as_deref(),
+        app.teacher.as_deref(),
+        app.student.as_deref(),
+        app.state.sample,
+        app.state.views.playground.temperature,
+    )
+}
+
 fn teacher_entropy(app: &DistilleryApp) -> f64 {
-    let spec = distillery::ui::soft_target_spec(app);
+    let spec = soft_targets(app);
     let teacher = spec
         .series
         .iter()
@@ -119,7 +136,7 @@ fn dragging_the_temperature_slider_flattens_the_soft_targets() {
     h.step();
     h.step();
 
-    let t = h.state().state.temperature;
+    let t = h.state().state.views.playground.temperature;
     assert!(t > 10.0, "dragging right raises T, got {t}");
     let after = teacher_entropy(h.state());
     assert!(after > before + 0.1, "entropy {before} -> {after}");
@@ -156,8 +173,10 @@ fn start_trains_through_the_worker_and_the_live_view_follows() {
     );
     h.get_by_label("Test errors per epoch");
     h.get_by_label_contains("run finished");
-    // The finished run is listed in the runs view.
-    assert_eq!(h.state().runs.len(), 1);
+    // The finished run is listed in the runs view (read in the background).
+    step_until(&mut h, Duration::from_secs(10), |a| {
+        !a.runs.loading && a.runs.runs.len() == 1
+    });
 }
 
 #[test]
@@ -227,7 +246,20 @@ fn exporting_a_plot_writes_png_svg_and_csv() {
             .iter()
             .any(|(_, m)| m.contains("plot saved") || m.contains("export failed"))
     });
-    for ext in ["png", "svg", "csv"] {
+    // Headless there is no rendered frame to capture, so the PNG must be the plotters
+    // rendering of the same spec, at its fixed size (a screen capture would be cropped to the
+    // plot's on-screen rectangle instead).
+    let saved = h
+        .state()
+        .messages
+        .iter()
+        .find(|(_, m)| m.contains("plot saved"))
+        .map(|(_, m)| m.clone())
+        .expect("a plot-saved message");
+    assert!(saved.contains("(rendered)"), "{saved}");
+    let png = image::open(base.with_extension("png")).unwrap();
+    assert_eq!((png.width(), png.height()), (1000, 600));
+    for ext in ["svg", "csv"] {
         assert!(
             base.with_extension(ext).is_file(),
             "{ext} missing; messages {:?}",
@@ -241,11 +273,117 @@ fn exporting_a_plot_writes_png_svg_and_csv() {
     );
 }
 
+/// Dialogs as on a desktop with neither an XDG portal nor zenity.
+struct NoDialogs;
+
+impl Dialogs for NoDialogs {
+    fn save_file(&self, _: &str) -> Option<PathBuf> {
+        None
+    }
+
+    fn open_weights(&self) -> Option<PathBuf> {
+        None
+    }
+
+    fn available(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn without_a_file_dialog_exports_ask_for_a_path_in_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness_with(dir.path(), Arc::new(NoDialogs));
+    step_until(&mut h, Duration::from_secs(30), |a| a.teacher.is_some());
+    h.get_by_label("Export…").click();
+    // One frame applies the click, the next shows the window (egui sizes a new window
+    // invisibly on its first frame).
+    for _ in 0..4 {
+        h.step();
+    }
+    // The field suggests the exports folder beside the runs folder.
+    let expected = dir.path().join("exports").join("soft-targets.png");
+    let prompt = h.state().prompt.as_ref().expect("a path field");
+    assert_eq!(PathBuf::from(&prompt.text), expected);
+    h.get_by_label("Save").click();
+    step_until(&mut h, Duration::from_secs(20), |a| {
+        a.messages.iter().any(|(_, m)| m.contains("plot saved"))
+    });
+    assert!(h.state().prompt.is_none());
+    for ext in ["png", "svg", "csv"] {
+        assert!(expected.with_extension(ext).is_file(), "{ext} missing");
+    }
+    h.get_by_label_contains(&expected.display().to_string());
+}
+
+#[test]
+fn best_shift_runs_in_the_background_and_sets_the_slider() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    step_until(&mut h, Duration::from_secs(30), |a| a.student.is_some());
+    h.get_by_label("Per-class & bias").click();
+    h.step();
+    h.step();
+    h.get_by_label("Best shift").click();
+    h.step();
+    step_until(&mut h, Duration::from_secs(20), |a| {
+        !a.state.views.per_class.searching
+            && a.messages.iter().any(|(_, m)| m.starts_with("best shift"))
+    });
+    // The slider now holds the searched shift, and the message its error count.
+    let shift = h.state().state.views.per_class.bias_shift;
+    let student = h.state().student.clone().unwrap();
+    let labels = h.state().test.as_ref().unwrap().labels.clone();
+    let (best, eval) =
+        distillery::distill::bias::best_shift(&student.logits, &labels, student.classes, &[3]);
+    assert_eq!(shift, best);
+    h.get_by_label_contains(&format!("{} test errors", eval.errors));
+}
+
+#[test]
+fn a_run_is_deleted_from_the_runs_view_after_confirmation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.step();
+    h.get_by_label("Start run").click();
+    step_until(&mut h, Duration::from_secs(180), |a| {
+        a.live.as_ref().is_some_and(|l| !l.is_running())
+    });
+    h.get_by_label("Runs").click();
+    step_until(&mut h, Duration::from_secs(10), |a| a.runs.runs.len() == 1);
+    h.step();
+    let run_dir = h.state().runs.runs[0].run.dir.clone();
+    h.get_by_label("Delete…").click();
+    h.step();
+    h.step();
+    assert!(run_dir.is_dir(), "nothing is deleted before confirming");
+    h.get_by_label("Delete").click();
+    step_until(&mut h, Duration::from_secs(10), |a| {
+        a.runs.runs.is_empty() && !a.runs.loading
+    });
+    assert!(!run_dir.exists());
+    // A second run starts at once after the first finished.
+    h.get_by_label("Start run").click();
+    step_until(&mut h, Duration::from_secs(180), |a| {
+        a.live
+            .as_ref()
+            .is_some_and(|l| l.id == 2 && !l.is_running())
+    });
+    assert!(
+        matches!(
+            h.state().live.as_ref().unwrap().status,
+            RunStatus::Finished(_)
+        ),
+        "{:?}",
+        h.state().live.as_ref().unwrap().status
+    );
+}
+
 #[test]
 fn a_sweep_launched_from_its_view_plots_one_point_per_temperature() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path());
-    h.state_mut().state.sweep_temperatures = "1, 4".into();
+    h.state_mut().state.views.sweep.temperatures = "1, 4".into();
     h.state_mut().state.config.student.baseline = false;
     h.get_by_label("T-sweep").click();
     h.step();

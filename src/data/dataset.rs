@@ -29,11 +29,10 @@ pub struct Mnist {
     pub test: Dataset,
 }
 
-/// The MNIST files shipped with the project (`assets/mnist/`).
+/// The MNIST folder used when none is given: `$DISTILLERY_DATA`, else the bundled copy
+/// (found wherever the binary runs; see [`crate::assets`]).
 pub fn bundled_mnist_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("assets")
-        .join("mnist")
+    crate::assets::mnist_dir()
 }
 
 /// Finds `stem` or `stem.gz` in `dir`.

@@ -66,7 +66,9 @@ pub struct LoadedModel {
 
 /// Loads a model saved by [`to_bytes`] (or by PyTorch with the same names).
 pub fn load(path: &Path, device: &Device) -> Result<LoadedModel, WeightsError> {
-    let bytes = std::fs::read(path).map_err(FileError::io(path))?;
+    // `@assets/teacher.safetensors` (as configs write the shipped models) is the bundled file.
+    let resolved = crate::assets::resolve(path, None);
+    let bytes = std::fs::read(&resolved).map_err(FileError::io(path))?;
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| invalid(path, format!("not a safetensors file ({e})")))?;
     let metadata = header.metadata().clone().unwrap_or_default();

@@ -11,6 +11,7 @@
 //! T = 1 on the grid), `points.csv` and `plane.json` ([`PlaneSummary`]).
 
 pub mod grid;
+pub mod live;
 pub mod render;
 
 use std::collections::HashMap;

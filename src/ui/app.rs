@@ -1,247 +1,26 @@
-//! The application: persisted state, runtime handles, event draining and action handling.
-//!
-//! Each frame, [`eframe::App::logic`] drains the worker's events within a small time budget,
-//! then [`eframe::App::ui`] draws the panels. Panels never act directly: they return
-//! [`Action`]s that the app applies after drawing.
+//! The application shell: shared data, runtime handles, and the frame: drain what arrived
+//! (`logic`), let each panel draw from a read-only [`ViewCtx`] and return its actions, then
+//! apply them (`ui`). Event folding is in `fold.rs`, action handling in `actions.rs`,
+//! persistence in `persist.rs`.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist};
-use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
-use crate::export::PlotSpec;
-use crate::runs::{list_runs, StoredRun};
+use crate::events::{RunId, Slot};
 use crate::worker::protocol::Command;
 use crate::worker::Worker;
 
+use super::actions::Action;
+use super::chrome::{self, PathPrompt};
+use super::ctx::{ModelLogits, RunList, ViewCtx};
+use super::jobs::Jobs;
+use super::live_run::LiveRun;
+use super::persist::{FrameStats, Persistence};
 use super::state::{State, Tab};
-use super::tasks::{Dialogs, Tasks};
+use super::tasks::{Dialogs, PendingFile, Tasks};
 
-/// Time the UI thread may spend draining events per frame.
-const EVENT_BUDGET: Duration = Duration::from_millis(4);
-
-/// Test-set logits of a model shown in the playground and the per-class view.
-#[derive(Clone, Debug)]
-pub struct ModelLogits {
-    /// The weights file.
-    pub path: PathBuf,
-    /// Layer widths.
-    pub layers: Vec<usize>,
-    /// `[n, classes]`.
-    pub logits: Vec<f32>,
-    /// Number of classes.
-    pub classes: usize,
-}
-
-impl ModelLogits {
-    /// Logits of test image `i`.
-    pub fn row(&self, i: usize) -> Option<&[f32]> {
-        self.logits.get(i * self.classes..(i + 1) * self.classes)
-    }
-}
-
-/// What kind of job the live run is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunKind {
-    /// Teacher → baseline → student.
-    Run,
-    /// One student per temperature.
-    Sweep,
-}
-
-/// How the live run ended, or that it has not.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RunStatus {
-    /// Still training.
-    Running,
-    /// Finished with this summary.
-    Finished(Box<RunSummary>),
-    /// Failed with this message.
-    Failed(String),
-    /// Cancelled by the user.
-    Cancelled,
-}
-
-/// The run the window is following, built from the worker's events.
-#[derive(Clone, Debug)]
-pub struct LiveRun {
-    /// Its id.
-    pub id: RunId,
-    /// Run or sweep.
-    pub kind: RunKind,
-    /// The configuration it was started with.
-    pub config: RunConfig,
-    /// Its folder, once known.
-    pub dir: Option<PathBuf>,
-    /// Current phase.
-    pub phase: Option<Phase>,
-    /// Phase detail ("T = 8", "member 2 of 3").
-    pub detail: String,
-    /// Epochs in the current phase.
-    pub epochs: usize,
-    /// Batches per epoch in the current phase.
-    pub batches: usize,
-    /// Current epoch.
-    pub epoch: usize,
-    /// Current batch.
-    pub batch: usize,
-    /// Running loss.
-    pub loss: f64,
-    /// Every finished epoch.
-    pub metrics: Vec<EpochMetrics>,
-    /// Sweep results so far.
-    pub sweep_points: Vec<(f64, usize)>,
-    /// Running or how it ended.
-    pub status: RunStatus,
-    started: Instant,
-    phase_started: Instant,
-}
-
-impl LiveRun {
-    fn new(id: RunId, kind: RunKind, config: RunConfig) -> Self {
-        Self {
-            id,
-            kind,
-            config,
-            dir: None,
-            phase: None,
-            detail: String::new(),
-            epochs: 0,
-            batches: 0,
-            epoch: 0,
-            batch: 0,
-            loss: 0.0,
-            metrics: Vec::new(),
-            sweep_points: Vec::new(),
-            status: RunStatus::Running,
-            started: Instant::now(),
-            phase_started: Instant::now(),
-        }
-    }
-
-    /// Fraction of the current phase done, in [0, 1].
-    pub fn phase_fraction(&self) -> f64 {
-        let total = self.epochs * self.batches;
-        if total == 0 {
-            return 0.0;
-        }
-        let done = self.epoch.saturating_sub(1) * self.batches + self.batch;
-        (done as f64 / total as f64).clamp(0.0, 1.0)
-    }
-
-    /// Estimated seconds left in the current phase.
-    pub fn phase_secs_left(&self) -> Option<f64> {
-        let f = self.phase_fraction();
-        (f > 0.01).then(|| self.phase_started.elapsed().as_secs_f64() * (1.0 - f) / f)
-    }
-
-    /// Seconds since the run started.
-    pub fn elapsed_secs(&self) -> f64 {
-        self.started.elapsed().as_secs_f64()
-    }
-
-    /// Whether the run is still going.
-    pub fn is_running(&self) -> bool {
-        self.status == RunStatus::Running
-    }
-
-    fn apply(&mut self, event: &Event) {
-        match event {
-            Event::RunStarted { dir, .. } => self.dir = Some(dir.clone()),
-            Event::PhaseStarted {
-                phase,
-                epochs,
-                batches,
-                detail,
-                ..
-            } => {
-                self.phase = Some(*phase);
-                self.epochs = *epochs;
-                self.batches = *batches;
-                self.detail = detail.clone();
-                self.epoch = 0;
-                self.batch = 0;
-                self.phase_started = Instant::now();
-            }
-            Event::Progress {
-                epoch,
-                batch,
-                batches,
-                loss,
-                ..
-            } => {
-                self.epoch = *epoch;
-                self.batch = *batch;
-                self.batches = *batches;
-                self.loss = *loss;
-            }
-            Event::EpochEnded { metrics, .. } => self.metrics.push(metrics.clone()),
-            Event::SweepPoint {
-                temperature,
-                test_errors,
-                ..
-            } => {
-                self.sweep_points.push((*temperature, *test_errors));
-            }
-            Event::RunFinished { summary, .. } => {
-                self.status = RunStatus::Finished(summary.clone())
-            }
-            Event::RunFailed { message, .. } => self.status = RunStatus::Failed(message.clone()),
-            Event::RunCancelled { .. } => self.status = RunStatus::Cancelled,
-            Event::LogitsReady { .. }
-            | Event::Error { .. }
-            | Event::PlanePoints { .. }
-            | Event::PlaneGrid { .. } => {}
-        }
-    }
-}
-
-/// A request from a panel, applied by the app after drawing.
-#[must_use]
-#[derive(Clone, Debug)]
-pub enum Action {
-    /// Start a run with the launcher's configuration.
-    StartRun,
-    /// Start a T-sweep at these temperatures.
-    StartSweep(Vec<f64>),
-    /// Cancel the live run.
-    Cancel,
-    /// Show these weights in the playground slot ("teacher" or "student").
-    LoadWeights {
-        /// "teacher" or "student".
-        slot: String,
-        /// The file.
-        path: PathBuf,
-    },
-    /// Pick a weights file with a dialog, then load it into a slot.
-    PickWeights {
-        /// "teacher" or "student".
-        slot: String,
-    },
-    /// Export a plot (PNG of the screen region, SVG, CSV) under a chosen name.
-    ExportPlot {
-        /// The plot's data.
-        spec: Box<PlotSpec>,
-        /// Where it is on screen, in points.
-        rect: [f32; 4],
-        /// Suggested file name, without extension.
-        name: String,
-    },
-    /// Save a copy of a weights file under a chosen name.
-    ExportWeights {
-        /// The file to copy.
-        source: PathBuf,
-    },
-    /// Re-read the runs folder.
-    RefreshRuns,
-    /// Put a stored configuration into the launcher.
-    OpenConfig(Box<RunConfig>),
-    /// Switch the central view.
-    ShowTab(Tab),
-}
+pub use super::live_run::{RunKind, RunStatus};
 
 /// How the app is set up (tests inject dialogs and folders).
 pub struct AppOptions {
@@ -255,36 +34,9 @@ pub struct AppOptions {
     pub dialogs: Arc<dyn Dialogs>,
 }
 
-/// Per-frame CPU time of the UI thread, measured around `logic` + `ui`.
-#[derive(Clone, Debug, Default)]
-pub struct FrameStats {
-    /// Exponential moving average, ms.
-    pub mean_ms: f64,
-    /// Largest frame in the last window, ms.
-    pub max_ms: f64,
-    /// Frames measured.
-    pub frames: u64,
-}
-
-impl FrameStats {
-    fn record(&mut self, ms: f64) {
-        self.frames += 1;
-        self.mean_ms = if self.frames == 1 {
-            ms
-        } else {
-            0.95 * self.mean_ms + 0.05 * ms
-        };
-        self.max_ms = if self.frames % 300 == 1 {
-            ms
-        } else {
-            self.max_ms.max(ms)
-        };
-    }
-}
-
 /// The Distillery window.
 pub struct DistilleryApp {
-    /// Persisted state.
+    /// Persisted state: shared settings and each view's own state.
     pub state: State,
     pub(crate) worker: Worker,
     pub(crate) data_dir: Option<PathBuf>,
@@ -293,30 +45,27 @@ pub struct DistilleryApp {
     /// Why the test set could not be loaded.
     pub test_error: Option<String>,
     /// Teacher logits for the playground.
-    pub teacher: Option<ModelLogits>,
+    pub teacher: Option<Arc<ModelLogits>>,
     /// Student logits for the playground.
-    pub student: Option<ModelLogits>,
+    pub student: Option<Arc<ModelLogits>>,
     /// The run being followed.
     pub live: Option<LiveRun>,
-    next_run: RunId,
-    /// Runs found on disk.
-    pub runs: Vec<StoredRun>,
-    /// Runs selected for overlay.
-    pub selected_runs: BTreeSet<PathBuf>,
+    pub(crate) next_run: RunId,
+    /// Runs found on disk (listed in the background).
+    pub runs: RunList,
     /// Messages shown in the status bar (newest last).
     pub messages: Vec<(bool, String)>,
     pub(crate) tasks: Tasks,
-    pub(crate) launcher: super::launcher::LauncherText,
-    pub(crate) image_texture: Option<(usize, egui::TextureHandle)>,
+    pub(crate) jobs: Jobs,
+    /// The window's own path field, shown when no system file dialog is available.
+    pub prompt: Option<PathPrompt>,
     /// UI thread cost per frame.
     pub frame_stats: FrameStats,
-    frame_started: Option<Instant>,
-    last_persist: Instant,
-    persisted: String,
+    pub(crate) persistence: Persistence,
 }
 
 impl DistilleryApp {
-    /// Creates the app, starts the worker and asks for the playground's logits.
+    /// Creates the app, starts the worker and asks for the playground's logits and the runs.
     pub fn new(ctx: &egui::Context, options: AppOptions) -> std::io::Result<Self> {
         let mut state = options.state.unwrap_or_default();
         if let Some(dir) = options.runs_dir {
@@ -328,9 +77,10 @@ impl DistilleryApp {
             egui::Visuals::light()
         });
         let waker_ctx = ctx.clone();
-        let mut messages = Vec::new();
-        let worker = Worker::spawn(Arc::new(move || waker_ctx.request_repaint()))?;
+        let waker: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker_ctx.request_repaint());
+        let worker = Worker::spawn(waker.clone())?;
         let dir = options.data_dir.clone().unwrap_or_else(bundled_mnist_dir);
+        let mut messages = Vec::new();
         let (test, test_error) = match Mnist::load_test(&dir) {
             Ok(test) => (Some(Arc::new(test)), None),
             Err(e) => (None, Some(e.to_string())),
@@ -338,7 +88,6 @@ impl DistilleryApp {
         if let Some(e) = &test_error {
             messages.push((true, e.clone()));
         }
-        let launcher = super::launcher::LauncherText::from_config(&state.config);
         let mut app = Self {
             state,
             worker,
@@ -349,39 +98,53 @@ impl DistilleryApp {
             student: None,
             live: None,
             next_run: 1,
-            runs: Vec::new(),
-            selected_runs: BTreeSet::new(),
+            runs: RunList::default(),
             messages,
             tasks: Tasks::new(options.dialogs, ctx.clone()),
-            launcher,
-            image_texture: None,
+            jobs: Jobs::new(waker),
+            prompt: None,
             frame_stats: FrameStats::default(),
-            frame_started: None,
-            last_persist: Instant::now(),
-            persisted: String::new(),
+            persistence: Persistence::default(),
         };
-        for slot in ["teacher", "student"] {
+        for slot in Slot::ALL {
             let path = app.slot_path(slot).to_owned();
             app.request_logits(slot, &path);
         }
-        app.runs = list_runs(&app.state.runs_dir);
+        app.refresh_runs();
         Ok(app)
     }
 
-    fn slot_path(&self, slot: &str) -> &Path {
-        if slot == "teacher" {
-            &self.state.teacher_weights
-        } else {
-            &self.state.student_weights
+    fn slot_path(&self, slot: Slot) -> &Path {
+        match slot {
+            Slot::Teacher => &self.state.teacher_weights,
+            Slot::Student => &self.state.student_weights,
         }
     }
 
-    fn request_logits(&self, slot: &str, path: &Path) {
+    pub(crate) fn request_logits(&self, slot: Slot, path: &Path) {
         self.worker.send(Command::ComputeLogits {
-            slot: slot.to_owned(),
+            slot,
             weights: path.to_owned(),
             data_dir: self.data_dir.clone(),
         });
+    }
+
+    /// Re-reads the runs folder in the background.
+    pub(crate) fn refresh_runs(&mut self) {
+        match self.jobs.list_runs(&self.state.runs_dir) {
+            Ok(()) => self.runs.loading = true,
+            Err(e) => self.notify(true, e),
+        }
+    }
+
+    /// Opens the window's own path field for file work, suggesting the `exports/` folder
+    /// beside the runs folder.
+    pub(crate) fn prompt_for_path(&mut self, pending: PendingFile) {
+        let folder = match pending {
+            PendingFile::OpenWeights { .. } => self.state.runs_dir.clone(),
+            _ => exports_dir(&self.state.runs_dir),
+        };
+        self.prompt = Some(PathPrompt::new(pending, &folder));
     }
 
     /// Adds a status-bar message.
@@ -392,239 +155,107 @@ impl DistilleryApp {
         }
     }
 
-    /// Handles one worker event.
-    pub fn handle_event(&mut self, event: Event) {
-        match &event {
-            Event::LogitsReady {
-                slot,
-                weights,
-                layers,
-                logits,
-                classes,
-            } => {
-                let model = ModelLogits {
-                    path: weights.clone(),
-                    layers: layers.clone(),
-                    logits: logits.clone(),
-                    classes: *classes,
-                };
-                if slot == "teacher" {
-                    self.state.teacher_weights = weights.clone();
-                    self.teacher = Some(model);
-                } else {
-                    self.state.student_weights = weights.clone();
-                    self.student = Some(model);
-                }
-                return;
-            }
-            Event::Error { message } => {
-                self.notify(true, message.clone());
-                return;
-            }
-            _ => {}
-        }
-        let Some(live) = self.live.as_mut() else {
-            return;
-        };
-        let run = match &event {
-            Event::RunStarted { run, .. }
-            | Event::PhaseStarted { run, .. }
-            | Event::Progress { run, .. }
-            | Event::EpochEnded { run, .. }
-            | Event::SweepPoint { run, .. }
-            | Event::RunFinished { run, .. }
-            | Event::RunFailed { run, .. }
-            | Event::RunCancelled { run } => *run,
-            _ => return,
-        };
-        if run != live.id {
-            if let Event::RunFailed { message, .. } = &event {
-                self.notify(true, message.clone());
-            }
-            return;
-        }
-        live.apply(&event);
-        match event {
-            Event::RunFinished { summary, .. } => {
-                let text = format!("run finished: {}", summary.describe());
-                self.notify(false, text);
-                self.runs = list_runs(&self.state.runs_dir);
-                let student = summary.dir.join("student.safetensors");
-                if student.is_file() {
-                    self.request_logits("student", &student);
-                }
-            }
-            Event::RunFailed { message, .. } => self.notify(true, format!("run failed: {message}")),
-            Event::RunCancelled { .. } => {
-                self.notify(false, "run cancelled");
-                self.runs = list_runs(&self.state.runs_dir);
-            }
-            _ => {}
-        }
-    }
-
-    /// Drains waiting events for at most the frame budget.
-    pub fn drain_events(&mut self, ctx: &egui::Context) {
-        let deadline = Instant::now() + EVENT_BUDGET;
-        while Instant::now() < deadline {
-            match self.worker.try_recv() {
-                Some(event) => self.handle_event(event),
-                None => return,
-            }
-        }
-        // Budget spent with events left: come back next frame.
-        ctx.request_repaint();
-    }
-
-    fn start(&mut self, kind: RunKind, temperatures: Vec<f64>) {
-        if self.live.as_ref().is_some_and(LiveRun::is_running) {
-            self.notify(true, "a run is already in progress");
-            return;
-        }
-        if let Err(e) = self.state.config.validate() {
-            self.notify(true, format!("cannot start: {e}"));
-            return;
-        }
-        let id = self.next_run;
-        self.next_run += 1;
-        let mut config = self.state.config.clone();
-        if self.data_dir.is_some() {
-            config.data.dir = self.data_dir.clone();
-        }
-        let runs_dir = self.state.runs_dir.clone();
-        self.live = Some(LiveRun::new(id, kind, config.clone()));
-        self.worker.send(match kind {
-            RunKind::Run => Command::StartRun {
-                run: id,
-                config: Box::new(config),
-                runs_dir,
-            },
-            RunKind::Sweep => Command::StartSweep {
-                run: id,
-                config: Box::new(config),
-                temperatures,
-                runs_dir,
-            },
-        });
-    }
-
-    /// Applies one action from a panel.
-    pub fn apply(&mut self, action: Action) {
-        match action {
-            Action::StartRun => {
-                self.start(RunKind::Run, Vec::new());
-                self.state.tab = Tab::Live;
-            }
-            Action::StartSweep(temperatures) => self.start(RunKind::Sweep, temperatures),
-            Action::Cancel => {
-                if let Some(live) = self.live.as_ref().filter(|l| l.is_running()) {
-                    self.worker.send(Command::Cancel { run: live.id });
-                }
-            }
-            Action::LoadWeights { slot, path } => self.request_logits(&slot, &path),
-            Action::PickWeights { slot } => {
-                if let Err(e) = self.tasks.pick_weights(slot) {
-                    self.notify(true, e);
-                }
-            }
-            Action::ExportPlot { spec, rect, name } => {
-                if let Err(e) = self.tasks.export_plot(*spec, rect, name) {
-                    self.notify(true, e);
-                }
-            }
-            Action::ExportWeights { source } => {
-                if let Err(e) = self.tasks.export_weights(source) {
-                    self.notify(true, e);
-                }
-            }
-            Action::RefreshRuns => self.runs = list_runs(&self.state.runs_dir),
-            Action::OpenConfig(config) => {
-                self.launcher = super::launcher::LauncherText::from_config(&config);
-                self.state.config = *config;
-                self.notify(false, "configuration loaded into the launcher");
-            }
-            Action::ShowTab(tab) => self.state.tab = tab,
-        }
-    }
-
-    fn drain_tasks(&mut self) {
-        while let Some(outcome) = self.tasks.try_recv() {
-            match outcome {
-                super::tasks::Outcome::Message { is_error, text } => self.notify(is_error, text),
-                super::tasks::Outcome::Picked { slot, path } => self.request_logits(&slot, &path),
-            }
-        }
-    }
-
-    /// Draws the whole window and applies the panels' actions.
+    /// Draws the whole window, then applies the panels' actions.
     pub fn draw(&mut self, ui: &mut egui::Ui) {
-        let mut actions = Vec::new();
-        egui::Panel::top("top").show(ui, |ui| super::top_bar_ui(self, ui, &mut actions));
-        egui::Panel::bottom("status").show(ui, |ui| super::status_bar_ui(self, ui));
+        let mut actions: Vec<Action> = Vec::new();
+        let Self {
+            state,
+            test,
+            test_error,
+            teacher,
+            student,
+            live,
+            runs,
+            messages,
+            frame_stats,
+            prompt,
+            ..
+        } = self;
+        let State {
+            tab,
+            dark,
+            runs_dir,
+            config,
+            preset,
+            sample,
+            views,
+            ..
+        } = state;
+        let ctx = ViewCtx {
+            config,
+            preset,
+            runs_dir,
+            sample: *sample,
+            test: test.as_deref(),
+            test_error: test_error.as_deref(),
+            teacher: teacher.as_deref(),
+            student: student.as_deref(),
+            live: live.as_ref(),
+            runs,
+        };
+        egui::Panel::top("top").show(ui, |ui| {
+            actions.extend(chrome::top_bar_ui(ui, *tab, *dark));
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            chrome::status_bar_ui(ui, messages.last(), frame_stats);
+        });
         egui::Panel::left("launcher")
             .resizable(true)
             .default_size(330.0)
-            .show(ui, |ui| {
-                super::launcher::launcher_ui(self, ui, &mut actions)
+            .show(ui, |ui| actions.extend(views.launcher.ui(ui, &ctx)));
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            actions.extend(match tab {
+                Tab::Playground => views.playground.ui(ui, &ctx),
+                Tab::Live => views.live.ui(ui, &ctx),
+                Tab::Sweep => views.sweep.ui(ui, &ctx),
+                Tab::PerClass => views.per_class.ui(ui, &ctx),
+                Tab::Runs => views.runs.ui(ui, &ctx),
             });
-        egui::CentralPanel::default_margins().show(ui, |ui| match self.state.tab {
-            Tab::Playground => super::playground::playground_ui(self, ui, &mut actions),
-            Tab::Live => super::live::live_ui(self, ui, &mut actions),
-            Tab::Sweep => super::sweep::sweep_ui(self, ui, &mut actions),
-            Tab::PerClass => super::per_class::per_class_ui(self, ui, &mut actions),
-            Tab::Runs => super::runs_view::runs_ui(self, ui, &mut actions),
         });
+        if let Some(prompt) = prompt {
+            actions.extend(prompt.ui(ui.ctx()));
+        }
+        let egui_ctx = ui.ctx().clone();
         for action in actions {
-            self.apply(action);
+            self.apply(action, &egui_ctx);
         }
     }
 }
 
-/// Minimum time between two saves of the state.
-const PERSIST_INTERVAL: Duration = Duration::from_secs(2);
-
-impl DistilleryApp {
-    /// Saves the state soon after it changes (at most every two seconds), so that a window
-    /// killed rather than closed still remembers it; eframe itself only saves on exit and on a
-    /// timer that needs a repaint to fire.
-    fn persist_if_changed(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
-        let Ok(text) = serde_json::to_string(&self.state) else {
-            return;
-        };
-        if text == self.persisted {
-            return;
-        }
-        let wait = PERSIST_INTERVAL.saturating_sub(self.last_persist.elapsed());
-        if !wait.is_zero() {
-            // Changed too recently (e.g. mid-drag): come back when the interval is over.
-            ctx.request_repaint_after(wait);
-            return;
-        }
-        if let Some(storage) = frame.storage_mut() {
-            eframe::set_value(storage, eframe::APP_KEY, &self.state);
-            storage.flush();
-            self.persisted = text;
-            self.last_persist = Instant::now();
-        }
-    }
+/// Where exports go when no file dialog can ask: `exports/` beside the runs folder.
+pub fn exports_dir(runs_dir: &Path) -> PathBuf {
+    runs_dir
+        .parent()
+        .map_or_else(|| PathBuf::from("exports"), |p| p.join("exports"))
 }
 
 impl eframe::App for DistilleryApp {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
-        self.frame_started = Some(Instant::now());
-        self.drain_events(ctx);
-        self.drain_tasks();
+        self.frame_stats.start();
+        self.drain(ctx);
         self.persist_if_changed(ctx, frame);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let started = self.frame_started.take().unwrap_or_else(Instant::now);
         self.draw(ui);
-        self.frame_stats
-            .record(started.elapsed().as_secs_f64() * 1000.0);
+        self.frame_stats.finish();
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_go_beside_the_runs_folder() {
+        assert_eq!(
+            exports_dir(Path::new("/data/runs")),
+            Path::new("/data/exports")
+        );
+        assert_eq!(exports_dir(Path::new("runs")), Path::new("exports"));
     }
 }

@@ -4,8 +4,14 @@
 use crate::config::{ConfigError, Method, NoiseKind, RunConfig, TransferKind};
 use crate::presets::PRESETS;
 
-use super::app::{Action, DistilleryApp, RunStatus};
-use super::{assets_dir, parse_list};
+use serde::{Deserialize, Serialize};
+
+use super::actions::Action;
+use super::ctx::ViewCtx;
+use super::live_run::RunStatus;
+use super::parse_list;
+use super::state::shipped;
+use super::tasks::PendingFile;
 
 /// Text fields that hold lists (widths, classes) while the user types them.
 #[derive(Clone, Debug, Default)]
@@ -60,6 +66,54 @@ impl LauncherText {
     }
 }
 
+/// The launcher panel: edits a copy of the shared configuration and asks for the change.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Launcher {
+    /// The list fields as typed.
+    #[serde(skip)]
+    text: LauncherText,
+    /// The configuration the text fields were last in step with; when the shared one differs
+    /// (a preset, a reopened run), the fields are refilled from it.
+    #[serde(skip)]
+    seen: Option<RunConfig>,
+}
+
+impl Launcher {
+    /// Draws the launcher.
+    #[must_use]
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) -> Vec<Action> {
+        if self.seen.as_ref() != Some(ctx.config) {
+            self.text = LauncherText::from_config(ctx.config);
+        }
+        let mut config = ctx.config.clone();
+        let mut actions = Vec::new();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.heading("Run launcher");
+            if let Some(preset) = preset_ui(ui, ctx.preset) {
+                actions.push(Action::LoadPreset(preset));
+            }
+            self.text.apply(&mut config);
+            let errors: Option<(String, String)> = match (&self.text.list_error, config.validate())
+            {
+                (Some((field, e)), _) => Some(((*field).to_owned(), e.clone())),
+                (None, Err(ConfigError::Invalid { field, problem })) => Some((field, problem)),
+                (None, Err(other)) => Some((String::new(), other.to_string())),
+                (None, Ok(())) => None,
+            };
+            method_ui(&mut config, ui, &errors);
+            models_ui(&mut config, &mut self.text, ui, &errors);
+            transfer_ui(&mut config, &mut self.text, ui, &errors);
+            ui.separator();
+            controls_ui(ctx, ui, &mut actions, &errors);
+        });
+        if config != *ctx.config {
+            actions.push(Action::SetConfig(Box::new(config.clone())));
+        }
+        self.seen = Some(config);
+        actions
+    }
+}
+
 /// A grid row: a label (with a tooltip) that names the widgets `add` creates, so screen
 /// readers and UI tests can find them.
 fn grid_row(
@@ -92,52 +146,32 @@ fn flag(ui: &mut egui::Ui, errors: &Option<(String, String)>, field: &str) {
     }
 }
 
-/// Draws the launcher.
-pub fn launcher_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.heading("Run launcher");
-        preset_ui(app, ui);
-        app.launcher.apply(&mut app.state.config);
-        let errors: Option<(String, String)> =
-            match (&app.launcher.list_error, app.state.config.validate()) {
-                (Some((field, e)), _) => Some(((*field).to_owned(), e.clone())),
-                (None, Err(ConfigError::Invalid { field, problem })) => Some((field, problem)),
-                (None, Err(other)) => Some((String::new(), other.to_string())),
-                (None, Ok(())) => None,
-            };
-        method_ui(app, ui, &errors);
-        models_ui(app, ui, &errors);
-        transfer_ui(app, ui, &errors);
-        ui.separator();
-        controls_ui(app, ui, actions, &errors);
-    });
-}
-
-fn preset_ui(app: &mut DistilleryApp, ui: &mut egui::Ui) {
+/// The preset picker; returns the preset chosen this frame.
+fn preset_ui(ui: &mut egui::Ui, current: &str) -> Option<String> {
+    let mut chosen = None;
     ui.horizontal(|ui| {
         let name = ui.label("Preset");
         egui::ComboBox::from_id_salt("preset")
-            .selected_text(app.state.preset.clone())
+            .selected_text(current.to_owned())
             .show_ui(ui, |ui| {
                 for preset in PRESETS {
-                    let chosen = ui
-                        .selectable_label(app.state.preset == preset.name, preset.name)
+                    if ui
+                        .selectable_label(current == preset.name, preset.name)
                         .on_hover_text(preset.description)
-                        .clicked();
-                    if chosen {
-                        app.state.preset = preset.name.to_owned();
-                        app.state.config = preset.config();
-                        app.launcher = LauncherText::from_config(&app.state.config);
+                        .clicked()
+                    {
+                        chosen = Some(preset.name.to_owned());
                     }
                 }
             })
             .response
             .labelled_by(name.id);
     });
+    chosen
 }
 
-fn method_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String, String)>) {
-    let d = &mut app.state.config.distill;
+fn method_ui(config: &mut RunConfig, ui: &mut egui::Ui, errors: &Option<(String, String)>) {
+    let d = &mut config.distill;
     let name = ui.label("Method");
     egui::ComboBox::from_id_salt("method")
         .selected_text(d.method.label())
@@ -182,10 +216,13 @@ fn method_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String
     }
 }
 
-fn models_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String, String)>) {
-    let shipped = assets_dir().join("teacher.safetensors");
-    let c = &mut app.state.config;
-    let text = &mut app.launcher;
+fn models_ui(
+    c: &mut RunConfig,
+    text: &mut LauncherText,
+    ui: &mut egui::Ui,
+    errors: &Option<(String, String)>,
+) {
+    let shipped = shipped(crate::assets::TEACHER);
     egui::CollapsingHeader::new("Teacher")
         .default_open(true)
         .show(ui, |ui| {
@@ -299,8 +336,12 @@ fn models_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String
         });
 }
 
-fn transfer_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(String, String)>) {
-    let c = &mut app.state.config;
+fn transfer_ui(
+    c: &mut RunConfig,
+    text: &mut LauncherText,
+    ui: &mut egui::Ui,
+    errors: &Option<(String, String)>,
+) {
     egui::CollapsingHeader::new("Transfer set")
         .default_open(true)
         .show(ui, |ui| {
@@ -312,7 +353,7 @@ fn transfer_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(Stri
             if c.transfer.kind != TransferKind::Full {
                 ui.horizontal(|ui| {
                     let name = ui.label("Classes");
-                    ui.text_edit_singleline(&mut app.launcher.classes)
+                    ui.text_edit_singleline(&mut text.classes)
                         .labelled_by(name.id);
                 });
             }
@@ -370,12 +411,12 @@ fn transfer_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, errors: &Option<(Stri
 }
 
 fn controls_ui(
-    app: &mut DistilleryApp,
+    ctx: &ViewCtx,
     ui: &mut egui::Ui,
     actions: &mut Vec<Action>,
     errors: &Option<(String, String)>,
 ) {
-    let running = app.live.as_ref().is_some_and(|l| l.is_running());
+    let running = ctx.running();
     if let Some((field, problem)) = errors {
         let text = if field.is_empty() {
             problem.clone()
@@ -396,7 +437,7 @@ fn controls_ui(
             actions.push(Action::Cancel);
         }
     });
-    let Some(live) = &app.live else {
+    let Some(live) = ctx.live else {
         return;
     };
     match &live.status {
@@ -429,9 +470,9 @@ fn controls_ui(
                 summary.student.test_errors
             ));
             if ui.button("Export student weights…").clicked() {
-                actions.push(Action::ExportWeights {
+                actions.push(Action::File(PendingFile::ExportWeights {
                     source: summary.dir.join("student.safetensors"),
-                });
+                }));
             }
         }
         RunStatus::Failed(message) => {

@@ -4,8 +4,13 @@
 use crate::events::{EpochMetrics, Phase};
 use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 
-use super::app::{Action, DistilleryApp};
+use serde::{Deserialize, Serialize};
+
+use super::actions::Action;
+use super::ctx::ViewCtx;
+use super::live_run::RunStatus;
 use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
+use super::plot_ui;
 
 const PAPER_COLOR: [u8; 3] = [200, 60, 60];
 const HARD_COLOR: [u8; 3] = [120, 200, 120];
@@ -108,45 +113,71 @@ pub fn loss_spec(metrics: &[EpochMetrics]) -> PlotSpec {
     }
 }
 
-/// Draws the live view.
-pub fn live_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-    let Some(live) = &app.live else {
-        ui.label("No run yet: choose a method in the launcher on the left and press Start run.");
-        return;
-    };
-    ui.horizontal(|ui| {
-        ui.label(format!(
-            "Run {} — {} — {}",
-            live.id,
-            live.config.distill.method.label(),
-            live.dir
-                .as_ref()
-                .map_or("starting…".into(), |d| d.display().to_string())
-        ));
-        ui.checkbox(&mut app.state.show_paper_lines, "paper reference lines")
-            .on_hover_text(
-                "Hinton et al. 2015, MNIST: teacher 67, baseline 146, distilled 74 test errors",
-            );
-    });
-    let reference = if app.state.show_paper_lines {
-        crate::presets::paper_reference(&app.state.preset)
-    } else {
-        Vec::new()
-    };
-    let mut errors = errors_spec(&live.metrics, &reference);
-    // A teacher loaded from a file has no epochs to plot: show its result as a line.
-    let trained_teacher = live.metrics.iter().any(|m| m.phase == Phase::Teacher);
-    if let (false, super::app::RunStatus::Finished(summary)) = (trained_teacher, &live.status) {
-        errors.hlines.push(HLine {
-            name: "teacher (loaded)".into(),
-            y: summary.teacher.test_errors as f64,
-            color: TEACHER_COLOR,
-        });
+/// The live training view.
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct LiveView {
+    /// Draw the paper's reference numbers (67 / 146 / 74).
+    pub show_paper_lines: bool,
+}
+
+impl Default for LiveView {
+    fn default() -> Self {
+        Self {
+            show_paper_lines: true,
+        }
     }
-    let loss = loss_spec(&live.metrics);
-    let height = (ui.available_height() / 2.0 - 40.0).max(150.0);
-    super::plot_ui(ui, "live-errors", &errors, height, actions);
-    super::plot_ui(ui, "live-loss", &loss, height, actions);
+}
+
+impl LiveView {
+    /// Draws the live view.
+    #[must_use]
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) -> Vec<Action> {
+        let Some(live) = ctx.live else {
+            ui.label(
+                "No run yet: choose a method in the launcher on the left and press Start run.",
+            );
+            return Vec::new();
+        };
+        ui.horizontal(|ui| {
+            ui.label(format!(
+                "Run {} — {} — {}",
+                live.id,
+                live.config.distill.method.label(),
+                live.dir
+                    .as_ref()
+                    .map_or("starting…".into(), |d| d.display().to_string())
+            ));
+            ui.checkbox(&mut self.show_paper_lines, "paper reference lines")
+                .on_hover_text(
+                    "Hinton et al. 2015, MNIST: teacher 67, baseline 146, distilled 74 test errors",
+                );
+        });
+        let reference = if self.show_paper_lines {
+            crate::presets::paper_reference(ctx.preset)
+        } else {
+            Vec::new()
+        };
+        let mut errors = errors_spec(&live.metrics, &reference);
+        // A teacher loaded from a file has no epochs to plot: show its result as a line.
+        let trained_teacher = live.metrics.iter().any(|m| m.phase == Phase::Teacher);
+        if let (false, RunStatus::Finished(summary)) = (trained_teacher, &live.status) {
+            errors.hlines.push(HLine {
+                name: "teacher (loaded)".into(),
+                y: summary.teacher.test_errors as f64,
+                color: TEACHER_COLOR,
+            });
+        }
+        let loss = loss_spec(&live.metrics);
+        let height = (ui.available_height() / 2.0 - 40.0).max(150.0);
+        [
+            plot_ui(ui, "live-errors", &errors, height),
+            plot_ui(ui, "live-loss", &loss, height),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,15 @@ use crate::distill::soft::{dark_knowledge, entropy, softmax_t};
 use crate::export::{PlotSpec, Series, SeriesKind};
 use crate::rng::FastRng;
 
-use super::app::{Action, DistilleryApp, ModelLogits};
+use serde::{Deserialize, Serialize};
+
+use crate::data::dataset::Dataset;
+use crate::events::Slot;
+
+use super::actions::Action;
+use super::ctx::{ModelLogits, ViewCtx};
+use super::plot_ui;
+use super::tasks::PendingFile;
 
 /// Slider range of the temperature (logarithmic).
 pub const T_MIN: f64 = 0.5;
@@ -35,19 +43,23 @@ pub fn most_uncertain(teacher: &ModelLogits) -> usize {
         .map_or(0, |(i, _)| i)
 }
 
-/// The plot spec of the playground's bars.
-pub fn soft_target_spec(app: &DistilleryApp) -> PlotSpec {
-    let (sample, t) = (app.state.sample, app.state.temperature);
-    let label = app
-        .test
-        .as_ref()
+/// The plot spec of the playground's bars: teacher and student `softmax(z / T)` for test
+/// image `sample`.
+pub fn soft_target_spec(
+    test: Option<&Dataset>,
+    teacher: Option<&ModelLogits>,
+    student: Option<&ModelLogits>,
+    sample: usize,
+    t: f64,
+) -> PlotSpec {
+    let label = test
         .and_then(|d| d.labels.get(sample))
         .copied()
         .unwrap_or(0);
     let mut series = Vec::new();
     for (name, model, color) in [
-        ("teacher", app.teacher.as_ref(), TEACHER_COLOR),
-        ("student", app.student.as_ref(), STUDENT_COLOR),
+        ("teacher", teacher, TEACHER_COLOR),
+        ("student", student, STUDENT_COLOR),
     ] {
         if let Some(p) = probs(model, sample, t) {
             series.push(Series {
@@ -72,34 +84,168 @@ pub fn soft_target_spec(app: &DistilleryApp) -> PlotSpec {
     }
 }
 
-fn keyboard(app: &mut DistilleryApp, ui: &egui::Ui, n: usize) {
-    if ui.ctx().egui_wants_keyboard_input() || n == 0 {
-        return;
+/// The temperature playground.
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct Playground {
+    /// The temperature of the bars.
+    pub temperature: f64,
+    /// The digit's texture, for the image it shows.
+    #[serde(skip)]
+    texture: Option<(usize, egui::TextureHandle)>,
+}
+
+impl Default for Playground {
+    fn default() -> Self {
+        Self {
+            temperature: 1.0,
+            texture: None,
+        }
     }
-    let (left, right, up, down, random) = ui.input(|i| {
-        (
-            i.key_pressed(egui::Key::ArrowLeft),
-            i.key_pressed(egui::Key::ArrowRight),
-            i.key_pressed(egui::Key::ArrowUp),
-            i.key_pressed(egui::Key::ArrowDown),
-            i.key_pressed(egui::Key::R),
-        )
-    });
-    let s = &mut app.state;
-    if left {
-        s.sample = (s.sample + n - 1) % n;
+}
+
+/// Steps `sample` by `delta` images, wrapping around `n`.
+fn step(sample: usize, delta: isize, n: usize) -> usize {
+    (sample as isize + delta).rem_euclid(n.max(1) as isize) as usize
+}
+
+impl Playground {
+    /// Draws the playground.
+    #[must_use]
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let n = ctx.test_len();
+        let sample = ctx.sample.min(n.saturating_sub(1));
+        let mut next = self.keyboard(ui, sample, n);
+        egui::Panel::left("playground-image")
+            .resizable(false)
+            .show(ui, |ui| {
+                self.image_ui(ui, ctx, sample);
+                if n > 0 {
+                    next = navigation_ui(ui, ctx, sample, n).or(next);
+                }
+                ui.separator();
+                ui.label("Models");
+                for slot in Slot::ALL {
+                    if ui
+                        .button(format!("Open {} weights…", slot.key()))
+                        .on_hover_text("Pick a .safetensors file saved by Distillery")
+                        .clicked()
+                    {
+                        actions.push(Action::File(PendingFile::OpenWeights { slot }));
+                    }
+                }
+                ui.separator();
+                ui.weak(
+                    "Keys: left/right arrow: image; up/down arrow: temperature; R: random image",
+                );
+            });
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            self.slider_ui(ui);
+            let spec =
+                soft_target_spec(ctx.test, ctx.teacher, ctx.student, sample, self.temperature);
+            actions.extend(plot_ui(ui, "soft-targets", &spec, 340.0));
+            knowledge_ui(ctx, ui, sample, self.temperature);
+        });
+        if let Some(next) = next.filter(|&s| s != ctx.sample) {
+            actions.push(Action::ShowSample(next));
+        }
+        actions
     }
-    if right {
-        s.sample = (s.sample + 1) % n;
+
+    /// Arrow keys and R; returns the image to show next, if they asked for another.
+    fn keyboard(&mut self, ui: &egui::Ui, sample: usize, n: usize) -> Option<usize> {
+        if ui.ctx().egui_wants_keyboard_input() || n == 0 {
+            return None;
+        }
+        let (left, right, up, down, random) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowLeft),
+                i.key_pressed(egui::Key::ArrowRight),
+                i.key_pressed(egui::Key::ArrowUp),
+                i.key_pressed(egui::Key::ArrowDown),
+                i.key_pressed(egui::Key::R),
+            )
+        });
+        if up {
+            self.temperature = (self.temperature * 1.25).min(T_MAX);
+        }
+        if down {
+            self.temperature = (self.temperature / 1.25).max(T_MIN);
+        }
+        if left {
+            Some(step(sample, -1, n))
+        } else if right {
+            Some(step(sample, 1, n))
+        } else if random {
+            Some(random_index(n))
+        } else {
+            None
+        }
     }
-    if up {
-        s.temperature = (s.temperature * 1.25).min(T_MAX);
+
+    fn image_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx, sample: usize) {
+        let Some(test) = ctx.test.filter(|t| !t.is_empty()) else {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                ctx.test_error.unwrap_or("no test set"),
+            );
+            return;
+        };
+        let texture = match &self.texture {
+            Some((i, t)) if *i == sample => t.clone(),
+            _ => {
+                let pixels: Vec<u8> = test
+                    .image(sample)
+                    .iter()
+                    .map(|p| (p * 255.0) as u8)
+                    .collect();
+                let image = egui::ColorImage::from_gray([test.cols, test.rows], &pixels);
+                let t = ui
+                    .ctx()
+                    .load_texture("digit", image, egui::TextureOptions::NEAREST);
+                self.texture = Some((sample, t.clone()));
+                t
+            }
+        };
+        let size = egui::vec2(
+            test.cols as f32 * IMAGE_SCALE,
+            test.rows as f32 * IMAGE_SCALE,
+        );
+        ui.add(egui::Image::new(&texture).fit_to_exact_size(size));
+        ui.label(
+            egui::RichText::new(format!(
+                "Test image #{sample} — label {}",
+                test.labels[sample]
+            ))
+            .strong(),
+        );
     }
-    if down {
-        s.temperature = (s.temperature / 1.25).max(T_MIN);
-    }
-    if random {
-        s.sample = random_index(n);
+
+    fn slider_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.spacing_mut().slider_width = 420.0;
+            let response = ui
+                .add(
+                    egui::Slider::new(&mut self.temperature, T_MIN..=T_MAX)
+                        .logarithmic(true)
+                        .text("Temperature T"),
+                )
+                .on_hover_text("softmax(z / T): higher T flattens the distribution and reveals the dark knowledge (up/down arrows)");
+            // Mark T = 1 under the rail (the slider maps ln T linearly).
+            let f = ((1.0 / T_MIN).ln() / (T_MAX / T_MIN).ln()) as f32;
+            let rail = response.rect;
+            let x = rail.left() + 8.0 + f * (ui.spacing().slider_width - 16.0);
+            let painter = ui.painter();
+            let y = rail.bottom();
+            painter.line_segment(
+                [egui::pos2(x, y - 4.0), egui::pos2(x, y + 2.0)],
+                egui::Stroke::new(2.0, ui.visuals().warn_fg_color),
+            );
+            if ui.button("T = 1").on_hover_text("The ordinary softmax").clicked() {
+                self.temperature = 1.0;
+            }
+        });
     }
 }
 
@@ -110,68 +256,34 @@ fn random_index(n: usize) -> usize {
     FastRng::new(nanos).below(n.max(1))
 }
 
-fn image_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, n: usize) {
-    let Some(test) = app.test.clone() else {
-        ui.colored_label(
-            ui.visuals().error_fg_color,
-            app.test_error
-                .clone()
-                .unwrap_or_else(|| "no test set".into()),
-        );
-        return;
-    };
-    let sample = app.state.sample.min(n.saturating_sub(1));
-    let texture = match &app.image_texture {
-        Some((i, t)) if *i == sample => t.clone(),
-        _ => {
-            let pixels: Vec<u8> = test
-                .image(sample)
-                .iter()
-                .map(|p| (p * 255.0) as u8)
-                .collect();
-            let image = egui::ColorImage::from_gray([test.cols, test.rows], &pixels);
-            let t = ui
-                .ctx()
-                .load_texture("digit", image, egui::TextureOptions::NEAREST);
-            app.image_texture = Some((sample, t.clone()));
-            t
-        }
-    };
-    let size = egui::vec2(
-        test.cols as f32 * IMAGE_SCALE,
-        test.rows as f32 * IMAGE_SCALE,
-    );
-    ui.add(egui::Image::new(&texture).fit_to_exact_size(size));
-    ui.label(
-        egui::RichText::new(format!(
-            "Test image #{sample} — label {}",
-            test.labels[sample]
-        ))
-        .strong(),
-    );
-}
-
-fn navigation_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, n: usize) {
-    let s = &mut app.state;
+/// Prev / next / number / random / most uncertain; returns the image chosen, if any.
+fn navigation_ui(ui: &mut egui::Ui, ctx: &ViewCtx, sample: usize, n: usize) -> Option<usize> {
+    let mut next = None;
     ui.horizontal(|ui| {
         if ui
             .button("< Prev")
             .on_hover_text("Previous image (left arrow)")
             .clicked()
         {
-            s.sample = (s.sample + n - 1) % n;
+            next = Some(step(sample, -1, n));
         }
-        ui.add(
-            egui::DragValue::new(&mut s.sample)
-                .range(0..=n - 1)
-                .prefix("#"),
-        );
+        let mut typed = sample;
+        if ui
+            .add(
+                egui::DragValue::new(&mut typed)
+                    .range(0..=n - 1)
+                    .prefix("#"),
+            )
+            .changed()
+        {
+            next = Some(typed);
+        }
         if ui
             .button("Next >")
             .on_hover_text("Next image (right arrow)")
             .clicked()
         {
-            s.sample = (s.sample + 1) % n;
+            next = Some(step(sample, 1, n));
         }
     });
     ui.horizontal(|ui| {
@@ -180,57 +292,28 @@ fn navigation_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, n: usize) {
             .on_hover_text("A random test image (R)")
             .clicked()
         {
-            s.sample = random_index(n);
+            next = Some(random_index(n));
         }
         let uncertain = ui
-            .add_enabled(app.teacher.is_some(), egui::Button::new("Most uncertain"))
+            .add_enabled(ctx.teacher.is_some(), egui::Button::new("Most uncertain"))
             .on_hover_text("The test image whose teacher softmax (T = 1) has the highest entropy");
         if uncertain.clicked() {
-            if let Some(teacher) = &app.teacher {
-                s.sample = most_uncertain(teacher);
-            }
+            next = ctx.teacher.map(most_uncertain);
         }
     });
+    next
 }
 
-fn slider_ui(app: &mut DistilleryApp, ui: &mut egui::Ui) {
-    ui.horizontal(|ui| {
-        ui.spacing_mut().slider_width = 420.0;
-        let response = ui
-            .add(
-                egui::Slider::new(&mut app.state.temperature, T_MIN..=T_MAX)
-                    .logarithmic(true)
-                    .text("Temperature T"),
-            )
-            .on_hover_text("softmax(z / T): higher T flattens the distribution and reveals the dark knowledge (up/down arrows)");
-        // Mark T = 1 under the rail (the slider maps ln T linearly).
-        let f = ((1.0 / T_MIN).ln() / (T_MAX / T_MIN).ln()) as f32;
-        let rail = response.rect;
-        let x = rail.left() + 8.0 + f * (ui.spacing().slider_width - 16.0);
-        let painter = ui.painter();
-        let y = rail.bottom();
-        painter.line_segment(
-            [egui::pos2(x, y - 4.0), egui::pos2(x, y + 2.0)],
-            egui::Stroke::new(2.0, ui.visuals().warn_fg_color),
-        );
-        if ui.button("T = 1").on_hover_text("The ordinary softmax").clicked() {
-            app.state.temperature = 1.0;
-        }
-    });
-}
-
-fn knowledge_ui(app: &DistilleryApp, ui: &mut egui::Ui) {
-    let (sample, t) = (app.state.sample, app.state.temperature);
-    let label = app
+fn knowledge_ui(ctx: &ViewCtx, ui: &mut egui::Ui, sample: usize, t: f64) {
+    let label = ctx
         .test
-        .as_ref()
         .and_then(|d| d.labels.get(sample))
         .map_or(0, |l| usize::from(*l));
     ui.columns(2, |cols| {
-        for (col, (name, model)) in cols.iter_mut().zip([
-            ("Teacher", app.teacher.as_ref()),
-            ("Student", app.student.as_ref()),
-        ]) {
+        for (col, (name, model)) in cols
+            .iter_mut()
+            .zip([("Teacher", ctx.teacher), ("Student", ctx.student)])
+        {
             col.strong(name);
             let Some(model) = model else {
                 col.weak("loading logits…");
@@ -273,40 +356,4 @@ fn probability_text(p: f32) -> String {
     } else {
         format!("{p:.1e}")
     }
-}
-
-/// Draws the playground.
-pub fn playground_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-    let n = app.test.as_ref().map_or(0, |t| t.len());
-    keyboard(app, ui, n);
-    if n > 0 {
-        app.state.sample = app.state.sample.min(n - 1);
-    }
-    egui::Panel::left("playground-image")
-        .resizable(false)
-        .show(ui, |ui| {
-            image_ui(app, ui, n);
-            if n > 0 {
-                navigation_ui(app, ui, n);
-            }
-            ui.separator();
-            ui.label("Models");
-            for slot in ["teacher", "student"] {
-                if ui
-                    .button(format!("Open {slot} weights…"))
-                    .on_hover_text("Pick a .safetensors file saved by Distillery")
-                    .clicked()
-                {
-                    actions.push(Action::PickWeights { slot: slot.into() });
-                }
-            }
-            ui.separator();
-            ui.weak("Keys: left/right arrow: image; up/down arrow: temperature; R: random image");
-        });
-    egui::CentralPanel::default_margins().show(ui, |ui| {
-        slider_ui(app, ui);
-        let spec = soft_target_spec(app);
-        super::plot_ui(ui, "soft-targets", &spec, 340.0, actions);
-        knowledge_ui(app, ui);
-    });
 }

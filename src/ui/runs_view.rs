@@ -5,7 +5,15 @@ use crate::events::Phase;
 use crate::export::{PlotSpec, Series, SeriesKind};
 use crate::runs::StoredRun;
 
-use super::app::{Action, DistilleryApp};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use crate::events::Slot;
+
+use super::actions::Action;
+use super::ctx::{ListedRun, ViewCtx};
+use super::plot_ui;
+use super::tasks::PendingFile;
 
 const PALETTE: [[u8; 3]; 6] = [
     [60, 140, 230],
@@ -54,97 +62,144 @@ fn errors_text(value: Option<usize>) -> String {
     value.map_or("–".into(), |v| v.to_string())
 }
 
-fn table_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-    egui::Grid::new("runs")
-        .striped(true)
-        .num_columns(10)
-        .show(ui, |ui| {
-            for header in [
-                "", "run", "method", "T", "α", "teacher", "baseline", "student", "time", "",
-            ] {
-                ui.strong(header);
-            }
-            ui.end_row();
-            for run in &app.runs {
-                let mut selected = app.selected_runs.contains(&run.dir);
-                if ui
-                    .checkbox(&mut selected, "")
-                    .on_hover_text("Overlay this run's curve")
-                    .changed()
-                {
-                    if selected {
-                        app.selected_runs.insert(run.dir.clone());
-                    } else {
-                        app.selected_runs.remove(&run.dir);
-                    }
-                }
-                ui.label(run_name(run));
-                let s = run.summary.as_ref();
-                ui.label(run.config.distill.method.key());
-                ui.label(format!(
-                    "{}",
-                    s.map_or(run.config.distill.temperature, |s| s.temperature)
-                ));
-                ui.label(format!("{}", run.config.distill.alpha));
-                ui.label(errors_text(s.map(|s| s.teacher.test_errors)));
-                ui.label(errors_text(
-                    s.and_then(|s| s.baseline.as_ref()).map(|b| b.test_errors),
-                ));
-                ui.label(errors_text(s.map(|s| s.student.test_errors)));
-                ui.label(s.map_or("unfinished".into(), |s| format!("{:.0} s", s.duration_secs)));
-                ui.horizontal(|ui| {
-                    if ui
-                        .small_button("Open config")
-                        .on_hover_text("Load this run's configuration into the launcher")
-                        .clicked()
-                    {
-                        actions.push(Action::OpenConfig(Box::new(run.config.clone())));
-                    }
-                    let student = run.dir.join("student.safetensors");
-                    if student.is_file() {
-                        if ui.small_button("Show in playground").clicked() {
-                            actions.push(Action::LoadWeights {
-                                slot: "student".into(),
-                                path: student.clone(),
-                            });
-                        }
-                        if ui.small_button("Export student…").clicked() {
-                            actions.push(Action::ExportWeights { source: student });
-                        }
-                    }
-                });
-                ui.end_row();
-            }
-        });
+/// The runs view: which runs are overlaid, and a delete waiting for confirmation.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub struct RunsView {
+    /// Runs selected for overlay.
+    #[serde(skip)]
+    pub selected: BTreeSet<PathBuf>,
+    /// A run the user asked to delete, waiting for "Delete" or "Keep".
+    #[serde(skip)]
+    pub confirm_delete: Option<PathBuf>,
 }
 
-/// Draws the runs view.
-pub fn runs_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-    ui.horizontal(|ui| {
-        ui.label(format!(
-            "{} runs in {}",
-            app.runs.len(),
-            app.state.runs_dir.display()
-        ));
-        if ui.button("Refresh").clicked() {
-            actions.push(Action::RefreshRuns);
-        }
-    });
-    egui::ScrollArea::vertical()
-        .max_height(ui.available_height() * 0.45)
-        .show(ui, |ui| {
-            table_ui(app, ui, actions);
+impl RunsView {
+    /// Draws the runs view.
+    #[must_use]
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) -> Vec<Action> {
+        let mut actions = Vec::new();
+        ui.horizontal(|ui| {
+            ui.label(format!(
+                "{} runs in {}",
+                ctx.runs.runs.len(),
+                ctx.runs_dir.display()
+            ));
+            if ctx.runs.loading {
+                ui.spinner();
+            }
+            if ui.button("Refresh").clicked() {
+                actions.push(Action::RefreshRuns);
+            }
         });
-    ui.separator();
-    let selected: Vec<&StoredRun> = app
-        .runs
-        .iter()
-        .filter(|r| app.selected_runs.contains(&r.dir))
-        .collect();
-    if selected.is_empty() {
-        ui.weak("Tick runs above to overlay their curves.");
+        if let Some(dir) = self.confirm_delete.clone() {
+            ui.horizontal(|ui| {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("Delete {} and everything in it?", dir.display()),
+                );
+                if ui.button("Delete").clicked() {
+                    self.selected.remove(&dir);
+                    actions.push(Action::DeleteRun(dir));
+                    self.confirm_delete = None;
+                } else if ui.button("Keep").clicked() {
+                    self.confirm_delete = None;
+                }
+            });
+        }
+        egui::ScrollArea::vertical()
+            .max_height(ui.available_height() * 0.45)
+            .show(ui, |ui| {
+                self.table_ui(ui, &ctx.runs.runs, &mut actions);
+            });
+        ui.separator();
+        let selected: Vec<&StoredRun> = ctx
+            .runs
+            .runs
+            .iter()
+            .map(|r| &r.run)
+            .filter(|r| self.selected.contains(&r.dir))
+            .collect();
+        if selected.is_empty() {
+            ui.weak("Tick runs above to overlay their curves.");
+        }
+        let spec = overlay_spec(&selected);
+        let height = (ui.available_height() - 30.0).max(200.0);
+        actions.extend(plot_ui(ui, "runs-overlay", &spec, height));
+        actions
     }
-    let spec = overlay_spec(&selected);
-    let height = (ui.available_height() - 30.0).max(200.0);
-    super::plot_ui(ui, "runs-overlay", &spec, height, actions);
+
+    fn table_ui(&mut self, ui: &mut egui::Ui, runs: &[ListedRun], actions: &mut Vec<Action>) {
+        egui::Grid::new("runs")
+            .striped(true)
+            .num_columns(10)
+            .show(ui, |ui| {
+                for header in [
+                    "", "run", "method", "T", "α", "teacher", "baseline", "student", "time", "",
+                ] {
+                    ui.strong(header);
+                }
+                ui.end_row();
+                for listed in runs {
+                    let run = &listed.run;
+                    let mut selected = self.selected.contains(&run.dir);
+                    if ui
+                        .checkbox(&mut selected, "")
+                        .on_hover_text("Overlay this run's curve")
+                        .changed()
+                    {
+                        if selected {
+                            self.selected.insert(run.dir.clone());
+                        } else {
+                            self.selected.remove(&run.dir);
+                        }
+                    }
+                    ui.label(run_name(run));
+                    let s = run.summary.as_ref();
+                    ui.label(run.config.distill.method.key());
+                    ui.label(format!(
+                        "{}",
+                        s.map_or(run.config.distill.temperature, |s| s.temperature)
+                    ));
+                    ui.label(format!("{}", run.config.distill.alpha));
+                    ui.label(errors_text(s.map(|s| s.teacher.test_errors)));
+                    ui.label(errors_text(
+                        s.and_then(|s| s.baseline.as_ref()).map(|b| b.test_errors),
+                    ));
+                    ui.label(errors_text(s.map(|s| s.student.test_errors)));
+                    ui.label(
+                        s.map_or("unfinished".into(), |s| format!("{:.0} s", s.duration_secs)),
+                    );
+                    ui.horizontal(|ui| {
+                        if ui
+                            .small_button("Open config")
+                            .on_hover_text("Load this run's configuration into the launcher")
+                            .clicked()
+                        {
+                            actions.push(Action::OpenConfig(Box::new(run.config.clone())));
+                        }
+                        if let Some(student) = &listed.student {
+                            if ui.small_button("Show in playground").clicked() {
+                                actions.push(Action::LoadWeights {
+                                    slot: Slot::Student,
+                                    path: student.clone(),
+                                });
+                            }
+                            if ui.small_button("Export student…").clicked() {
+                                actions.push(Action::File(PendingFile::ExportWeights {
+                                    source: student.clone(),
+                                }));
+                            }
+                        }
+                        if ui
+                            .small_button("Delete…")
+                            .on_hover_text("Delete this run folder (asks first)")
+                            .clicked()
+                        {
+                            self.confirm_delete = Some(run.dir.clone());
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
+    }
 }

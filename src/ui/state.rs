@@ -1,10 +1,19 @@
-//! What the window remembers across restarts (persisted with eframe's storage).
+//! What the window remembers across restarts (persisted with eframe's storage): the shared
+//! settings, and each view's own state inside [`Views`].
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::assets;
 use crate::config::RunConfig;
+
+use super::launcher::Launcher;
+use super::live::LiveView;
+use super::per_class::PerClassView;
+use super::playground::Playground;
+use super::runs_view::RunsView;
+use super::sweep::SweepView;
 
 /// The views of the central panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -44,65 +53,74 @@ impl Tab {
     }
 }
 
+/// Each view's own state (components: the app hands each its part and a read-only context).
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Views {
+    /// The run launcher (left panel).
+    pub launcher: Launcher,
+    /// The temperature playground.
+    pub playground: Playground,
+    /// Live training curves.
+    pub live: LiveView,
+    /// The T-sweep.
+    pub sweep: SweepView,
+    /// Per-class errors and bias shift.
+    pub per_class: PerClassView,
+    /// Past runs.
+    pub runs: RunsView,
+}
+
 /// Persisted UI state.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(default)]
 pub struct State {
     /// The open view.
     pub tab: Tab,
-    /// The launcher's configuration.
-    pub config: RunConfig,
-    /// The preset last loaded into the launcher.
-    pub preset: String,
-    /// Test image shown in the playground.
-    pub sample: usize,
-    /// Playground temperature.
-    pub temperature: f64,
-    /// Teacher weights shown in the playground.
-    pub teacher_weights: PathBuf,
-    /// Student weights shown in the playground.
-    pub student_weights: PathBuf,
-    /// Temperatures of the next sweep, as typed.
-    pub sweep_temperatures: String,
-    /// Draw the paper's reference numbers (67 / 146 / 74).
-    pub show_paper_lines: bool,
     /// Dark theme.
     pub dark: bool,
     /// Where run folders go.
     pub runs_dir: PathBuf,
-    /// Classes whose bias the per-class view shifts.
-    pub bias_classes: [bool; 10],
-    /// The bias shift in the per-class view.
-    pub bias_shift: f64,
+    /// The launcher's configuration.
+    pub config: RunConfig,
+    /// The preset last loaded into the launcher.
+    pub preset: String,
+    /// Test image shown in the playground (and probed by runs).
+    pub sample: usize,
+    /// Teacher weights shown in the playground (`@assets/…` for the shipped one).
+    pub teacher_weights: PathBuf,
+    /// Student weights shown in the playground.
+    pub student_weights: PathBuf,
+    /// The views' own state.
+    pub views: Views,
+}
+
+/// The launcher's configuration at first start: the quick preset.
+pub fn quick_config() -> RunConfig {
+    let mut config = crate::presets::find("quick").map_or_else(RunConfig::default, |p| p.config());
+    config.name = "gui".into();
+    // Start from the shipped teacher so the first click trains only the students.
+    config.teacher.weights = Some(shipped(assets::TEACHER));
+    config
+}
+
+/// A shipped model, spelled portably (`@assets/<file>`).
+pub fn shipped(file: &str) -> PathBuf {
+    PathBuf::from(assets::MARKER).join(file)
 }
 
 impl Default for State {
     fn default() -> Self {
-        let assets = crate::ui::assets_dir();
-        let mut config =
-            crate::presets::find("quick").map_or_else(RunConfig::default, |p| p.config());
-        config.name = "gui".into();
-        // Start from the shipped teacher so the first click trains only the students.
-        let shipped = assets.join("teacher.safetensors");
-        if shipped.is_file() {
-            config.teacher.weights = Some(shipped);
-        }
         Self {
             tab: Tab::Playground,
-            config,
-            preset: "quick".into(),
-            sample: 0,
-            temperature: 1.0,
-            teacher_weights: assets.join("teacher.safetensors"),
-            student_weights: assets.join("student.safetensors"),
-            sweep_temperatures: "1, 2, 4, 8, 20".into(),
-            show_paper_lines: true,
             dark: true,
             runs_dir: PathBuf::from("runs"),
-            bias_classes: [
-                false, false, false, true, false, false, false, false, false, false,
-            ],
-            bias_shift: 0.0,
+            config: quick_config(),
+            preset: "quick".into(),
+            sample: 0,
+            teacher_weights: shipped(assets::TEACHER),
+            student_weights: shipped(assets::STUDENT),
+            views: Views::default(),
         }
     }
 }

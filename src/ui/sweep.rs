@@ -4,8 +4,13 @@
 use crate::events::{EpochMetrics, Phase};
 use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 
-use super::app::{Action, DistilleryApp, RunKind};
+use serde::{Deserialize, Serialize};
+
+use super::actions::Action;
+use super::ctx::ViewCtx;
+use super::live_run::RunKind;
 use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
+use super::plot_ui;
 
 /// Parses "1, 2, 4" into temperatures, rejecting T ≤ 0 and non-numbers.
 pub fn parse_temperatures(text: &str) -> Result<Vec<f64>, String> {
@@ -68,43 +73,64 @@ pub fn sweep_spec(points: &[(f64, usize)], metrics: &[EpochMetrics]) -> PlotSpec
     }
 }
 
-/// Draws the sweep view.
-pub fn sweep_ui(app: &mut DistilleryApp, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-    let running = app.live.as_ref().is_some_and(|l| l.is_running());
-    let parsed = parse_temperatures(&app.state.sweep_temperatures);
-    let valid_config = app.state.config.validate();
-    ui.horizontal(|ui| {
-        ui.label("Temperatures");
-        ui.text_edit_singleline(&mut app.state.sweep_temperatures)
-            .on_hover_text("Comma-separated, e.g. 1, 2, 4, 8, 20");
-        let launch = ui
-            .add_enabled(!running && parsed.is_ok() && valid_config.is_ok(), egui::Button::new("Launch sweep"))
-            .on_hover_text("Trains the launcher's teacher once, then one student per T (method: the launcher's)");
-        if launch.clicked() {
-            if let Ok(temperatures) = &parsed {
-                actions.push(Action::StartSweep(temperatures.clone()));
+/// The T-sweep view.
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct SweepView {
+    /// Temperatures of the next sweep, as typed.
+    pub temperatures: String,
+}
+
+impl Default for SweepView {
+    fn default() -> Self {
+        Self {
+            temperatures: "1, 2, 4, 8, 20".into(),
+        }
+    }
+}
+
+impl SweepView {
+    /// Draws the sweep view.
+    #[must_use]
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let running = ctx.running();
+        let parsed = parse_temperatures(&self.temperatures);
+        let valid_config = ctx.config.validate();
+        ui.horizontal(|ui| {
+            ui.label("Temperatures");
+            ui.text_edit_singleline(&mut self.temperatures)
+                .on_hover_text("Comma-separated, e.g. 1, 2, 4, 8, 20");
+            let launch = ui
+                .add_enabled(!running && parsed.is_ok() && valid_config.is_ok(), egui::Button::new("Launch sweep"))
+                .on_hover_text("Trains the launcher's teacher once, then one student per T (method: the launcher's)");
+            if launch.clicked() {
+                if let Ok(temperatures) = &parsed {
+                    actions.push(Action::StartSweep(temperatures.clone()));
+                }
             }
+            if ui.add_enabled(running, egui::Button::new("Cancel")).clicked() {
+                actions.push(Action::Cancel);
+            }
+        });
+        if let Err(e) = &parsed {
+            ui.colored_label(ui.visuals().error_fg_color, format!("! {e}"));
         }
-        if ui.add_enabled(running, egui::Button::new("Cancel")).clicked() {
-            actions.push(Action::Cancel);
+        if let Err(e) = &valid_config {
+            ui.colored_label(ui.visuals().error_fg_color, format!("! launcher: {e}"));
         }
-    });
-    if let Err(e) = &parsed {
-        ui.colored_label(ui.visuals().error_fg_color, format!("! {e}"));
+        let sweep = ctx.live.filter(|l| l.kind == RunKind::Sweep);
+        let spec = sweep.map_or_else(
+            || sweep_spec(&[], &[]),
+            |live| sweep_spec(&live.sweep_points, &live.metrics),
+        );
+        if sweep.is_none_or(|l| l.sweep_points.is_empty()) {
+            ui.weak("Points appear here as each temperature's student finishes.");
+        }
+        let height = (ui.available_height() - 30.0).max(200.0);
+        actions.extend(plot_ui(ui, "t-sweep", &spec, height));
+        actions
     }
-    if let Err(e) = &valid_config {
-        ui.colored_label(ui.visuals().error_fg_color, format!("! launcher: {e}"));
-    }
-    let (points, metrics) = match app.live.as_ref().filter(|l| l.kind == RunKind::Sweep) {
-        Some(live) => (live.sweep_points.clone(), live.metrics.clone()),
-        None => (Vec::new(), Vec::new()),
-    };
-    if points.is_empty() {
-        ui.weak("Points appear here as each temperature's student finishes.");
-    }
-    let spec = sweep_spec(&points, &metrics);
-    let height = (ui.available_height() - 30.0).max(200.0);
-    super::plot_ui(ui, "t-sweep", &spec, height, actions);
 }
 
 #[cfg(test)]

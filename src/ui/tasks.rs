@@ -6,10 +6,11 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::events::Slot;
 use crate::export::PlotSpec;
 use crate::export::{crop_rgba, render_png, render_svg, save_rgba_png, to_csv};
 use crate::files::write_atomic;
@@ -25,6 +26,10 @@ pub trait Dialogs: Send + Sync {
     fn save_file(&self, default_name: &str) -> Option<PathBuf>;
     /// Asks for a safetensors file to open; `None` if cancelled.
     fn open_weights(&self) -> Option<PathBuf>;
+    /// Whether a dialog can be shown at all; when not, the window asks for a path itself.
+    fn available(&self) -> bool {
+        true
+    }
 }
 
 /// The system's dialogs (rfd: XDG portal, falling back to zenity).
@@ -42,6 +47,65 @@ impl Dialogs for SystemDialogs {
             .add_filter("safetensors", &["safetensors"])
             .pick_file()
     }
+
+    /// rfd needs the XDG desktop portal (on the session bus) or zenity; on a plain X11 window
+    /// manager or Xvfb there is neither, and it would return "cancelled" at once.
+    fn available(&self) -> bool {
+        let zenity = std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join("zenity").is_file()));
+        zenity || std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+    }
+}
+
+/// A dialog that "returns" faster than this was never shown (a person cannot cancel that
+/// fast): the portal failed, and the window asks for the path itself.
+const UNSHOWN_DIALOG: Duration = Duration::from_millis(300);
+
+/// File work waiting for a path: from a dialog, or typed into the window's own path field.
+#[derive(Clone, Debug)]
+pub enum PendingFile {
+    /// Export a plot (PNG of the screen region, SVG, CSV).
+    ExportPlot {
+        /// The plot's data.
+        spec: Box<PlotSpec>,
+        /// Where it is on screen, in points.
+        rect: [f32; 4],
+        /// Suggested file name, without extension.
+        name: String,
+    },
+    /// Save a copy of a weights file.
+    ExportWeights {
+        /// The file to copy.
+        source: PathBuf,
+    },
+    /// Open a weights file into a playground slot.
+    OpenWeights {
+        /// The slot.
+        slot: Slot,
+    },
+}
+
+impl PendingFile {
+    /// The file name a dialog or the path field suggests.
+    pub fn suggested_name(&self) -> String {
+        match self {
+            PendingFile::ExportPlot { name, .. } => format!("{name}.png"),
+            PendingFile::ExportWeights { source } => source
+                .file_name()
+                .map_or("student.safetensors".into(), |n| {
+                    n.to_string_lossy().into_owned()
+                }),
+            PendingFile::OpenWeights { slot } => format!("{}.safetensors", slot.key()),
+        }
+    }
+
+    /// What the path field's button says.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            PendingFile::OpenWeights { .. } => "Open",
+            _ => "Save",
+        }
+    }
 }
 
 /// What a finished task reports.
@@ -56,11 +120,13 @@ pub enum Outcome {
     },
     /// A weights file was picked for a playground slot.
     Picked {
-        /// "teacher" or "student".
-        slot: String,
+        /// The slot.
+        slot: Slot,
         /// The file.
         path: PathBuf,
     },
+    /// No system dialog could be shown: ask for the path in the window.
+    NoDialog(PendingFile),
 }
 
 /// The background task runner.
@@ -88,6 +154,11 @@ impl Tasks {
     /// A finished task's outcome, if any.
     pub fn try_recv(&self) -> Option<Outcome> {
         self.receiver.try_recv().ok()
+    }
+
+    /// Whether system dialogs can be shown.
+    pub fn dialogs_available(&self) -> bool {
+        self.dialogs.available()
     }
 
     fn spawn(
@@ -119,39 +190,42 @@ impl Tasks {
             })
     }
 
-    /// Asks for a weights file, then reports it for `slot`.
-    pub fn pick_weights(&self, slot: String) -> Result<(), String> {
-        self.spawn(move |dialogs, _| {
-            dialogs
-                .open_weights()
-                .map(|path| Outcome::Picked { slot, path })
+    /// Asks for a path with the system dialog, then does the work; reports
+    /// [`Outcome::NoDialog`] when no dialog could be shown.
+    pub fn request(&self, pending: PendingFile) -> Result<(), String> {
+        self.spawn(move |dialogs, ctx| {
+            let asked = Instant::now();
+            let chosen = match &pending {
+                PendingFile::OpenWeights { .. } => dialogs.open_weights(),
+                other => dialogs.save_file(&other.suggested_name()),
+            };
+            match chosen {
+                Some(path) => Some(complete(ctx, pending, path)),
+                None if asked.elapsed() < UNSHOWN_DIALOG => Some(Outcome::NoDialog(pending)),
+                None => None,
+            }
         })
     }
 
-    /// Saves a copy of `source` where the user chooses.
-    pub fn export_weights(&self, source: PathBuf) -> Result<(), String> {
-        let name = source
-            .file_name()
-            .map_or("student.safetensors".into(), |n| {
-                n.to_string_lossy().into_owned()
-            });
-        self.spawn(move |dialogs, _| {
-            let target = dialogs.save_file(&name)?;
+    /// Does the work with a path typed into the window.
+    pub fn complete_at(&self, pending: PendingFile, path: PathBuf) -> Result<(), String> {
+        self.spawn(move |_, ctx| Some(complete(ctx, pending, path)))
+    }
+}
+
+/// The file work itself, once the path is known.
+fn complete(ctx: &egui::Context, pending: PendingFile, path: PathBuf) -> Outcome {
+    match pending {
+        PendingFile::OpenWeights { slot } => Outcome::Picked { slot, path },
+        PendingFile::ExportWeights { source } => {
             let result = std::fs::read(&source)
                 .map_err(|e| format!("{}: {e}", source.display()))
-                .and_then(|bytes| write_atomic(&target, &bytes).map_err(|e| e.to_string()));
-            Some(message(
-                result.map(|()| format!("weights saved to {}", target.display())),
-            ))
-        })
-    }
-
-    /// Exports a plot as `<name>.png` (the screen region), `.svg` and `.csv`.
-    pub fn export_plot(&self, spec: PlotSpec, rect: [f32; 4], name: String) -> Result<(), String> {
-        self.spawn(move |dialogs, ctx| {
-            let chosen = dialogs.save_file(&format!("{name}.png"))?;
-            Some(message(write_plot_files(ctx, &spec, rect, chosen)))
-        })
+                .and_then(|bytes| write_atomic(&path, &bytes).map_err(|e| e.to_string()));
+            message(result.map(|()| format!("weights saved to {}", path.display())))
+        }
+        PendingFile::ExportPlot { spec, rect, .. } => {
+            message(write_plot_files(ctx, &spec, rect, path))
+        }
     }
 }
 

@@ -5,25 +5,82 @@
 //! a run is going; one run at a time. Every run ends in exactly one terminal event
 //! (`RunFinished`, `RunFailed` or `RunCancelled`), a panic included. After each event the
 //! injected waker is called so the UI repaints; the worker knows nothing of egui.
+//!
+//! The worker owns threads and the command protocol only: what a run does is the injected
+//! [`Trainer`] (by default [`trainer::run`] and [`trainer::sweep`]), so tests can drive the
+//! thread handling with a trainer that fails or panics.
 
 pub mod protocol;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
+use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
-use crate::events::{Event, EventSink, RunId, RunSummary};
+use crate::events::{Event, EventSink, RunId, RunSummary, Slot};
 use crate::model::weights;
 use crate::train::trainer::{self, CancelToken, TrainError};
 use protocol::Command;
 
 /// Called after every event so the consumer wakes up (the GUI passes `ctx.request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// What one run or sweep asks the trainer for.
+#[derive(Clone, Debug)]
+pub enum Job {
+    /// Teacher → baseline → distilled student.
+    Run {
+        /// The configuration.
+        config: Box<RunConfig>,
+        /// Parent folder of run folders.
+        runs_dir: PathBuf,
+    },
+    /// One teacher and baseline, then a student per temperature.
+    Sweep {
+        /// The base configuration.
+        config: Box<RunConfig>,
+        /// The temperatures.
+        temperatures: Vec<f64>,
+        /// Parent folder of run folders.
+        runs_dir: PathBuf,
+    },
+    /// The plane playground: teacher, baseline and student with live grids.
+    Plane {
+        /// The configuration (`data.source` is `plane`).
+        config: Box<RunConfig>,
+        /// Parent folder of run folders.
+        runs_dir: PathBuf,
+    },
+}
+
+/// Runs a job on the run thread, sending its events; the worker turns the result (or a panic)
+/// into the run's one terminal event.
+pub type Trainer = Arc<
+    dyn Fn(&Job, RunId, &dyn EventSink, CancelToken) -> Result<RunSummary, TrainError>
+        + Send
+        + Sync,
+>;
+
+/// The engine's trainer: [`trainer::run`], [`trainer::sweep`] and [`crate::plane::run`].
+pub fn engine_trainer() -> Trainer {
+    Arc::new(|job, run, sink, cancel| match job {
+        Job::Run { config, runs_dir } => trainer::run(config, runs_dir, run, sink, cancel),
+        Job::Sweep {
+            config,
+            temperatures,
+            runs_dir,
+        } => trainer::sweep(config, temperatures, runs_dir, run, sink, cancel).map(|(s, _)| s),
+        Job::Plane { config, runs_dir } => {
+            crate::plane::run(config, runs_dir, run, sink, cancel, true).map(|s| s.run)
+        }
+    })
+}
 
 /// Events waiting for the UI. Bounded so a stalled UI cannot grow memory without limit;
 /// progress events are dropped when it is full, every other event waits for room.
@@ -58,8 +115,13 @@ impl EventSink for ChannelSink {
 }
 
 impl Worker {
-    /// Starts the worker threads.
+    /// Starts the worker threads with the engine's trainer.
     pub fn spawn(waker: Waker) -> std::io::Result<Self> {
+        Self::spawn_with(waker, engine_trainer())
+    }
+
+    /// Starts the worker threads with another trainer (tests).
+    pub fn spawn_with(waker: Waker, trainer: Trainer) -> std::io::Result<Self> {
         // Commands are unbounded: the UI must never block on sending one.
         let (command_tx, command_rx) = crossbeam_channel::unbounded();
         let (event_tx, event_rx) = crossbeam_channel::bounded(EVENT_CAPACITY);
@@ -69,7 +131,7 @@ impl Worker {
         };
         let dispatcher = std::thread::Builder::new()
             .name("distillery-worker".into())
-            .spawn(move || dispatch(&command_rx, &sink))?;
+            .spawn(move || dispatch(&command_rx, &sink, &trainer))?;
         Ok(Self {
             commands: command_tx,
             events: event_rx,
@@ -106,28 +168,57 @@ impl Drop for Worker {
 struct ActiveRun {
     cancel: CancelToken,
     thread: JoinHandle<()>,
+    /// Set before the terminal event is sent, so a consumer that has seen that event and starts
+    /// the next run is never refused because the thread has not quite returned yet.
+    done: Arc<AtomicBool>,
 }
 
-fn dispatch(commands: &Receiver<Command>, sink: &ChannelSink) {
+/// Forgets (and joins) the runs that have sent their terminal event.
+fn reap(active: &mut HashMap<RunId, ActiveRun>) {
+    let finished: Vec<RunId> = active
+        .iter()
+        .filter(|(_, run)| run.done.load(Ordering::SeqCst))
+        .map(|(id, _)| *id)
+        .collect();
+    for id in finished {
+        if let Some(run) = active.remove(&id) {
+            let _ = run.thread.join();
+        }
+    }
+}
+
+fn dispatch(commands: &Receiver<Command>, sink: &ChannelSink, trainer: &Trainer) {
     let mut active: HashMap<RunId, ActiveRun> = HashMap::new();
     while let Ok(command) = commands.recv() {
-        active.retain(|_, run| !run.thread.is_finished());
+        reap(&mut active);
         match command {
             Command::StartRun {
                 run,
                 config,
                 runs_dir,
-            } => start(&mut active, sink, run, move |sink, cancel| {
-                trainer::run(&config, &runs_dir, run, sink, cancel)
-            }),
+            } => start(
+                &mut active,
+                sink,
+                trainer,
+                run,
+                Job::Run { config, runs_dir },
+            ),
             Command::StartSweep {
                 run,
                 config,
                 temperatures,
                 runs_dir,
-            } => start(&mut active, sink, run, move |sink, cancel| {
-                trainer::sweep(&config, &temperatures, &runs_dir, run, sink, cancel).map(|(s, _)| s)
-            }),
+            } => start(
+                &mut active,
+                sink,
+                trainer,
+                run,
+                Job::Sweep {
+                    config,
+                    temperatures,
+                    runs_dir,
+                },
+            ),
             Command::Cancel { run } => {
                 if let Some(active) = active.get(&run) {
                     active.cancel.cancel();
@@ -137,15 +228,31 @@ fn dispatch(commands: &Receiver<Command>, sink: &ChannelSink) {
                 slot,
                 weights,
                 data_dir,
-            } => sink.send(compute_logits(slot, &weights, data_dir.as_deref())),
+            } => {
+                // A panic here must not end the dispatcher: every later command would go unanswered.
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    compute_logits(slot, &weights, data_dir.as_deref())
+                }));
+                sink.send(outcome.unwrap_or_else(|panic| Event::Error {
+                    message: format!(
+                        "{}: internal error (panic): {}",
+                        slot.key(),
+                        panic_text(&*panic)
+                    ),
+                }));
+            }
             Command::Shutdown => break,
             Command::StartPlane {
                 run,
                 config,
                 runs_dir,
-            } => start(&mut active, sink, run, move |sink, cancel| {
-                crate::plane::run(&config, &runs_dir, run, sink, cancel, true).map(|s| s.run)
-            }),
+            } => start(
+                &mut active,
+                sink,
+                trainer,
+                run,
+                Job::Plane { config, runs_dir },
+            ),
         }
     }
     for (_, run) in active.drain() {
@@ -157,8 +264,9 @@ fn dispatch(commands: &Receiver<Command>, sink: &ChannelSink) {
 fn start(
     active: &mut HashMap<RunId, ActiveRun>,
     sink: &ChannelSink,
+    trainer: &Trainer,
     run: RunId,
-    train: impl FnOnce(&ChannelSink, CancelToken) -> Result<RunSummary, TrainError> + Send + 'static,
+    job: Job,
 ) {
     if !active.is_empty() {
         sink.send(Event::RunFailed {
@@ -168,17 +276,31 @@ fn start(
         return;
     }
     let cancel = CancelToken::new();
+    let done = Arc::new(AtomicBool::new(false));
     let thread_sink = sink.clone();
     let thread_cancel = cancel.clone();
+    let thread_done = done.clone();
+    let trainer = trainer.clone();
     let spawned = std::thread::Builder::new()
         .name("distillery-run".into())
         .spawn(move || {
-            let outcome = catch_unwind(AssertUnwindSafe(|| train(&thread_sink, thread_cancel)));
-            thread_sink.send(terminal_event(run, outcome));
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                trainer(&job, run, &thread_sink, thread_cancel)
+            }));
+            let event = terminal_event(run, outcome);
+            thread_done.store(true, Ordering::SeqCst);
+            thread_sink.send(event);
         });
     match spawned {
         Ok(thread) => {
-            active.insert(run, ActiveRun { cancel, thread });
+            active.insert(
+                run,
+                ActiveRun {
+                    cancel,
+                    thread,
+                    done,
+                },
+            );
         }
         Err(e) => sink.send(Event::RunFailed {
             run,
@@ -202,21 +324,23 @@ fn terminal_event(
             run,
             message: e.to_string(),
         },
-        Err(panic) => {
-            let text = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Event::RunFailed {
-                run,
-                message: format!("internal error (panic): {text}"),
-            }
-        }
+        Err(panic) => Event::RunFailed {
+            run,
+            message: format!("internal error (panic): {}", panic_text(&*panic)),
+        },
     }
 }
 
-fn compute_logits(slot: String, path: &Path, data_dir: Option<&Path>) -> Event {
+/// The message of a caught panic.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+fn compute_logits(slot: Slot, path: &Path, data_dir: Option<&Path>) -> Event {
     let result = (|| -> Result<Event, String> {
         let dir = data_dir.map_or_else(bundled_mnist_dir, Path::to_owned);
         let test = Mnist::load_test(&dir).map_err(|e| e.to_string())?;
@@ -228,7 +352,7 @@ fn compute_logits(slot: String, path: &Path, data_dir: Option<&Path>) -> Event {
             .logits(&test.images, &device)
             .map_err(|e| e.to_string())?;
         Ok(Event::LogitsReady {
-            slot: slot.clone(),
+            slot,
             weights: path.to_owned(),
             layers: model.mlp.layers.clone(),
             classes: model.mlp.classes(),
@@ -236,6 +360,6 @@ fn compute_logits(slot: String, path: &Path, data_dir: Option<&Path>) -> Event {
         })
     })();
     result.unwrap_or_else(|message| Event::Error {
-        message: format!("{slot}: {message}"),
+        message: format!("{}: {message}", slot.key()),
     })
 }

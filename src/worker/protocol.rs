@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::config::RunConfig;
 pub use crate::events::RunId;
+use crate::events::Slot;
 
 /// A request from the UI to the worker.
 #[derive(Clone, Debug)]
@@ -38,8 +39,8 @@ pub enum Command {
     },
     /// Compute a model's logits on the test set, answered by [`Event::LogitsReady`].
     ComputeLogits {
-        /// Which slot the logits are for (e.g. "teacher", "student").
-        slot: String,
+        /// Which slot the logits are for.
+        slot: Slot,
         /// A safetensors file in the engine's format.
         weights: PathBuf,
         /// The data folder (`None`: bundled MNIST).

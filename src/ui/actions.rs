@@ -1,0 +1,175 @@
+//! Every change a panel asks for, applied in one place after drawing.
+
+use std::path::PathBuf;
+
+use crate::config::RunConfig;
+use crate::events::Slot;
+use crate::worker::protocol::Command;
+
+use super::app::DistilleryApp;
+use super::live_run::{LiveRun, RunKind};
+use super::state::Tab;
+use super::tasks::PendingFile;
+
+/// A request from a panel, applied by the app after drawing.
+#[must_use]
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Start a run with the launcher's configuration.
+    StartRun,
+    /// Start a T-sweep at these temperatures.
+    StartSweep(Vec<f64>),
+    /// Cancel the live run.
+    Cancel,
+    /// Replace the launcher's configuration (an edit in the launcher).
+    SetConfig(Box<RunConfig>),
+    /// Load a preset into the launcher.
+    LoadPreset(String),
+    /// Put a stored configuration into the launcher.
+    OpenConfig(Box<RunConfig>),
+    /// Show this test image in the playground.
+    ShowSample(usize),
+    /// Show these weights in a playground slot.
+    LoadWeights {
+        /// The slot.
+        slot: Slot,
+        /// The file.
+        path: PathBuf,
+    },
+    /// File work that needs a path (a dialog, or the window's own path field).
+    File(PendingFile),
+    /// The path typed into the window's path field for pending file work.
+    FileAt(PendingFile, PathBuf),
+    /// Close the path field without doing the work.
+    DismissPrompt,
+    /// Re-read the runs folder (in the background).
+    RefreshRuns,
+    /// Delete a run folder (in the background; the runs view has asked to confirm).
+    DeleteRun(PathBuf),
+    /// Search the best bias shift of these classes for the student (in the background).
+    FindBestShift(Vec<u8>),
+    /// Switch the central view.
+    ShowTab(Tab),
+    /// Switch between the dark and light themes.
+    SetDark(bool),
+    /// Train the plane playground's models with this configuration.
+    StartPlane(Box<RunConfig>),
+}
+
+impl DistilleryApp {
+    /// Applies one action from a panel.
+    pub fn apply(&mut self, action: Action, ctx: &egui::Context) {
+        match action {
+            Action::StartRun => {
+                self.start(RunKind::Run, self.state.config.clone(), Vec::new());
+                self.state.tab = Tab::Live;
+            }
+            Action::StartSweep(temperatures) => {
+                self.start(RunKind::Sweep, self.state.config.clone(), temperatures)
+            }
+            Action::Cancel => {
+                if let Some(live) = self.live.as_ref().filter(|l| l.is_running()) {
+                    self.worker.send(Command::Cancel { run: live.id });
+                }
+            }
+            Action::SetConfig(config) => self.state.config = *config,
+            Action::LoadPreset(name) => match crate::presets::find(&name) {
+                Some(preset) => {
+                    self.state.config = preset.config();
+                    self.state.preset = name;
+                }
+                None => self.notify(true, format!("unknown preset `{name}`")),
+            },
+            Action::OpenConfig(config) => {
+                self.state.config = *config;
+                self.notify(false, "configuration loaded into the launcher");
+            }
+            Action::ShowSample(sample) => self.state.sample = sample,
+            Action::LoadWeights { slot, path } => self.request_logits(slot, &path),
+            Action::File(pending) => {
+                if self.tasks.dialogs_available() {
+                    if let Err(e) = self.tasks.request(pending) {
+                        self.notify(true, e);
+                    }
+                } else {
+                    self.prompt_for_path(pending);
+                }
+            }
+            Action::FileAt(pending, path) => {
+                self.prompt = None;
+                if let Err(e) = self.tasks.complete_at(pending, path) {
+                    self.notify(true, e);
+                }
+            }
+            Action::DismissPrompt => self.prompt = None,
+            Action::RefreshRuns => self.refresh_runs(),
+            Action::DeleteRun(dir) => {
+                if let Err(e) = self.jobs.delete_run(dir) {
+                    self.notify(true, e);
+                }
+            }
+            Action::FindBestShift(classes) => self.find_best_shift(classes),
+            Action::ShowTab(tab) => self.state.tab = tab,
+            Action::SetDark(dark) => {
+                self.state.dark = dark;
+                ctx.set_visuals(if dark {
+                    egui::Visuals::dark()
+                } else {
+                    egui::Visuals::light()
+                });
+            }
+            Action::StartPlane(config) => self.start(RunKind::Plane, *config, Vec::new()),
+        }
+    }
+
+    fn start(&mut self, kind: RunKind, mut config: RunConfig, temperatures: Vec<f64>) {
+        if self.live.as_ref().is_some_and(LiveRun::is_running) {
+            self.notify(true, "a run is already in progress");
+            return;
+        }
+        if let Err(e) = config.validate() {
+            self.notify(true, format!("cannot start: {e}"));
+            return;
+        }
+        let id = self.next_run;
+        self.next_run += 1;
+        if self.data_dir.is_some() {
+            config.data.dir = self.data_dir.clone();
+        }
+        let runs_dir = self.state.runs_dir.clone();
+        self.live = Some(LiveRun::new(id, kind, config.clone()));
+        self.worker.send(match kind {
+            RunKind::Run => Command::StartRun {
+                run: id,
+                config: Box::new(config),
+                runs_dir,
+            },
+            RunKind::Sweep => Command::StartSweep {
+                run: id,
+                config: Box::new(config),
+                temperatures,
+                runs_dir,
+            },
+            RunKind::Plane => Command::StartPlane {
+                run: id,
+                config: Box::new(config),
+                runs_dir,
+            },
+        });
+    }
+
+    fn find_best_shift(&mut self, classes: Vec<u8>) {
+        let (Some(student), Some(test)) = (self.student.clone(), self.test.clone()) else {
+            self.notify(
+                true,
+                "best shift needs the student's logits and the test set",
+            );
+            return;
+        };
+        let labels = std::sync::Arc::new(test.labels.clone());
+        match self.jobs.best_shift(student, labels, classes) {
+            Ok(()) => self.state.views.per_class.searching = true,
+            Err(e) => self.notify(true, e),
+        }
+    }
+}

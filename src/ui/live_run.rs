@@ -1,0 +1,246 @@
+//! The run the window follows, folded from the worker's events: phase, progress, every
+//! epoch's metrics, sweep points and how it ended. Plain data, no egui: unit-tested below.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::config::RunConfig;
+use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
+use crate::plane::live::PlaneLive;
+
+/// What kind of job the live run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunKind {
+    /// Teacher → baseline → student.
+    Run,
+    /// One student per temperature.
+    Sweep,
+    /// The plane playground's teacher and students.
+    Plane,
+}
+
+/// How the live run ended, or that it has not.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunStatus {
+    /// Still training.
+    Running,
+    /// Finished with this summary.
+    Finished(Box<RunSummary>),
+    /// Failed with this message.
+    Failed(String),
+    /// Cancelled by the user.
+    Cancelled,
+}
+
+/// The run the window is following, built from the worker's events.
+#[derive(Clone, Debug)]
+pub struct LiveRun {
+    /// Its id.
+    pub id: RunId,
+    /// Run or sweep.
+    pub kind: RunKind,
+    /// The configuration it was started with.
+    pub config: RunConfig,
+    /// Its folder, once known.
+    pub dir: Option<PathBuf>,
+    /// Current phase.
+    pub phase: Option<Phase>,
+    /// Phase detail ("T = 8", "member 2 of 3").
+    pub detail: String,
+    /// Epochs in the current phase.
+    pub epochs: usize,
+    /// Batches per epoch in the current phase.
+    pub batches: usize,
+    /// Current epoch.
+    pub epoch: usize,
+    /// Current batch.
+    pub batch: usize,
+    /// Running loss.
+    pub loss: f64,
+    /// Every finished epoch.
+    pub metrics: Vec<EpochMetrics>,
+    /// Sweep results so far.
+    pub sweep_points: Vec<(f64, usize)>,
+    /// Running or how it ended.
+    pub status: RunStatus,
+    /// A plane run's points and grids.
+    pub plane: PlaneLive,
+    started: Instant,
+    phase_started: Instant,
+}
+
+impl LiveRun {
+    /// A run that has just been asked for.
+    pub fn new(id: RunId, kind: RunKind, config: RunConfig) -> Self {
+        Self {
+            id,
+            kind,
+            config,
+            dir: None,
+            phase: None,
+            detail: String::new(),
+            epochs: 0,
+            batches: 0,
+            epoch: 0,
+            batch: 0,
+            loss: 0.0,
+            metrics: Vec::new(),
+            sweep_points: Vec::new(),
+            status: RunStatus::Running,
+            plane: PlaneLive::default(),
+            started: Instant::now(),
+            phase_started: Instant::now(),
+        }
+    }
+
+    /// Fraction of the current phase done, in [0, 1].
+    pub fn phase_fraction(&self) -> f64 {
+        let total = self.epochs * self.batches;
+        if total == 0 {
+            return 0.0;
+        }
+        let done = self.epoch.saturating_sub(1) * self.batches + self.batch;
+        (done as f64 / total as f64).clamp(0.0, 1.0)
+    }
+
+    /// Estimated seconds left in the current phase.
+    pub fn phase_secs_left(&self) -> Option<f64> {
+        let f = self.phase_fraction();
+        (f > 0.01).then(|| self.phase_started.elapsed().as_secs_f64() * (1.0 - f) / f)
+    }
+
+    /// Seconds since the run started.
+    pub fn elapsed_secs(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// Whether the run is still going.
+    pub fn is_running(&self) -> bool {
+        self.status == RunStatus::Running
+    }
+
+    /// Folds one of this run's events into the model.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { dir, .. } => self.dir = Some(dir.clone()),
+            Event::PhaseStarted {
+                phase,
+                epochs,
+                batches,
+                detail,
+                ..
+            } => {
+                self.phase = Some(*phase);
+                self.epochs = *epochs;
+                self.batches = *batches;
+                self.detail = detail.clone();
+                self.epoch = 0;
+                self.batch = 0;
+                self.phase_started = Instant::now();
+            }
+            Event::Progress {
+                epoch,
+                batch,
+                batches,
+                loss,
+                ..
+            } => {
+                self.epoch = *epoch;
+                self.batch = *batch;
+                self.batches = *batches;
+                self.loss = *loss;
+            }
+            Event::EpochEnded { metrics, .. } => self.metrics.push(metrics.clone()),
+            Event::SweepPoint {
+                temperature,
+                test_errors,
+                ..
+            } => {
+                self.sweep_points.push((*temperature, *test_errors));
+            }
+            Event::RunFinished { summary, .. } => {
+                self.status = RunStatus::Finished(summary.clone())
+            }
+            Event::RunFailed { message, .. } => self.status = RunStatus::Failed(message.clone()),
+            Event::RunCancelled { .. } => self.status = RunStatus::Cancelled,
+            Event::PlanePoints { .. } | Event::PlaneGrid { .. } => self.plane.apply(event),
+            Event::LogitsReady { .. } | Event::Error { .. } => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(phase: Phase, epoch: usize, errors: usize) -> EpochMetrics {
+        EpochMetrics {
+            phase,
+            member: 0,
+            epoch,
+            loss: 0.5,
+            soft_loss: 0.0,
+            hard_loss: 0.5,
+            lr: 0.1,
+            test_errors: errors,
+            per_class_errors: vec![0; 10],
+            test_n: 100,
+            elapsed_secs: 1.0,
+        }
+    }
+
+    #[test]
+    fn events_fold_into_progress_metrics_and_one_ending() {
+        let mut live = LiveRun::new(7, RunKind::Run, RunConfig::default());
+        assert!(live.is_running());
+        live.apply(&Event::RunStarted {
+            run: 7,
+            dir: "runs/x".into(),
+        });
+        live.apply(&Event::PhaseStarted {
+            run: 7,
+            phase: Phase::Student,
+            member: 0,
+            epochs: 4,
+            batches: 10,
+            detail: "T = 4".into(),
+        });
+        assert_eq!(live.phase_fraction(), 0.0);
+        live.apply(&Event::Progress {
+            run: 7,
+            phase: Phase::Student,
+            epoch: 2,
+            batch: 5,
+            batches: 10,
+            loss: 0.3,
+        });
+        // 1 epoch and 5 of 10 batches done out of 4 epochs.
+        assert!((live.phase_fraction() - 15.0 / 40.0).abs() < 1e-12);
+        assert_eq!(live.detail, "T = 4");
+        live.apply(&Event::EpochEnded {
+            run: 7,
+            metrics: metrics(Phase::Student, 1, 40),
+        });
+        live.apply(&Event::SweepPoint {
+            run: 7,
+            temperature: 4.0,
+            test_errors: 40,
+        });
+        assert_eq!(live.metrics.len(), 1);
+        assert_eq!(live.sweep_points, vec![(4.0, 40)]);
+        assert_eq!(live.dir.as_deref(), Some(std::path::Path::new("runs/x")));
+        live.apply(&Event::RunCancelled { run: 7 });
+        assert_eq!(live.status, RunStatus::Cancelled);
+        assert!(!live.is_running());
+    }
+
+    #[test]
+    fn a_failure_keeps_its_message() {
+        let mut live = LiveRun::new(1, RunKind::Sweep, RunConfig::default());
+        live.apply(&Event::RunFailed {
+            run: 1,
+            message: "boom".into(),
+        });
+        assert_eq!(live.status, RunStatus::Failed("boom".into()));
+    }
+}

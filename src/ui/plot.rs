@@ -1,0 +1,130 @@
+//! Every plot is first described as plain data ([`PlotSpec`]); [`plot_ui`] draws that spec
+//! with egui_plot and offers to export the very same spec (PNG of the screen, SVG, CSV), so
+//! what is exported is what is shown.
+
+use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, Points};
+
+use crate::export::{PlotSpec, SeriesKind};
+
+use super::actions::Action;
+use super::tasks::PendingFile;
+
+fn color(rgb: [u8; 3]) -> egui::Color32 {
+    egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2])
+}
+
+/// Draws `spec` with egui_plot, with an "Export…" button that exports the same spec.
+#[must_use]
+pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Option<Action> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        ui.strong(&spec.title);
+        if ui
+            .small_button("Export…")
+            .on_hover_text("Save this plot as PNG (what you see), SVG and CSV (its data)")
+            .clicked()
+        {
+            let rect = ui.ctx().memory(|m| {
+                m.data
+                    .get_temp::<egui::Rect>(egui::Id::unique(("plot-rect", id)))
+            });
+            let rect = rect.map_or([0.0; 4], |r| [r.min.x, r.min.y, r.width(), r.height()]);
+            action = Some(Action::File(PendingFile::ExportPlot {
+                spec: Box::new(spec.clone()),
+                rect,
+                name: id.to_owned(),
+            }));
+        }
+    });
+    let log_x = spec.log_x;
+    let to_x = move |x: f64| if log_x { x.max(1e-9).log10() } else { x };
+    let mut plot = Plot::new(id)
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_label(spec.x_label.clone())
+        .y_axis_label(spec.y_label.clone())
+        .allow_scroll(false);
+    // Frame the data (reference lines have no x extent, so a single point would otherwise
+    // sit in an arbitrary range).
+    let xs = spec
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| to_x(p[0])));
+    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+        (lo.min(x), hi.max(x))
+    });
+    if lo.is_finite() && hi.is_finite() {
+        let pad = if hi > lo { 0.02 * (hi - lo) } else { 1.0 };
+        plot = plot.include_x(lo - pad).include_x(hi + pad);
+    } else {
+        // Nothing yet: a sensible empty frame (T from 1 to 100 on a log axis, else 0 to 10).
+        let (a, b) = if log_x { (0.0, 2.0) } else { (0.0, 10.0) };
+        plot = plot.include_x(a).include_x(b).include_y(0.0).include_y(1.0);
+    }
+    if spec.series.iter().any(|s| s.kind == SeriesKind::Bars) || !spec.hlines.is_empty() {
+        plot = plot.include_y(0.0);
+    }
+    if log_x {
+        plot = plot.x_axis_formatter(|mark, _| {
+            format!("{:.3}", 10f64.powf(mark.value))
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_owned()
+        });
+    }
+    let bar_width = series_bar_width(spec);
+    let bar_count = spec
+        .series
+        .iter()
+        .filter(|s| s.kind == SeriesKind::Bars)
+        .count();
+    let response = plot.show(ui, |plot_ui| {
+        let mut bar_index = 0;
+        for series in &spec.series {
+            let points: Vec<[f64; 2]> = series.points.iter().map(|p| [to_x(p[0]), p[1]]).collect();
+            match series.kind {
+                SeriesKind::Line => plot_ui.line(
+                    Line::new(series.name.clone(), points)
+                        .color(color(series.color))
+                        .width(2.0),
+                ),
+                SeriesKind::Points => plot_ui.points(
+                    Points::new(series.name.clone(), points)
+                        .color(color(series.color))
+                        .radius(4.0),
+                ),
+                SeriesKind::Bars => {
+                    // Bars of several series sit side by side around each x.
+                    let offset = (bar_index as f64 - (bar_count as f64 - 1.0) / 2.0) * bar_width;
+                    bar_index += 1;
+                    let fill = color(series.color);
+                    let bars = points
+                        .iter()
+                        .map(|p| Bar::new(p[0] + offset, p[1]).width(bar_width).fill(fill))
+                        .collect();
+                    plot_ui.bar_chart(BarChart::new(series.name.clone(), bars).color(fill));
+                }
+            }
+        }
+        for line in &spec.hlines {
+            plot_ui.hline(HLine::new(line.name.clone(), line.y).color(color(line.color)));
+        }
+    });
+    let rect = response.response.rect;
+    ui.ctx().memory_mut(|m| {
+        m.data
+            .insert_temp(egui::Id::unique(("plot-rect", id)), rect)
+    });
+    action
+}
+
+/// Bars of several series share each x: narrow them so they sit side by side.
+fn series_bar_width(spec: &PlotSpec) -> f64 {
+    let bar_series = spec
+        .series
+        .iter()
+        .filter(|s| s.kind == SeriesKind::Bars)
+        .count()
+        .max(1);
+    0.8 / bar_series as f64
+}
