@@ -13,6 +13,8 @@ pub struct ModelGrid {
     pub members: Vec<Option<Vec<f32>>>,
     /// The epoch of the latest update.
     pub epoch: usize,
+    /// Changes whenever this model's logits arrive.
+    pub version: u64,
 }
 
 impl ModelGrid {
@@ -114,6 +116,7 @@ impl PlaneLive {
                 model.members[*member] = Some(logits.clone());
                 model.epoch = *epoch;
                 self.version += 1;
+                model.version = self.version;
             }
             _ => {}
         }
@@ -146,6 +149,8 @@ mod tests {
         assert_eq!(live.models[0].available(), vec![&[1.0f32; 8][..]]);
         live.apply(&grid(Phase::Student, 0, 7, 2.0));
         assert_eq!(live.models[2].epoch, 7);
+        assert_eq!(live.models[2].version, 2);
+        assert_eq!(live.models[0].version, 1, "only the updated model changes");
         assert!(live.models[1].is_empty());
         live.apply(&grid(Phase::Transfer, 0, 1, 3.0));
         assert_eq!(live.version, 2, "transfer has no grid");
