@@ -197,6 +197,11 @@ pub fn hover_spec(live: &PlaneLive, combine: EnsembleCombine, cell: usize, t: f6
 }
 
 impl PlaneView {
+    /// The RGBA pixels panel `i` (teacher, baseline, student) shows; empty before its grid.
+    pub fn panel_pixels(&self, i: usize) -> &[u8] {
+        self.textures.get(i).map_or(&[], |t| t.pixels.as_slice())
+    }
+
     /// Re-colours the panels whose grid, T or options changed.
     fn recolour(&mut self, egui_ctx: &egui::Context, live: Option<&LiveRun>) {
         let started = Instant::now();
