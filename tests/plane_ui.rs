@@ -64,7 +64,10 @@ fn step_until(
 ) {
     let deadline = Instant::now() + timeout;
     while !done(h.state()) {
-        assert!(Instant::now() < deadline, "condition not reached within {timeout:?}");
+        assert!(
+            Instant::now() < deadline,
+            "condition not reached within {timeout:?}"
+        );
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -94,7 +97,11 @@ fn training_fills_the_panels_and_the_slider_recolours_them_in_one_frame() {
     train(&mut h);
     let view = &h.state().state.views.plane;
     for i in 0..3 {
-        assert_eq!(view.panel_pixels(i).len(), 50 * 50 * 4, "panel {i} coloured");
+        assert_eq!(
+            view.panel_pixels(i).len(),
+            50 * 50 * 4,
+            "panel {i} coloured"
+        );
     }
     let live = h.state().live.as_ref().unwrap();
     assert!(live.plane.models.iter().all(|m| !m.is_empty()));
@@ -111,8 +118,15 @@ fn training_fills_the_panels_and_the_slider_recolours_them_in_one_frame() {
     h.step();
 
     let view = &h.state().state.views.plane;
-    assert!(view.temperature > 10.0, "dragged right: T = {}", view.temperature);
-    assert!(view.recolours > recolours, "the slider re-coloured the panels");
+    assert!(
+        view.temperature > 10.0,
+        "dragged right: T = {}",
+        view.temperature
+    );
+    assert!(
+        view.recolours > recolours,
+        "the slider re-coloured the panels"
+    );
     // One re-colouring of all three 50×50 panels; a frame is 16 ms (loose: shared CPUs).
     assert!(view.last_recolour_ms < 16.0, "{} ms", view.last_recolour_ms);
     for (i, old) in before.iter().enumerate() {
@@ -143,7 +157,10 @@ fn munge_draws_the_teachers_synthetic_points_in_the_student_panel() {
     let k = h.state().state.views.plane.config.transfer.munge_params.k;
     assert_eq!(plane.synthetic.len(), 2 * k * 30);
     assert_eq!(plane.synthetic_labels.len(), k * 30);
-    assert!(plane.synthetic_labels.iter().all(|l| usize::from(*l) < plane.classes));
+    assert!(plane
+        .synthetic_labels
+        .iter()
+        .all(|l| usize::from(*l) < plane.classes));
     assert_eq!(plane.labelled, 30);
 }
 
@@ -165,7 +182,11 @@ fn a_panel_exports_png_svg_and_csvs() {
     let png = image::open(with(".png")).unwrap();
     assert_eq!((png.width(), png.height()), (50, 50));
     let svg = std::fs::read_to_string(with(".svg")).unwrap();
-    assert_eq!(svg.matches("<circle").count(), 300, "one per training point");
+    assert_eq!(
+        svg.matches("<circle").count(),
+        300,
+        "one per training point"
+    );
     let grid = std::fs::read_to_string(with(".csv")).unwrap();
     assert_eq!(grid.lines().count(), 50 * 50 + 1);
     assert!(grid.starts_with("x,y,plane-teacher_p0,"));

@@ -114,7 +114,11 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
             if i <= chunk.len() {
@@ -173,7 +177,10 @@ mod tests {
         assert!(svg.contains("data:image/png;base64,iVBORw0KGgo"), "a PNG");
         assert_eq!(svg.matches("<circle").count(), 2);
         assert!(svg.contains("cx=\"0.0\" cy=\"28.0\""), "top left");
-        assert!(svg.contains("fill=\"none\" stroke=\"rgb(4,5,6)\""), "hollow");
+        assert!(
+            svg.contains("fill=\"none\" stroke=\"rgb(4,5,6)\""),
+            "hollow"
+        );
         let bad = PlanePicture {
             pixels: vec![0; 3],
             ..picture

@@ -85,8 +85,8 @@ mod tests {
         let mean = |k: usize| {
             ((f32::from(CLASS_COLOURS[0][k]) + f32::from(CLASS_COLOURS[1][k])) / 2.0) as u8
         };
-        for k in 0..3 {
-            assert!(i32::from(even[k]).abs_diff(i32::from(lighten(mean(k)))) <= 1);
+        for (k, v) in even.iter().enumerate() {
+            assert!(i32::from(*v).abs_diff(i32::from(lighten(mean(k)))) <= 1);
         }
     }
 

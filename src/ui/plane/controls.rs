@@ -32,9 +32,10 @@ impl PlaneView {
         self.method_ui(ui);
         self.transfer_ui(ui);
         self.models_ui(ui);
-        let problem = self.apply_widths().err().or_else(|| {
-            self.config.validate().err().map(|e| e.to_string())
-        });
+        let problem = self
+            .apply_widths()
+            .err()
+            .or_else(|| self.config.validate().err().map(|e| e.to_string()));
         ui.horizontal(|ui| {
             let running = ctx.running();
             let train = ui
@@ -79,7 +80,11 @@ impl PlaneView {
                 p.classes = p.classes.clamp(*range.start(), *range.end());
                 ui.add(egui::Slider::new(&mut p.classes, range).text("classes"));
             }
-            ui.add(egui::DragValue::new(&mut p.train).range(20..=20_000).prefix("points "));
+            ui.add(
+                egui::DragValue::new(&mut p.train)
+                    .range(20..=20_000)
+                    .prefix("points "),
+            );
             ui.add(egui::Slider::new(&mut p.noise, 0.0..=0.5).text("noise"));
             ui.add(egui::DragValue::new(&mut p.seed).prefix("data seed "));
         });
@@ -181,14 +186,26 @@ impl PlaneView {
             ui.add(egui::TextEdit::singleline(&mut self.teacher_text).desired_width(60.0))
                 .on_hover_text("Hidden widths, e.g. 64, 64");
             let t = &mut self.config.teacher;
-            ui.add(egui::DragValue::new(&mut t.ensemble).range(1..=8).prefix("× "))
-                .on_hover_text("Ensemble members (differ only in their seed)");
-            ui.add(egui::DragValue::new(&mut t.epochs).range(1..=2000).suffix(" epochs"));
+            ui.add(
+                egui::DragValue::new(&mut t.ensemble)
+                    .range(1..=8)
+                    .prefix("× "),
+            )
+            .on_hover_text("Ensemble members (differ only in their seed)");
+            ui.add(
+                egui::DragValue::new(&mut t.epochs)
+                    .range(1..=2000)
+                    .suffix(" epochs"),
+            );
             ui.strong("Student");
             ui.add(egui::TextEdit::singleline(&mut self.student_text).desired_width(60.0))
                 .on_hover_text("Hidden widths, e.g. 16, 16");
             let s = &mut self.config.student;
-            ui.add(egui::DragValue::new(&mut s.epochs).range(1..=5000).suffix(" epochs"));
+            ui.add(
+                egui::DragValue::new(&mut s.epochs)
+                    .range(1..=5000)
+                    .suffix(" epochs"),
+            );
             ui.add(egui::DragValue::new(&mut self.config.seed).prefix("seed "));
         });
     }

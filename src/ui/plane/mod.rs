@@ -154,10 +154,11 @@ pub fn hover_spec(live: &PlaneLive, combine: EnsembleCombine, cell: usize, t: f6
         "probability",
     );
     let classes = live.classes;
-    for ((name, model), color) in PANELS
-        .iter()
-        .zip(&live.models)
-        .zip([TEACHER_COLOR, BASELINE_COLOR, STUDENT_COLOR])
+    for ((name, model), color) in
+        PANELS
+            .iter()
+            .zip(&live.models)
+            .zip([TEACHER_COLOR, BASELINE_COLOR, STUDENT_COLOR])
     {
         let rows: Vec<Vec<f32>> = model
             .available()
@@ -331,7 +332,10 @@ impl PlaneView {
         let (student_points, student_labels) = if self.show_test {
             (&plane.test[..], &plane.test_labels[..])
         } else {
-            (&plane.train[..labelled * 2], &plane.train_labels[..labelled])
+            (
+                &plane.train[..labelled * 2],
+                &plane.train_labels[..labelled],
+            )
         };
         let layers: [Vec<PointLayer<'_>>; 3] = [
             vec![PointLayer {
@@ -457,14 +461,21 @@ impl PlaneView {
         let (loss, accuracy) = curve_specs(metrics);
         ui.columns(3, |columns| {
             actions.extend(plot_ui(&mut columns[0], "plane-loss", &loss, height));
-            actions.extend(plot_ui(&mut columns[1], "plane-accuracy", &accuracy, height));
+            actions.extend(plot_ui(
+                &mut columns[1],
+                "plane-accuracy",
+                &accuracy,
+                height,
+            ));
             match self.hovered {
                 Some((cell, _)) => {
                     let spec = hover_spec(plane, config.teacher.combine, cell, self.temperature);
                     actions.extend(plot_ui(&mut columns[2], "plane-hover", &spec, height));
                 }
                 None => {
-                    columns[2].weak("Hover over a panel to compare the three models' probabilities there.");
+                    columns[2].weak(
+                        "Hover over a panel to compare the three models' probabilities there.",
+                    );
                 }
             }
         });

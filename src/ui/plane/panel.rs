@@ -63,10 +63,8 @@ impl PanelTexture {
             source.combine,
             key.boundary,
         );
-        let image = egui::ColorImage::from_rgba_unmultiplied(
-            [source.cells, source.cells],
-            &self.pixels,
-        );
+        let image =
+            egui::ColorImage::from_rgba_unmultiplied([source.cells, source.cells], &self.pixels);
         // Nearest: a cell stays a crisp square and the boundary a sharp line.
         let options = egui::TextureOptions::NEAREST;
         match &mut self.texture {
@@ -146,8 +144,7 @@ pub fn panel_ui(
     hovered: Option<(usize, usize)>,
     empty_text: &str,
 ) -> egui::Response {
-    let (rect, response) =
-        ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
     let painter = ui.painter_at(rect);
     match texture.id() {
         Some(id) => {
@@ -191,8 +188,14 @@ pub fn panel_ui(
         let y = 1.0 - (row as f32 + 0.5) / cells as f32;
         let centre = to_screen(rect, x, y);
         let stroke = egui::Stroke::new(1.5, egui::Color32::WHITE);
-        painter.line_segment([centre - egui::vec2(7.0, 0.0), centre + egui::vec2(7.0, 0.0)], stroke);
-        painter.line_segment([centre - egui::vec2(0.0, 7.0), centre + egui::vec2(0.0, 7.0)], stroke);
+        painter.line_segment(
+            [centre - egui::vec2(7.0, 0.0), centre + egui::vec2(7.0, 0.0)],
+            stroke,
+        );
+        painter.line_segment(
+            [centre - egui::vec2(0.0, 7.0), centre + egui::vec2(0.0, 7.0)],
+            stroke,
+        );
     }
     painter.rect_stroke(
         rect,
@@ -220,8 +223,16 @@ mod tests {
     #[test]
     fn cells_and_screen_positions_agree() {
         let rect = egui::Rect::from_min_size(egui::pos2(10.0, 20.0), egui::vec2(100.0, 100.0));
-        assert_eq!(cell_at(rect, egui::pos2(10.5, 20.5), 4), Some(0), "top left");
-        assert_eq!(cell_at(rect, egui::pos2(109.0, 119.0), 4), Some(15), "bottom right");
+        assert_eq!(
+            cell_at(rect, egui::pos2(10.5, 20.5), 4),
+            Some(0),
+            "top left"
+        );
+        assert_eq!(
+            cell_at(rect, egui::pos2(109.0, 119.0), 4),
+            Some(15),
+            "bottom right"
+        );
         assert_eq!(cell_at(rect, egui::pos2(5.0, 20.5), 4), None);
         // The top-left cell's centre (x = 0.125, y = 0.875) maps back into that cell.
         let p = to_screen(rect, 0.125, 0.875);
