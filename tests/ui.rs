@@ -352,7 +352,7 @@ fn a_run_is_deleted_from_the_runs_view_after_confirmation() {
     h.get_by_label("Runs").click();
     step_until(&mut h, Duration::from_secs(10), |a| a.runs.runs.len() == 1);
     h.step();
-    let run_dir = h.state().runs.runs[0].run.dir.clone();
+    let run_dir = h.state().runs.runs[0].entry.dir().to_owned();
     h.get_by_label("Delete…").click();
     h.step();
     h.step();

@@ -91,11 +91,17 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
-    /// Test errors of a weights file on the test set.
+    /// Test errors of a weights file, or of a run's model, on the test set.
     Eval {
         /// A safetensors file in Distillery's format.
+        #[arg(long, required_unless_present = "run", conflicts_with = "run")]
+        weights: Option<PathBuf>,
+        /// A run folder: evaluates its `--model` (its teacher may be a file it references).
         #[arg(long)]
-        weights: PathBuf,
+        run: Option<PathBuf>,
+        /// Which of the run's models.
+        #[arg(long, value_enum, default_value = "student", requires = "run")]
+        model: RunModel,
         /// Folder of MNIST-format IDX files.
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -142,6 +148,35 @@ pub enum Command {
         #[arg(long, default_value = "results")]
         out: PathBuf,
     },
+}
+
+/// A model of a run folder, for `eval --run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunModel {
+    /// The teacher (trained by the run, or the file it was loaded from).
+    Teacher,
+    /// The baseline student, trained on hard labels.
+    Baseline,
+    /// The distilled student.
+    Student,
+}
+
+/// The weights file of `model` in the run folder `dir`.
+fn run_model_path(dir: &Path, model: RunModel) -> Result<PathBuf> {
+    let file = match model {
+        RunModel::Teacher => {
+            let run = crate::runs::load_run(dir)?;
+            return run.teacher_weights.with_context(|| {
+                format!(
+                    "{}: the run's teacher is gone (neither its teacher.safetensors nor the file it was loaded from exists)",
+                    dir.display()
+                )
+            });
+        }
+        RunModel::Baseline => "baseline.safetensors",
+        RunModel::Student => "student.safetensors",
+    };
+    Ok(dir.join(file))
 }
 
 /// Builds the configuration from a preset or file plus `--set` overrides.
@@ -232,9 +267,18 @@ pub fn execute(command: Command) -> Result<()> {
         }
         Command::Eval {
             weights,
+            run,
+            model,
             data_dir,
             json,
-        } => eval(&weights, &data_dir, json),
+        } => {
+            let path = match (weights, run) {
+                (Some(weights), _) => weights,
+                (None, Some(run)) => run_model_path(&run, model)?,
+                (None, None) => bail!("give --weights FILE or --run FOLDER"),
+            };
+            eval(&path, &data_dir, json)
+        }
         Command::Bench { json } => crate::bench::run(json),
         Command::Plane(args) => plane(&args),
         Command::Reproduce { budget, out } => {

@@ -1,8 +1,15 @@
 //! Run folders on disk: `runs/<timestamp>-<name>/` with `config.toml`, `metrics.csv`,
-//! `summary.json` and the models' `.safetensors`. Every file is written to a temporary file and
-//! renamed into place, so a crash never leaves half a file.
+//! `summary.json`, `status.json` (how the run ended) and the models' `.safetensors`. Every file
+//! is written to a temporary file and renamed into place, so a crash never leaves half a file.
+//! [`folders`] lists, measures and deletes run folders; [`status`] records how a run ended.
+
+pub mod folders;
+pub mod status;
 
 use std::path::{Path, PathBuf};
+
+pub use folders::{delete_run, list_runs, ListedRun};
+pub use status::{mark_run, RunStatus};
 
 use crate::files::{write_atomic, FileError};
 
@@ -165,7 +172,7 @@ pub fn parse_metrics_csv(path: &Path, text: &str) -> Result<Vec<EpochMetrics>, R
     Ok(rows)
 }
 
-/// A finished run found on disk.
+/// A run found on disk, finished or not.
 #[derive(Clone, Debug)]
 pub struct StoredRun {
     /// Its folder.
@@ -176,6 +183,16 @@ pub struct StoredRun {
     pub summary: Option<RunSummary>,
     /// `metrics.csv` rows.
     pub metrics: Vec<EpochMetrics>,
+    /// How it ended: `status.json`, or `Finished` for a run from before status files that
+    /// wrote its summary, or `Unfinished`.
+    pub status: RunStatus,
+    /// The status's message (the summary line, or why it stopped), if it wrote one.
+    pub status_message: Option<String>,
+    /// The teacher's weights: the run's own `teacher.safetensors` (trained, or hard-linked to
+    /// the file it was loaded from), else the file it referenced; `None` when neither exists.
+    pub teacher_weights: Option<PathBuf>,
+    /// Bytes that deleting the folder would free (files hard-linked elsewhere not counted).
+    pub size_bytes: u64,
 }
 
 /// Reads one run folder.
@@ -199,27 +216,22 @@ pub fn load_run(dir: &Path) -> Result<StoredRun, RunsError> {
         Ok(text) => parse_metrics_csv(&metrics_path, &text)?,
         Err(_) => Vec::new(),
     };
+    let (status, status_message) = match status::read_status(dir)? {
+        Some(record) => (record.status, Some(record.message)),
+        None if summary.is_some() => (RunStatus::Finished, None),
+        None => (RunStatus::Unfinished, None),
+    };
+    let teacher_weights = folders::teacher_weights(dir, &config);
     Ok(StoredRun {
         dir: dir.to_owned(),
         config,
         summary,
         metrics,
+        status,
+        status_message,
+        teacher_weights,
+        size_bytes: folders::size_on_disk(dir),
     })
-}
-
-/// Every readable run folder under `runs_dir`, newest first. Unreadable folders are skipped
-/// (a sweep folder or a stray directory is not an error).
-pub fn list_runs(runs_dir: &Path) -> Vec<StoredRun> {
-    let Ok(entries) = std::fs::read_dir(runs_dir) else {
-        return Vec::new();
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("config.toml").is_file())
-        .collect();
-    dirs.sort();
-    dirs.reverse();
-    dirs.iter().filter_map(|d| load_run(d).ok()).collect()
 }
 
 #[cfg(test)]
@@ -267,6 +279,8 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+        assert_eq!(stored.status, RunStatus::Unfinished);
+        assert!(stored.size_bytes > 0);
         assert_eq!(list_runs(root.path()).len(), 2);
     }
 }

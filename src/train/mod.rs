@@ -1,5 +1,6 @@
 //! Training: the trainer (one code path for every method), optimisers, targets.
 
+pub mod divergence;
 pub mod optim;
 pub mod targets;
 pub mod trainer;

@@ -2,8 +2,10 @@
 //! distilled student → bias adjustment, for every method, driven by the CLI and the GUI alike.
 //!
 //! Progress leaves as [`Event`]s through an [`EventSink`]; a [`CancelToken`] is checked after
-//! every batch; a loss that turns NaN or infinite stops the run with an error naming the phase,
-//! epoch and batch. The teacher's logits on the transfer set are computed once per run and
+//! every batch; a loss that turns NaN or infinite or explodes, or test errors at chance level
+//! after an epoch, stop the run as diverged (see [`super::divergence`]), naming the phase,
+//! epoch and the learning rate to lower. However a run ends, its folder says so
+//! (`status.json`). The teacher's logits on the transfer set are computed once per run and
 //! cached, so the distilled student's epochs never run the teacher again.
 
 use std::collections::HashMap;
@@ -15,8 +17,10 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use thiserror::Error;
 
+use super::divergence::{Divergence, EpochOutcome, LossWatch};
 use super::optim::{learning_rate, warmup_factor, Optimizer};
 use super::targets::{Noise, Targets};
+use crate::config::memory::{self, DataShape};
 use crate::config::{ConfigError, DataSource, Method, OptimConfig, RunConfig};
 use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist};
 use crate::data::idx::DataError;
@@ -32,7 +36,7 @@ use crate::events::{
 use crate::model::mlp::{Dropout, Mlp};
 use crate::model::weights;
 use crate::rng::FastRng;
-use crate::runs::RunDir;
+use crate::runs::{mark_run, RunDir, RunStatus};
 
 /// Shared flag that stops a run at the next batch.
 #[derive(Clone, Debug, Default)]
@@ -61,17 +65,20 @@ pub enum TrainError {
     /// The cancel token was set.
     #[error("cancelled")]
     Cancelled,
-    /// The loss became NaN or infinite.
-    #[error("{phase} training diverged: loss became {value} at epoch {epoch}, batch {batch} (try a lower learning rate)")]
+    /// Training diverged: the loss became NaN or infinite or exploded, or the test errors
+    /// sat at chance level after an epoch.
+    #[error("{phase} training diverged {}; lower the learning rate ({lr_field} = {lr})", .cause.describe(*.epoch))]
     Diverged {
         /// Phase name.
         phase: &'static str,
         /// Epoch, from 1.
         epoch: usize,
-        /// Batch, from 1.
-        batch: usize,
-        /// The loss value.
-        value: f64,
+        /// What was seen.
+        cause: Divergence,
+        /// The `--set` path of the phase's learning rate (e.g. `student.optim.lr`).
+        lr_field: &'static str,
+        /// Its value.
+        lr: f64,
     },
     /// A configuration value is invalid.
     #[error(transparent)]
@@ -87,6 +94,17 @@ pub enum TrainError {
     /// Anything else, with a message.
     #[error("{0}")]
     Other(String),
+}
+
+impl TrainError {
+    /// The status a run folder records when a run stops with this error.
+    pub fn run_status(&self) -> RunStatus {
+        match self {
+            TrainError::Cancelled => RunStatus::Cancelled,
+            TrainError::Diverged { .. } => RunStatus::Diverged,
+            _ => RunStatus::Failed,
+        }
+    }
 }
 
 impl From<candle_core::Error> for TrainError {
@@ -122,6 +140,8 @@ struct PhaseSpec<'a> {
     member: usize,
     epochs: usize,
     optim: &'a OptimConfig,
+    /// The `--set` path of `optim.lr`, for the advice when training diverges.
+    lr_field: &'static str,
     dropout: Dropout,
     max_norm: f64,
     jitter_px: usize,
@@ -177,6 +197,15 @@ fn phase_result(eval: &Evaluation, epochs: usize, seconds: f64, layers: &[usize]
         seconds,
         layers: layers.to_vec(),
     }
+}
+
+/// How many different classes `labels` holds.
+fn distinct_classes(labels: &[u8]) -> usize {
+    let mut seen = [false; 256];
+    for &label in labels {
+        seen[usize::from(label)] = true;
+    }
+    seen.iter().filter(|s| **s).count()
 }
 
 /// Per-batch settings of [`train_step`].
@@ -261,6 +290,16 @@ impl<'a> Session<'a> {
     ) -> Result<Self, TrainError> {
         config.validate()?;
         let data = load_data(config)?;
+        let shape = DataShape {
+            train: data.train.len(),
+            test: data.test.len(),
+            features: data.train.dim(),
+            classes: config.data.classes(),
+        };
+        // Validation assumed MNIST's size; a data folder of another size is checked again.
+        if shape != DataShape::assumed(config) {
+            memory::check_fits(config, &shape, memory::available_bytes())?;
+        }
         let dir = RunDir::create(runs_dir, config)?;
         sink.send(Event::RunStarted {
             run,
@@ -339,6 +378,16 @@ impl<'a> Session<'a> {
         let mut order: Vec<usize> = (0..set.len()).collect();
         let mut pixels = vec![0f32; batch_size * set.dim()];
         let classes = self.classes;
+        let mut watch = LossWatch::new();
+        let diverged = |epoch: usize, cause: Divergence| TrainError::Diverged {
+            phase: spec.phase.key(),
+            epoch,
+            cause,
+            lr_field: spec.lr_field,
+            lr: spec.optim.lr,
+        };
+        // A model that only ever sees one class answers it by design: not a divergence.
+        let trained_classes = distinct_classes(&set.labels);
         let mut last = None;
         for epoch in 1..=spec.epochs {
             let lr = learning_rate(spec.optim, epoch - 1, spec.epochs);
@@ -362,14 +411,9 @@ impl<'a> Session<'a> {
                 let parts = train_step(model, &mut optimizer, &x, &step, &mut dropout_rng, |z| {
                     targets.loss(z, batch, classes, &mut noise_rng)
                 })?;
-                if !parts.total.is_finite() {
-                    return Err(TrainError::Diverged {
-                        phase: spec.phase.key(),
-                        epoch,
-                        batch: b + 1,
-                        value: parts.total,
-                    });
-                }
+                watch
+                    .check(b + 1, parts.total)
+                    .map_err(|cause| diverged(epoch, cause))?;
                 sum += parts.total;
                 soft += parts.soft;
                 hard += parts.hard;
@@ -390,7 +434,8 @@ impl<'a> Session<'a> {
                     return Err(TrainError::Cancelled);
                 }
             }
-            let eval = self.evaluate(model)?;
+            let logits = self.test_logits(model)?;
+            let eval = evaluate_logits(&logits, &self.data.test.labels, classes);
             let metrics = EpochMetrics {
                 phase: spec.phase,
                 member: spec.member,
@@ -412,6 +457,14 @@ impl<'a> Session<'a> {
                 run: self.run,
                 metrics,
             });
+            watch
+                .check_epoch(&EpochOutcome {
+                    eval: &eval,
+                    logits: &logits,
+                    mean_loss: sum / batches as f64,
+                    trained_classes,
+                })
+                .map_err(|cause| diverged(epoch, cause))?;
             last = Some(eval);
         }
         let eval = match last {
@@ -455,6 +508,8 @@ impl<'a> Session<'a> {
         if let Some(path) = &t.weights {
             let dim = self.data.train.dim();
             members.push(weights::load_fitting(path, &self.device, dim, self.classes)?.mlp);
+            // Referenced (hard-linked where possible), never copied into the run folder.
+            self.dir.reference_teacher(path)?;
         } else {
             let layers = self.layers(&t.hidden);
             let train = self.data.train.clone();
@@ -472,6 +527,7 @@ impl<'a> Session<'a> {
                     member: m,
                     epochs: t.epochs,
                     optim: &t.optim,
+                    lr_field: "teacher.optim.lr",
                     dropout: Dropout {
                         input: t.dropout_input,
                         hidden: t.dropout_hidden,
@@ -501,7 +557,13 @@ impl<'a> Session<'a> {
             started.elapsed().as_secs_f64(),
             &members[0].layers,
         );
-        for (m, member) in members.iter().enumerate() {
+        // A teacher loaded from a file was referenced above; only trained ones are saved.
+        let trained = if t.weights.is_none() {
+            members.len()
+        } else {
+            0
+        };
+        for (m, member) in members.iter().enumerate().take(trained) {
             let file = if m == 0 {
                 "teacher.safetensors".to_owned()
             } else {
@@ -619,6 +681,7 @@ impl<'a> Session<'a> {
             member,
             epochs: self.config.student.epochs,
             optim,
+            lr_field: "student.optim.lr",
             dropout: Dropout::default(),
             max_norm: 0.0,
             jitter_px: 0,
@@ -791,6 +854,13 @@ pub fn run(
     cancel: CancelToken,
 ) -> Result<RunSummary, TrainError> {
     let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
+    let dir = session.dir.path.clone();
+    let outcome = run_session(&mut session);
+    record_outcome(&dir, outcome, RunSummary::describe)
+}
+
+/// The body of [`run`], once its session has started.
+fn run_session(session: &mut Session<'_>) -> Result<RunSummary, TrainError> {
     let (teacher, transfer, baseline) = session.prepare()?;
     let temperature = session.config.distill.temperature;
     let (student, result) = session.student(&transfer, temperature, 0, "student.safetensors")?;
@@ -803,6 +873,26 @@ pub fn run(
         transfer.set.len(),
         temperature,
     )
+}
+
+/// Writes the run folder's `status.json` for `outcome` and passes the outcome on. A run that
+/// finished but cannot say so fails; a run that already failed keeps its own error.
+fn record_outcome<T>(
+    dir: &Path,
+    outcome: Result<T, TrainError>,
+    describe: impl FnOnce(&T) -> String,
+) -> Result<T, TrainError> {
+    match outcome {
+        Ok(value) => {
+            mark_run(dir, RunStatus::Finished, &describe(&value))?;
+            Ok(value)
+        }
+        Err(error) => {
+            // Best effort: the error being reported matters more than the status file.
+            let _ = mark_run(dir, error.run_status(), &error.to_string());
+            Err(error)
+        }
+    }
 }
 
 /// One point of a T-sweep.
@@ -834,6 +924,18 @@ pub fn sweep(
         }));
     }
     let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
+    let dir = session.dir.path.clone();
+    let outcome = sweep_session(&mut session, temperatures, run, sink);
+    record_outcome(&dir, outcome, |(summary, _)| summary.describe())
+}
+
+/// The body of [`sweep`], once its session has started.
+fn sweep_session(
+    session: &mut Session<'_>,
+    temperatures: &[f64],
+    run: RunId,
+    sink: &dyn EventSink,
+) -> Result<(RunSummary, Vec<SweepPoint>), TrainError> {
     let (teacher, transfer, baseline) = session.prepare()?;
     let mut points = Vec::new();
     let mut best: Option<(f64, PhaseResult)> = None;

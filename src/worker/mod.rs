@@ -25,6 +25,7 @@ use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
 use crate::events::{Event, EventSink, RunId, RunSummary, Slot};
 use crate::model::weights;
+use crate::runs::{mark_run, RunStatus};
 use crate::train::trainer::{self, CancelToken, TrainError};
 use protocol::Command;
 
@@ -284,10 +285,21 @@ fn start(
     let spawned = std::thread::Builder::new()
         .name("distillery-run".into())
         .spawn(move || {
+            let folder = FolderSink {
+                inner: &thread_sink,
+                dir: std::cell::RefCell::new(None),
+            };
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                trainer(&job, run, &thread_sink, thread_cancel)
+                trainer(&job, run, &folder, thread_cancel)
             }));
             let event = terminal_event(run, outcome);
+            if let (Event::RunFailed { message, .. }, Some(dir)) = (&event, folder.dir.take()) {
+                // The trainer marks the folder itself when it returns an error; after a panic
+                // nobody has, so the Runs view would call the run "unfinished".
+                if message.starts_with(PANIC_PREFIX) {
+                    let _ = mark_run(&dir, RunStatus::Failed, message);
+                }
+            }
             thread_done.store(true, Ordering::SeqCst);
             thread_sink.send(event);
         });
@@ -326,8 +338,27 @@ fn terminal_event(
         },
         Err(panic) => Event::RunFailed {
             run,
-            message: format!("internal error (panic): {}", panic_text(&*panic)),
+            message: format!("{PANIC_PREFIX}{}", panic_text(&*panic)),
         },
+    }
+}
+
+/// How the message of a run that panicked begins.
+const PANIC_PREFIX: &str = "internal error (panic): ";
+
+/// Forwards a run's events and remembers its folder (from `RunStarted`), so the folder can be
+/// marked failed if the run panics.
+struct FolderSink<'a> {
+    inner: &'a ChannelSink,
+    dir: std::cell::RefCell<Option<PathBuf>>,
+}
+
+impl EventSink for FolderSink<'_> {
+    fn send(&self, event: Event) {
+        if let Event::RunStarted { dir, .. } = &event {
+            *self.dir.borrow_mut() = Some(dir.clone());
+        }
+        self.inner.send(event);
     }
 }
 
