@@ -178,3 +178,24 @@ fn same_seed_same_plane_run() {
         (other.student_accuracy, other.student_agreement)
     );
 }
+
+#[test]
+fn a_diverged_baseline_is_reported_and_the_distilled_student_still_trains() {
+    // At seed 42 the 2-16-16-2 baseline's ReLUs die in its first epoch on the checkerboard
+    // (the divergence watch stops it); the distilled student, from the same initial weights,
+    // learns from the teacher.
+    let mut c = plane::default_config();
+    c.data.plane.kind = PlaneKind::Checkerboard;
+    c.data.plane.grid = 20;
+    let runs = tempfile::tempdir().unwrap();
+    let s = plane::run(&c, runs.path(), 1, &|_| {}, CancelToken::new(), false).unwrap();
+    let failure = s.baseline_failure.as_deref().unwrap_or_default();
+    assert!(
+        failure.contains("baseline training diverged"),
+        "{failure:?}"
+    );
+    assert_eq!(s.baseline_accuracy, None);
+    assert!(s.student_accuracy > 0.8, "{}", s.student_accuracy);
+    let status = std::fs::read_to_string(s.run.dir.join("status.json")).unwrap();
+    assert!(status.contains("finished"), "{status}");
+}

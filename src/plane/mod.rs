@@ -26,7 +26,7 @@ use crate::data::plane::grid_points;
 use crate::distill::soft::ensemble_soft_targets;
 use crate::events::{Event, EventSink, Phase, PhaseResult, RunId, RunSummary};
 use crate::model::mlp::Mlp;
-use crate::train::trainer::{CancelToken, EpochHook, Session, TrainError};
+use crate::train::trainer::{record_outcome, CancelToken, EpochHook, Session, TrainError};
 use grid::{agreement, grid_csv, points_csv, predictions, PointSet};
 
 /// Minimum time between two live grid updates of one model: about ten redraws a second.
@@ -96,6 +96,8 @@ pub struct PlaneSummary {
     pub bias_accuracy: Option<f64>,
     /// Fraction of grid cells where the baseline picks the teacher's class.
     pub baseline_agreement: Option<f64>,
+    /// Why the baseline stopped, if its training diverged (the run goes on without it).
+    pub baseline_failure: Option<String>,
     /// Fraction of grid cells where the distilled student picks the teacher's class.
     pub student_agreement: f64,
     /// Wall time of teacher and students, seconds.
@@ -179,6 +181,18 @@ pub fn run(
     }
     let started = Instant::now();
     let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
+    let dir = session.dir.path.clone();
+    let outcome = train_plane(&mut session, (config, run, sink), live, started);
+    record_outcome(&dir, outcome, |s: &PlaneSummary| s.run.describe())
+}
+
+/// The body of [`run`], once its session has started.
+fn train_plane<'a>(
+    session: &mut Session<'a>,
+    (config, run, sink): (&RunConfig, RunId, &'a dyn EventSink),
+    live: bool,
+    started: Instant,
+) -> Result<PlaneSummary, TrainError> {
     let classes = session.classes();
     let cells = config.data.plane.grid;
     let points = grid_points(cells);
@@ -238,8 +252,25 @@ pub fn run(
     send_points(synthetic, &synthetic_labels, &session.data);
 
     let student_epochs = config.student.epochs;
+    // A baseline whose training diverges (its ReLUs die on a checkerboard, say) is part of
+    // the picture, not the end of it: the run goes on to the distilled student.
+    let mut baseline_failure = None;
     let baseline = if config.student.baseline {
-        let (model, result) = session.baseline_model()?;
+        match session.baseline_model() {
+            Ok(trained) => Some(trained),
+            Err(e @ TrainError::Diverged { .. }) => {
+                sink.send(Event::Error {
+                    message: format!("baseline: {e}"),
+                });
+                baseline_failure = Some(e.to_string());
+                None
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    let baseline = if let Some((model, result)) = baseline {
         let logits = grid_of(&model)?;
         send_grid(
             sink,
@@ -334,6 +365,7 @@ pub fn run(
         baseline_agreement: baseline
             .as_ref()
             .map(|(_, logits)| agreement(logits, &teacher_probs, classes)),
+        baseline_failure,
         student_agreement: agreement(&student_grid, &teacher_probs, classes),
         seconds,
         run: run_summary,

@@ -877,7 +877,7 @@ fn run_session(session: &mut Session<'_>) -> Result<RunSummary, TrainError> {
 
 /// Writes the run folder's `status.json` for `outcome` and passes the outcome on. A run that
 /// finished but cannot say so fails; a run that already failed keeps its own error.
-fn record_outcome<T>(
+pub(crate) fn record_outcome<T>(
     dir: &Path,
     outcome: Result<T, TrainError>,
     describe: impl FnOnce(&T) -> String,
