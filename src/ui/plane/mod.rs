@@ -391,9 +391,21 @@ impl PlaneView {
                 pct(agree[0])
             ),
             format!(
-                "Distilled ({method}) · test {} · agrees {}",
+                "Distilled ({method}) · test {} · agrees {}{}",
                 pct(last_accuracy(metrics, Phase::Student)),
-                pct(agree[1])
+                pct(agree[1]),
+                match &live.status {
+                    RunStatus::Finished(s) if self.after_bias =>
+                        s.bias.as_ref().map_or(String::new(), |b| {
+                            let n = live.plane.test_labels.len().max(1);
+                            format!(
+                                " · bias {:+.1}: test {}",
+                                b.shift,
+                                pct(Some(1.0 - b.test_errors as f64 / n as f64))
+                            )
+                        }),
+                    _ => String::new(),
+                }
             ),
         ];
         let side = ((ui.available_width() - 24.0) / 3.0)
