@@ -485,6 +485,71 @@ fn eval_finds_a_runs_models_and_its_referenced_teacher() {
     );
 }
 
+#[test]
+fn train_with_probes_writes_probes_csv_and_gap_columns() {
+    let runs = tempfile::tempdir().unwrap();
+    let runs = runs.path().to_str().unwrap();
+    let mut args = vec!["train", "--preset", "quick", "--runs-dir", runs];
+    for set in [
+        "data.train_limit=500",
+        "transfer.limit=500",
+        "teacher.hidden=[16]",
+        "teacher.epochs=1",
+        "student.hidden=[8]",
+        "student.epochs=1",
+    ] {
+        args.extend(["--set", set]);
+    }
+    let output = distillery()
+        .args(&args)
+        .args(["--probe", "0,42,4205"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let stored = distillery::runs::load_run(Path::new(&dir)).unwrap();
+    // Before training and after the one epoch, for teacher, baseline and student.
+    assert_eq!(stored.probes.len(), 6);
+    assert!(stored.probes.iter().all(|p| p.samples == vec![0, 42, 4205]));
+    let csv = std::fs::read_to_string(Path::new(&dir).join("metrics.csv")).unwrap();
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",kl_t,kl_1,agreement"));
+    assert!(stored
+        .metrics
+        .iter()
+        .all(|m| m.gap.is_some() == (m.phase != distillery::events::Phase::Teacher)));
+
+    let probe_args = |probe: &'static str| {
+        let mut a = vec![
+            "train",
+            "--preset",
+            "quick",
+            "--runs-dir",
+            runs,
+            "--probe",
+            probe,
+        ];
+        a.extend(["--set", "data.train_limit=500", "--set", "teacher.epochs=1"]);
+        a
+    };
+    fails_with(
+        &probe_args("3,10000"),
+        "probes.samples: test image 10000 is outside the test set (10000 images)",
+    );
+    fails_with(
+        &probe_args("0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16"),
+        "probes.samples: at most 16 test images, got 17",
+    );
+    fails_with(&probe_args("3,x"), "--probe");
+}
+
 /// `distillery plane` with a small, quick configuration.
 fn plane_args<'a>(runs: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![

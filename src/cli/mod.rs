@@ -44,6 +44,10 @@ pub struct ConfigArgs {
     /// Folder of MNIST-format IDX files (default: the bundled MNIST).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Probe images whose logits go to probes.csv at every epoch end, as test-set indices,
+    /// e.g. `--probe 0,42,4205` (at most 16; default: the config's `probes.samples`).
+    #[arg(long = "probe", value_name = "INDICES", value_delimiter = ',')]
+    pub probes: Option<Vec<usize>>,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -199,6 +203,9 @@ pub fn resolve_config(args: &ConfigArgs) -> Result<RunConfig> {
     }
     if let Some(dir) = &args.data_dir {
         config.data.dir = Some(dir.clone());
+    }
+    if let Some(samples) = &args.probes {
+        config.probes.samples = samples.clone();
     }
     config.validate()?;
     Ok(config)

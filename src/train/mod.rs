@@ -2,6 +2,7 @@
 
 pub mod divergence;
 pub mod optim;
+pub mod probes;
 pub mod targets;
 pub mod trainer;
 pub mod update;

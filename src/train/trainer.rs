@@ -19,6 +19,7 @@ use thiserror::Error;
 
 use super::divergence::{Divergence, EpochOutcome, LossWatch};
 use super::optim::{learning_rate, warmup_factor, Optimizer};
+use super::probes::{ProbeSet, TeacherTestLogits};
 use super::targets::{Noise, Targets};
 use crate::config::memory::{self, DataShape};
 use crate::config::{ConfigError, DataSource, Method, OptimConfig, RunConfig};
@@ -31,7 +32,8 @@ use crate::distill::loss::LossParts;
 use crate::distill::soft::{ensemble_soft_targets, mean_logits};
 use crate::eval::{evaluate_logits, Evaluation};
 use crate::events::{
-    BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, RunId, RunSummary,
+    BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, ProbeSnapshot, RunId,
+    RunSummary,
 };
 use crate::model::mlp::{Dropout, Mlp};
 use crate::model::weights;
@@ -146,6 +148,8 @@ struct PhaseSpec<'a> {
     max_norm: f64,
     jitter_px: usize,
     detail: String,
+    /// Temperature of the distillation-gap metrics; `None` for the teacher (no gap).
+    gap_temperature: Option<f64>,
 }
 
 /// Called after every epoch of every phase with the epoch's metrics and the model as it
@@ -168,6 +172,9 @@ pub struct Session<'a> {
     started_at: String,
     classes: usize,
     epoch_hook: Option<EpochHook<'a>>,
+    probes: ProbeSet,
+    /// Set once the teacher is trained or loaded.
+    teacher_test: Option<TeacherTestLogits>,
 }
 
 /// Loads the dataset a configuration asks for, with its limits applied.
@@ -300,6 +307,7 @@ impl<'a> Session<'a> {
         if shape != DataShape::assumed(config) {
             memory::check_fits(config, &shape, memory::available_bytes())?;
         }
+        let probes = ProbeSet::new(&config.probes, &data.test)?;
         let dir = RunDir::create(runs_dir, config)?;
         sink.send(Event::RunStarted {
             run,
@@ -317,6 +325,8 @@ impl<'a> Session<'a> {
             started_at: chrono::Local::now().to_rfc3339(),
             classes: config.data.classes(),
             epoch_hook: None,
+            probes,
+            teacher_test: None,
         })
     }
 
@@ -389,6 +399,7 @@ impl<'a> Session<'a> {
         // A model that only ever sees one class answers it by design: not a divergence.
         let trained_classes = distinct_classes(&set.labels);
         let mut last = None;
+        self.report_probes(model, (spec.phase, spec.member), 0, 0, true)?;
         for epoch in 1..=spec.epochs {
             let lr = learning_rate(spec.optim, epoch - 1, spec.epochs);
             shuffle_rng.shuffle(&mut order);
@@ -430,12 +441,19 @@ impl<'a> Session<'a> {
                         loss: sum / (b + 1) as f64,
                     });
                 }
+                if self.probes.due() && b + 1 < batches {
+                    self.report_probes(model, (spec.phase, spec.member), epoch, b + 1, false)?;
+                }
                 if self.cancel.is_cancelled() {
                     return Err(TrainError::Cancelled);
                 }
             }
             let logits = self.test_logits(model)?;
             let eval = evaluate_logits(&logits, &self.data.test.labels, classes);
+            let gap = spec
+                .gap_temperature
+                .zip(self.teacher_test.as_ref())
+                .map(|(t, teacher)| teacher.gap(&logits, t));
             let metrics = EpochMetrics {
                 phase: spec.phase,
                 member: spec.member,
@@ -448,6 +466,7 @@ impl<'a> Session<'a> {
                 per_class_errors: eval.per_class_errors.clone(),
                 test_n: eval.n,
                 elapsed_secs: started.elapsed().as_secs_f64(),
+                gap,
             };
             self.dir.record(&metrics)?;
             if let Some(hook) = self.epoch_hook.as_mut() {
@@ -457,6 +476,7 @@ impl<'a> Session<'a> {
                 run: self.run,
                 metrics,
             });
+            self.report_probes(model, (spec.phase, spec.member), epoch, batches, true)?;
             watch
                 .check_epoch(&EpochOutcome {
                     eval: &eval,
@@ -477,6 +497,39 @@ impl<'a> Session<'a> {
             started.elapsed().as_secs_f64(),
             &model.layers,
         ))
+    }
+
+    /// Sends the probes' logits under `model` (of `phase`, ensemble member or sweep point
+    /// `member`) and, at an epoch end, adds them to `probes.csv`. Nothing when there are no
+    /// probes.
+    fn report_probes(
+        &mut self,
+        model: &Mlp,
+        (phase, member): (Phase, usize),
+        epoch: usize,
+        batch: usize,
+        epoch_end: bool,
+    ) -> Result<(), TrainError> {
+        if self.probes.is_empty() {
+            return Ok(());
+        }
+        let snapshot = ProbeSnapshot {
+            phase,
+            member,
+            epoch,
+            batch,
+            epoch_end,
+            samples: self.probes.samples().to_vec(),
+            logits: self.probes.logits(model, &self.device)?,
+        };
+        if epoch_end {
+            self.dir.record_probes(&snapshot)?;
+        }
+        self.sink.send(Event::Probes {
+            run: self.run,
+            snapshot,
+        });
+        Ok(())
     }
 
     fn save_model(
@@ -507,9 +560,12 @@ impl<'a> Session<'a> {
         let mut members = Vec::new();
         if let Some(path) = &t.weights {
             let dim = self.data.train.dim();
-            members.push(weights::load_fitting(path, &self.device, dim, self.classes)?.mlp);
+            let teacher = weights::load_fitting(path, &self.device, dim, self.classes)?.mlp;
             // Referenced (hard-linked where possible), never copied into the run folder.
             self.dir.reference_teacher(path)?;
+            // Its probes, as loaded: the soft targets the students are compared with.
+            self.report_probes(&teacher, (Phase::Teacher, 0), 0, 0, true)?;
+            members.push(teacher);
         } else {
             let layers = self.layers(&t.hidden);
             let train = self.data.train.clone();
@@ -539,6 +595,7 @@ impl<'a> Session<'a> {
                     } else {
                         String::new()
                     },
+                    gap_temperature: None,
                 };
                 self.train_phase(&mut model, &train, &targets, &spec)?;
                 members.push(model);
@@ -551,6 +608,11 @@ impl<'a> Session<'a> {
         let refs: Vec<&[f32]> = member_logits.iter().map(Vec::as_slice).collect();
         let combined = ensemble_soft_targets(&refs, self.classes, 1.0, t.combine);
         let eval = evaluate_logits(&combined, &self.data.test.labels, self.classes);
+        self.teacher_test = Some(TeacherTestLogits::new(
+            member_logits.clone(),
+            t.combine,
+            self.classes,
+        ));
         let result = phase_result(
             &eval,
             t.epochs,
@@ -655,7 +717,8 @@ impl<'a> Session<'a> {
         let targets = Targets::Hard {
             labels: train.labels.clone(),
         };
-        let spec = self.student_spec(Phase::Baseline, 0, String::new(), &s.optim);
+        let temperature = self.config.distill.temperature;
+        let spec = self.student_spec(Phase::Baseline, 0, String::new(), &s.optim, temperature);
         let result = self.train_phase(&mut model, &train, &targets, &spec)?;
         self.save_model(
             "baseline.safetensors",
@@ -675,6 +738,7 @@ impl<'a> Session<'a> {
         member: usize,
         detail: String,
         optim: &'o OptimConfig,
+        temperature: f64,
     ) -> PhaseSpec<'o> {
         PhaseSpec {
             phase,
@@ -686,6 +750,7 @@ impl<'a> Session<'a> {
             max_norm: 0.0,
             jitter_px: 0,
             detail,
+            gap_temperature: Some(temperature),
         }
     }
 
@@ -752,7 +817,7 @@ impl<'a> Session<'a> {
             Method::Hinton => format!("T = {temperature}"),
             other => other.key().to_owned(),
         };
-        let spec = self.student_spec(Phase::Student, member, detail, &s.optim);
+        let spec = self.student_spec(Phase::Student, member, detail, &s.optim, temperature);
         let result = self.train_phase(&mut model, &transfer.set, &targets, &spec)?;
         self.save_model(
             file,

@@ -7,6 +7,9 @@ use std::time::Instant;
 use crate::config::RunConfig;
 use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
 use crate::plane::live::PlaneLive;
+use crate::runs::StoredRun;
+
+use super::probe_history::ProbeHistory;
 
 /// What kind of job the live run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +64,8 @@ pub struct LiveRun {
     pub metrics: Vec<EpochMetrics>,
     /// Sweep results so far.
     pub sweep_points: Vec<(f64, usize)>,
+    /// The probe images' logits under every model, live and per epoch.
+    pub probes: ProbeHistory,
     /// Running or how it ended.
     pub status: RunStatus,
     /// A plane run's points and grids.
@@ -86,11 +91,25 @@ impl LiveRun {
             loss: 0.0,
             metrics: Vec::new(),
             sweep_points: Vec::new(),
+            probes: ProbeHistory::default(),
             status: RunStatus::Running,
             plane: PlaneLive::default(),
             started: Instant::now(),
             phase_started: Instant::now(),
         }
+    }
+
+    /// A finished (or interrupted) run read from its folder, to replay it.
+    pub fn from_stored(id: RunId, stored: &StoredRun) -> Self {
+        let mut live = Self::new(id, RunKind::Run, stored.config.clone());
+        live.dir = Some(stored.dir.clone());
+        live.metrics = stored.metrics.clone();
+        live.probes = ProbeHistory::from_snapshots(stored.probes.clone());
+        live.status = match &stored.summary {
+            Some(summary) => RunStatus::Finished(Box::new(summary.clone())),
+            None => RunStatus::Cancelled,
+        };
+        live
     }
 
     /// Fraction of the current phase done, in [0, 1].
@@ -163,6 +182,7 @@ impl LiveRun {
             }
             Event::RunFailed { message, .. } => self.status = RunStatus::Failed(message.clone()),
             Event::RunCancelled { .. } => self.status = RunStatus::Cancelled,
+            Event::Probes { snapshot, .. } => self.probes.push(snapshot.clone()),
             Event::PlanePoints { .. } | Event::PlaneGrid { .. } => self.plane.apply(event),
             Event::LogitsReady { .. } | Event::Error { .. } => {}
         }
@@ -186,6 +206,7 @@ mod tests {
             per_class_errors: vec![0; 10],
             test_n: 100,
             elapsed_secs: 1.0,
+            gap: None,
         }
     }
 
@@ -226,7 +247,21 @@ mod tests {
             temperature: 4.0,
             test_errors: 40,
         });
+        live.apply(&Event::Probes {
+            run: 7,
+            snapshot: crate::events::ProbeSnapshot {
+                phase: Phase::Student,
+                member: 0,
+                epoch: 1,
+                batch: 10,
+                epoch_end: true,
+                samples: vec![3],
+                logits: vec![0.5; 10],
+            },
+        });
         assert_eq!(live.metrics.len(), 1);
+        assert_eq!(live.probes.samples(), vec![3]);
+        assert_eq!(live.probes.last_epoch(), 1);
         assert_eq!(live.sweep_points, vec![(4.0, 40)]);
         assert_eq!(live.dir.as_deref(), Some(std::path::Path::new("runs/x")));
         live.apply(&Event::RunCancelled { run: 7 });

@@ -106,7 +106,7 @@ impl RunsView {
                 }
             });
         }
-        egui::ScrollArea::vertical()
+        egui::ScrollArea::both()
             .max_height(ui.available_height() * 0.45)
             .show(ui, |ui| {
                 self.table_ui(ui, ctx, &mut actions);
@@ -200,27 +200,43 @@ impl RunsView {
         ui.label(s.map_or("–".into(), |s| format!("{:.0} s", s.duration_secs)));
         ui.label(size_text(run.size_bytes));
         ui.horizontal(|ui| {
+            self.delete_button_ui(ui, &run.dir, active);
             if ui
-                .small_button("Open config")
+                .small_button("Config")
                 .on_hover_text("Load this run's configuration into the launcher")
                 .clicked()
             {
                 actions.push(Action::OpenConfig(Box::new(run.config.clone())));
             }
+            if !run.probes.is_empty()
+                && ui
+                    .small_button("Replay")
+                    .on_hover_text("Watch this run's soft targets epoch by epoch in the Live view")
+                    .clicked()
+            {
+                actions.push(Action::ReplayRun(run.dir.clone()));
+            }
             if let Some(student) = &row.student {
-                if ui.small_button("Show in playground").clicked() {
+                if ui
+                    .small_button("Playground")
+                    .on_hover_text("Show this run's student in the temperature playground")
+                    .clicked()
+                {
                     actions.push(Action::LoadWeights {
                         slot: Slot::Student,
                         path: student.clone(),
                     });
                 }
-                if ui.small_button("Export student…").clicked() {
+                if ui
+                    .small_button("Export…")
+                    .on_hover_text("Save a copy of this run's student weights")
+                    .clicked()
+                {
                     actions.push(Action::File(PendingFile::ExportWeights {
                         source: student.clone(),
                     }));
                 }
             }
-            self.delete_button_ui(ui, &run.dir, active);
         });
     }
 

@@ -84,7 +84,8 @@ pub fn engine_trainer() -> Trainer {
 }
 
 /// Events waiting for the UI. Bounded so a stalled UI cannot grow memory without limit;
-/// progress events are dropped when it is full, every other event waits for room.
+/// progress events and mid-epoch probes are dropped when it is full (newer ones follow), every
+/// other event waits for room.
 const EVENT_CAPACITY: usize = 4096;
 
 /// The UI's handle on the worker.
@@ -103,7 +104,12 @@ struct ChannelSink {
 
 impl EventSink for ChannelSink {
     fn send(&self, event: Event) {
-        if matches!(event, Event::Progress { .. }) {
+        let droppable = match &event {
+            Event::Progress { .. } => true,
+            Event::Probes { snapshot, .. } => !snapshot.epoch_end,
+            _ => false,
+        };
+        if droppable {
             match self.events.try_send(event) {
                 Ok(()) | Err(TrySendError::Full(_)) => {}
                 Err(TrySendError::Disconnected(_)) => return,
