@@ -249,16 +249,137 @@ pub struct TransferConfig {
     pub limit: Option<usize>,
 }
 
+/// Number of classes of MNIST-format datasets.
+pub const MNIST_CLASSES: usize = 10;
+
+/// Where a run's examples come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataSource {
+    /// MNIST-format IDX files (`data.dir`, or the bundled MNIST).
+    #[default]
+    Mnist,
+    /// A synthetic two-feature dataset drawn from `data.plane` (the plane playground).
+    Plane,
+}
+
+/// The shapes of the synthetic two-feature datasets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlaneKind {
+    /// Two interleaved half circles (2 classes).
+    Moons,
+    /// `classes` interleaved spiral arms (2–5).
+    #[default]
+    Spirals,
+    /// `classes` Gaussian blobs (3–6).
+    Blobs,
+    /// The four quadrants, diagonal ones sharing a class (2 classes).
+    Xor,
+    /// A 3×3 checkerboard (2 classes).
+    Checkerboard,
+}
+
+impl PlaneKind {
+    /// Every shape, in the order the UI lists them.
+    pub const ALL: [PlaneKind; 5] = [
+        PlaneKind::Moons,
+        PlaneKind::Spirals,
+        PlaneKind::Blobs,
+        PlaneKind::Xor,
+        PlaneKind::Checkerboard,
+    ];
+
+    /// The name used in configs and the CLI.
+    pub fn key(self) -> &'static str {
+        match self {
+            PlaneKind::Moons => "moons",
+            PlaneKind::Spirals => "spirals",
+            PlaneKind::Blobs => "blobs",
+            PlaneKind::Xor => "xor",
+            PlaneKind::Checkerboard => "checkerboard",
+        }
+    }
+
+    /// The class counts this shape can have (`data.plane.classes` is read only when there is
+    /// a choice).
+    pub fn class_range(self) -> std::ops::RangeInclusive<usize> {
+        match self {
+            PlaneKind::Spirals => 2..=5,
+            PlaneKind::Blobs => 3..=6,
+            PlaneKind::Moons | PlaneKind::Xor | PlaneKind::Checkerboard => 2..=2,
+        }
+    }
+}
+
+/// A synthetic two-feature dataset: its shape, size, noise and seed, and the grid the plane
+/// playground evaluates models on. Points lie in the unit square, like pixels in [0, 1].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlaneDataConfig {
+    /// Moons, spirals, blobs, XOR or checkerboard.
+    pub kind: PlaneKind,
+    /// Spiral arms or blobs (fixed at 2 for the other shapes).
+    pub classes: usize,
+    /// Training points (what the teacher learns from).
+    pub train: usize,
+    /// Held-out test points, drawn from the same distribution.
+    pub test: usize,
+    /// Noise as a fraction of the shape's scale (0 = points exactly on the shape).
+    pub noise: f64,
+    /// Seed of the points (separate from the run's seed, so the same data can be trained on
+    /// with other seeds).
+    pub seed: u64,
+    /// Cells per side of the grid the models are evaluated on (`grid²` points).
+    pub grid: usize,
+}
+
+impl Default for PlaneDataConfig {
+    fn default() -> Self {
+        Self {
+            kind: PlaneKind::Spirals,
+            classes: 3,
+            train: 1000,
+            test: 1000,
+            noise: 0.15,
+            seed: 1,
+            grid: 200,
+        }
+    }
+}
+
+impl PlaneDataConfig {
+    /// Number of classes of the configured shape.
+    pub fn class_count(&self) -> usize {
+        let range = self.kind.class_range();
+        self.classes.clamp(*range.start(), *range.end())
+    }
+}
+
 /// Which data to load and how much of it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataConfig {
+    /// MNIST-format files or a synthetic plane dataset.
+    pub source: DataSource,
     /// Folder of MNIST-format IDX files; `None` uses the bundled MNIST.
     pub dir: Option<std::path::PathBuf>,
     /// Use only the first N training examples (for quick experiments and tests).
     pub train_limit: Option<usize>,
     /// Use only the first N test examples.
     pub test_limit: Option<usize>,
+    /// The synthetic dataset (read when `source` is `plane`).
+    pub plane: PlaneDataConfig,
+}
+
+impl DataConfig {
+    /// Number of classes of the configured data.
+    pub fn classes(&self) -> usize {
+        match self.source {
+            DataSource::Mnist => MNIST_CLASSES,
+            DataSource::Plane => self.plane.class_count(),
+        }
+    }
 }
 
 /// The teacher: one MLP with dropout, or an ensemble of them.
@@ -497,11 +618,54 @@ fn check_at_most(field: &str, value: usize, max: usize) -> Result<(), ConfigErro
     Ok(())
 }
 
-fn check_classes(field: &str, classes: &[u8]) -> Result<(), ConfigError> {
-    if let Some(c) = classes.iter().find(|c| **c > 9) {
-        return Err(invalid(field, format!("classes are 0–9, got {c}")));
+fn check_classes(field: &str, classes: &[u8], count: usize) -> Result<(), ConfigError> {
+    if let Some(c) = classes.iter().find(|c| usize::from(**c) >= count) {
+        return Err(invalid(
+            field,
+            format!("classes are 0–{}, got {c}", count.saturating_sub(1)),
+        ));
     }
     Ok(())
+}
+
+impl PlaneDataConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let range = self.kind.class_range();
+        if !range.contains(&self.classes) && range.start() != range.end() {
+            return Err(invalid(
+                "data.plane.classes",
+                format!(
+                    "{} have {}–{} classes, got {}",
+                    self.kind.key(),
+                    range.start(),
+                    range.end(),
+                    self.classes
+                ),
+            ));
+        }
+        if self.train < 2 {
+            return Err(invalid(
+                "data.plane.train",
+                format!("must be ≥ 2, got {}", self.train),
+            ));
+        }
+        if self.test == 0 {
+            return Err(invalid("data.plane.test", "must be ≥ 1, got 0"));
+        }
+        if !self.noise.is_finite() || !(0.0..=1.0).contains(&self.noise) {
+            return Err(invalid(
+                "data.plane.noise",
+                format!("must be in [0, 1], got {}", self.noise),
+            ));
+        }
+        if !(2..=1000).contains(&self.grid) {
+            return Err(invalid(
+                "data.plane.grid",
+                format!("must be in 2–1000, got {}", self.grid),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl OptimConfig {
@@ -587,15 +751,19 @@ impl RunConfig {
             ));
         }
         check_probability("distill.noise_p", d.noise_p)?;
+        if self.data.source == DataSource::Plane {
+            self.data.plane.validate()?;
+        }
+        let classes = self.data.classes();
         let tr = &self.transfer;
-        check_classes("transfer.classes", &tr.classes)?;
+        check_classes("transfer.classes", &tr.classes, classes)?;
         if tr.kind != TransferKind::Full && tr.classes.is_empty() {
             return Err(invalid(
                 "transfer.classes",
                 "list the classes to omit or keep",
             ));
         }
-        if tr.kind == TransferKind::Omit && tr.classes.len() >= 10 {
+        if tr.kind == TransferKind::Omit && tr.classes.len() >= classes {
             return Err(invalid("transfer.classes", "cannot omit every class"));
         }
         if tr.limit == Some(0) {
@@ -606,7 +774,7 @@ impl RunConfig {
         if tr.munge_params.k == 0 {
             return Err(invalid("transfer.munge_params.k", "must be ≥ 1, got 0"));
         }
-        check_classes("bias.classes", &self.bias.classes)?;
+        check_classes("bias.classes", &self.bias.classes, classes)?;
         if !self.bias.shift.is_finite() {
             return Err(invalid("bias.shift", "must be a finite number"));
         }

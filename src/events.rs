@@ -323,6 +323,46 @@ pub enum Event {
         /// Which model, when, and its logits.
         snapshot: ProbeSnapshot,
     },
+    /// The plane playground's points, sent when the run starts and again once the transfer
+    /// set (with any MUNGE points) exists. Coordinates are `[n, 2]` in the unit square.
+    PlanePoints {
+        /// The run.
+        run: RunId,
+        /// Number of classes.
+        classes: usize,
+        /// The teacher's training points.
+        train: Vec<f32>,
+        /// Their labels.
+        train_labels: Vec<u8>,
+        /// How many of the training points (a prefix) the students see with labels.
+        labelled: usize,
+        /// The held-out test points.
+        test: Vec<f32>,
+        /// Their labels.
+        test_labels: Vec<u8>,
+        /// MUNGE's synthetic points (empty without MUNGE).
+        synthetic: Vec<f32>,
+        /// The teacher's labels of the synthetic points.
+        synthetic_labels: Vec<u8>,
+    },
+    /// A model's logits on the plane's grid (`grid × grid` cells, row-major from the top
+    /// left), sent every few epochs while it trains and once when its phase ends.
+    PlaneGrid {
+        /// The run.
+        run: RunId,
+        /// Teacher, baseline or distilled student.
+        phase: Phase,
+        /// Ensemble member (0 for single models).
+        member: usize,
+        /// Epoch the model has finished (its last epoch once the phase ends).
+        epoch: usize,
+        /// Cells per side.
+        grid: usize,
+        /// Number of classes.
+        classes: usize,
+        /// `[grid², classes]` logits.
+        logits: Vec<f32>,
+    },
 }
 
 impl Event {
@@ -337,7 +377,9 @@ impl Event {
             | Event::RunFinished { run, .. }
             | Event::RunFailed { run, .. }
             | Event::RunCancelled { run }
-            | Event::Probes { run, .. } => Some(*run),
+            | Event::Probes { run, .. }
+            | Event::PlanePoints { run, .. }
+            | Event::PlaneGrid { run, .. } => Some(*run),
             Event::LogitsReady { .. } | Event::Error { .. } => None,
         }
     }

@@ -17,6 +17,7 @@ pub mod events;
 pub mod export;
 pub mod files;
 pub mod model;
+pub mod plane;
 pub mod presets;
 pub mod reproduce;
 pub mod rng;

@@ -549,3 +549,117 @@ fn train_with_probes_writes_probes_csv_and_gap_columns() {
     );
     fails_with(&probe_args("3,x"), "--probe");
 }
+
+/// `distillery plane` with a small, quick configuration.
+fn plane_args<'a>(runs: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "plane",
+        "--dataset",
+        "moons",
+        "--method",
+        "logit-l2",
+        "--set",
+        "data.plane.grid=20",
+        "--set",
+        "teacher.epochs=20",
+        "--set",
+        "student.epochs=20",
+        "--runs-dir",
+        runs,
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn plane_writes_a_run_folder_that_reruns_to_the_same_numbers() {
+    let runs = tempfile::tempdir().unwrap();
+    let runs = runs.path().to_str().unwrap();
+    let out = distillery().args(plane_args(runs, &[])).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["dataset"], "moons");
+    assert_eq!(json["classes"], 2);
+    assert_eq!(json["run"]["method"], "logit-l2");
+    let dir = Path::new(json["run"]["dir"].as_str().unwrap());
+    for file in [
+        "config.toml",
+        "metrics.csv",
+        "summary.json",
+        "plane.json",
+        "grid.csv",
+        "points.csv",
+        "teacher.safetensors",
+        "baseline.safetensors",
+        "student.safetensors",
+    ] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    let grid = std::fs::read_to_string(dir.join("grid.csv")).unwrap();
+    assert_eq!(grid.lines().count(), 20 * 20 + 1);
+    for key in ["teacher_accuracy", "student_accuracy", "student_agreement"] {
+        let v = json[key].as_f64().unwrap();
+        assert!((0.5..=1.0).contains(&v), "{key} = {v}");
+    }
+
+    let config = dir.join("config.toml");
+    let again = distillery()
+        .args([
+            "plane",
+            "--config",
+            config.to_str().unwrap(),
+            "--runs-dir",
+            runs,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    for key in [
+        "student_accuracy",
+        "baseline_agreement",
+        "student_agreement",
+    ] {
+        assert_eq!(again[key], json[key], "{key}");
+    }
+    assert_ne!(again["run"]["dir"], json["run"]["dir"]);
+}
+
+#[test]
+fn plane_rejects_bad_datasets_and_values_by_name() {
+    let runs = tempfile::tempdir().unwrap();
+    let runs = runs.path().to_str().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (&["--dataset", "donut"], "data.plane.kind"),
+        (&["--method", "magic"], "distill.method"),
+        (
+            &["--set", "data.plane.classes=9", "--dataset", "spirals"],
+            "data.plane.classes",
+        ),
+        (&["--set", "data.plane.noise=-1"], "data.plane.noise"),
+        (
+            &[
+                "--set",
+                "transfer.kind=omit",
+                "--set",
+                "transfer.classes=[3]",
+            ],
+            "transfer.classes",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["plane", "--runs-dir", runs];
+        args.extend_from_slice(extra);
+        fails_with(&args, needle);
+    }
+}

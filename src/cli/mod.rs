@@ -53,6 +53,29 @@ pub struct ConfigArgs {
     pub json: bool,
 }
 
+/// Options of `distillery plane`.
+#[derive(Debug, Args)]
+pub struct PlaneArgs {
+    /// Dataset shape: moons, spirals, blobs, xor or checkerboard (sets `data.plane.kind`).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Method: hinton, logit-l2, noisy-teacher or model-compression (sets `distill.method`).
+    #[arg(long)]
+    pub method: Option<String>,
+    /// A config.toml to start from (e.g. a plane run folder's); default: the playground's.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override one field, e.g. `--set data.plane.classes=4` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Folder for run folders.
+    #[arg(long, default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -117,6 +140,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The 2-D playground headless: teacher, baseline and distilled student on a synthetic
+    /// plane dataset; writes a run folder with grid.csv, points.csv and plane.json.
+    Plane(PlaneArgs),
     /// Run the paper's MNIST table and write results.md / results.csv.
     Reproduce {
         /// `quick` (~10 min on 2 cores) or `full` (aims at the paper's numbers).
@@ -261,6 +287,7 @@ pub fn execute(command: Command) -> Result<()> {
             eval(&path, &data_dir, json)
         }
         Command::Bench { json } => crate::bench::run(json),
+        Command::Plane(args) => plane(&args),
         Command::Reproduce { budget, out } => {
             let sink = progress::ProgressSink::new();
             let table = crate::reproduce::reproduce(budget, &out, &sink)?;
@@ -276,6 +303,65 @@ pub fn execute(command: Command) -> Result<()> {
             data_dir,
             json,
         } => soft_targets(&weights, sample, temperature, &data_dir, json),
+    }
+}
+
+/// Builds a plane run's configuration: the playground's defaults (or `--config`), then
+/// `--dataset`, `--method` and the `--set` overrides.
+pub fn resolve_plane_config(args: &PlaneArgs) -> Result<RunConfig> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+            RunConfig::from_toml(&text).with_context(|| format!("{}", path.display()))?
+        }
+        None => crate::plane::default_config(),
+    };
+    if let Some(kind) = &args.dataset {
+        config
+            .set(&format!("data.plane.kind=\"{kind}\""))
+            .with_context(|| format!("--dataset {kind}"))?;
+    }
+    if let Some(method) = &args.method {
+        config
+            .set(&format!("distill.method=\"{method}\""))
+            .with_context(|| format!("--method {method}"))?;
+    }
+    for assignment in &args.overrides {
+        config
+            .set(assignment)
+            .with_context(|| format!("--set {assignment}"))?;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+fn plane(args: &PlaneArgs) -> Result<()> {
+    let config = resolve_plane_config(args)?;
+    let sink = progress::ProgressSink::new();
+    let summary = crate::plane::run(&config, &args.runs_dir, 1, &sink, CancelToken::new(), false)?;
+    sink.finish();
+    let pct = |v: f64| format!("{:.1} %", 100.0 * v);
+    let opt = |v: Option<f64>| v.map_or("-".to_owned(), pct);
+    eprintln!(
+        "{} ({} classes, {} of {} points labelled): test accuracy teacher {}, baseline {}, \
+         distilled {}; grid agreement with the teacher: baseline {}, distilled {} [{:.2} s]",
+        summary.dataset,
+        summary.classes,
+        summary.labelled,
+        summary.train,
+        pct(summary.teacher_accuracy),
+        opt(summary.baseline_accuracy),
+        pct(summary.student_accuracy),
+        opt(summary.baseline_agreement),
+        pct(summary.student_agreement),
+        summary.seconds
+    );
+    if args.json {
+        print_json(&serde_json::to_value(&summary)?)
+    } else {
+        println!("{}", summary.run.dir.display());
+        Ok(())
     }
 }
 

@@ -41,9 +41,25 @@ impl DataShape {
         classes: 10,
     };
 
-    /// The shape validation assumes before any data is loaded: MNIST's, cut to the
-    /// configuration's limits (a custom data folder is checked again once loaded).
+    /// The shape validation assumes before any data is loaded: MNIST's (or the configured
+    /// plane dataset's), cut to the configuration's limits (a custom data folder is checked
+    /// again once loaded).
     pub fn assumed(config: &RunConfig) -> DataShape {
+        if config.data.source == super::DataSource::Plane {
+            let plane = &config.data.plane;
+            return DataShape {
+                train: config
+                    .data
+                    .train_limit
+                    .map_or(plane.train, |n| n.min(plane.train)),
+                test: config
+                    .data
+                    .test_limit
+                    .map_or(plane.test, |n| n.min(plane.test)),
+                features: 2,
+                classes: config.data.classes(),
+            };
+        }
         let mnist = DataShape::MNIST;
         DataShape {
             train: config

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::idx::{self, DataError};
 
 /// Number of classes of MNIST-format datasets.
-pub const CLASSES: usize = 10;
+pub use crate::config::MNIST_CLASSES as CLASSES;
 
 /// Images as `f32` pixels/255, row-major `[n, rows·cols]`, with their labels.
 #[derive(Clone, Debug, PartialEq)]

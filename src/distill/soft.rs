@@ -9,19 +9,32 @@ use crate::config::EnsembleCombine;
 
 /// `softmax(z / T)` of one row of logits (max-subtracted for stability).
 pub fn softmax_t(logits: &[f32], temperature: f64) -> Vec<f32> {
-    let t = temperature as f32;
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exps: Vec<f32> = logits.iter().map(|z| ((z - max) / t).exp()).collect();
-    let sum: f32 = exps.iter().sum();
-    exps.iter().map(|e| e / sum).collect()
+    let mut out = logits.to_vec();
+    softmax_in_place(&mut out, temperature);
+    out
 }
 
-/// Row-wise `softmax(z / T)` of a `[n, classes]` buffer.
+/// [`softmax_t`] overwriting the row.
+fn softmax_in_place(row: &mut [f32], temperature: f64) {
+    let t = temperature as f32;
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for v in row.iter_mut() {
+        *v = ((*v - max) / t).exp();
+    }
+    let sum: f32 = row.iter().sum();
+    for v in row.iter_mut() {
+        *v /= sum;
+    }
+}
+
+/// Row-wise `softmax(z / T)` of a `[n, classes]` buffer (one allocation, not one per row:
+/// the plane view re-colours 40,000-row grids while the temperature slider moves).
 pub fn softmax_rows(logits: &[f32], classes: usize, temperature: f64) -> Vec<f32> {
-    logits
-        .chunks_exact(classes)
-        .flat_map(|row| softmax_t(row, temperature))
-        .collect()
+    let mut out = logits[..logits.len() - logits.len() % classes.max(1)].to_vec();
+    for row in out.chunks_exact_mut(classes.max(1)) {
+        softmax_in_place(row, temperature);
+    }
+    out
 }
 
 /// Soft targets of an ensemble for a `[n, classes]` batch, from each member's logits.

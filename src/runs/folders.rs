@@ -21,7 +21,14 @@ const MARKERS: [&str; 4] = [
 
 /// Other files a run writes (besides `*.safetensors` and the temporary files of
 /// [`crate::files::write_atomic`]).
-const OTHER_RUN_FILES: [&str; 3] = ["sweep.csv", "probes.csv", TEACHER_SOURCE_FILE];
+const OTHER_RUN_FILES: [&str; 6] = [
+    "sweep.csv",
+    "probes.csv",
+    "grid.csv",
+    "points.csv",
+    "plane.json",
+    TEACHER_SOURCE_FILE,
+];
 
 /// Records where a teacher loaded from a file came from.
 pub const TEACHER_SOURCE_FILE: &str = "teacher-source.json";

@@ -22,9 +22,10 @@ use super::optim::{learning_rate, warmup_factor, Optimizer};
 use super::probes::{ProbeSet, TeacherTestLogits};
 use super::targets::{Noise, Targets};
 use crate::config::memory::{self, DataShape};
-use crate::config::{ConfigError, Method, OptimConfig, RunConfig};
-use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist, CLASSES};
+use crate::config::{ConfigError, DataSource, Method, OptimConfig, RunConfig};
+use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist};
 use crate::data::idx::DataError;
+use crate::data::plane;
 use crate::data::transfer::{filter_classes, munge};
 use crate::distill::bias::{best_shift, evaluate_with_shift};
 use crate::distill::loss::LossParts;
@@ -133,6 +134,15 @@ pub struct TransferSet {
     pub member_logits: Vec<Vec<f32>>,
 }
 
+impl TransferSet {
+    /// Number of classes of the teacher's logits.
+    pub fn classes(&self) -> usize {
+        self.member_logits
+            .first()
+            .map_or(0, |logits| logits.len() / self.set.len().max(1))
+    }
+}
+
 /// Minimum time between two progress events of one phase.
 const PROGRESS_INTERVAL_SECS: f64 = 0.2;
 
@@ -152,6 +162,10 @@ struct PhaseSpec<'a> {
     gap_temperature: Option<f64>,
 }
 
+/// Called after every epoch of every phase with the epoch's metrics and the model as it
+/// stands (the plane playground redraws its panels from it).
+pub type EpochHook<'a> = Box<dyn FnMut(&EpochMetrics, &Mlp) -> candle_core::Result<()> + 'a>;
+
 /// A run in progress: its data, folder and event sink.
 pub struct Session<'a> {
     /// The validated configuration.
@@ -166,6 +180,8 @@ pub struct Session<'a> {
     device: Device,
     started: Instant,
     started_at: String,
+    classes: usize,
+    epoch_hook: Option<EpochHook<'a>>,
     probes: ProbeSet,
     /// Set once the teacher is trained or loaded.
     teacher_test: Option<TeacherTestLogits>,
@@ -173,8 +189,13 @@ pub struct Session<'a> {
 
 /// Loads the dataset a configuration asks for, with its limits applied.
 pub fn load_data(config: &RunConfig) -> Result<Mnist, DataError> {
-    let dir = config.data.dir.clone().unwrap_or_else(bundled_mnist_dir);
-    let mut data = Mnist::load(&dir)?;
+    let mut data = match config.data.source {
+        DataSource::Mnist => {
+            let dir = config.data.dir.clone().unwrap_or_else(bundled_mnist_dir);
+            Mnist::load(&dir)?
+        }
+        DataSource::Plane => plane::generate(&config.data.plane),
+    };
     if let Some(n) = config.data.train_limit {
         data.train = data.train.take(n);
     }
@@ -290,7 +311,7 @@ impl<'a> Session<'a> {
             train: data.train.len(),
             test: data.test.len(),
             features: data.train.dim(),
-            classes: CLASSES,
+            classes: config.data.classes(),
         };
         // Validation assumed MNIST's size; a data folder of another size is checked again.
         if shape != DataShape::assumed(config) {
@@ -312,15 +333,27 @@ impl<'a> Session<'a> {
             device: Device::Cpu,
             started: Instant::now(),
             started_at: chrono::Local::now().to_rfc3339(),
+            classes: config.data.classes(),
+            epoch_hook: None,
             probes,
             teacher_test: None,
         })
     }
 
+    /// Number of classes of the run's data.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// Calls `hook` after every epoch of every phase from now on.
+    pub fn on_epoch(&mut self, hook: EpochHook<'a>) {
+        self.epoch_hook = Some(hook);
+    }
+
     fn layers(&self, hidden: &[usize]) -> Vec<usize> {
         let mut layers = vec![self.data.train.dim()];
         layers.extend_from_slice(hidden);
-        layers.push(CLASSES);
+        layers.push(self.classes);
         layers
     }
 
@@ -333,7 +366,7 @@ impl<'a> Session<'a> {
         Ok(evaluate_logits(
             &self.test_logits(model)?,
             &self.data.test.labels,
-            CLASSES,
+            self.classes,
         ))
     }
 
@@ -364,6 +397,7 @@ impl<'a> Session<'a> {
         let mut optimizer = Optimizer::new(spec.optim);
         let mut order: Vec<usize> = (0..set.len()).collect();
         let mut pixels = vec![0f32; batch_size * set.dim()];
+        let classes = self.classes;
         let mut watch = LossWatch::new();
         let diverged = |epoch: usize, cause: Divergence| TrainError::Diverged {
             phase: spec.phase.key(),
@@ -396,7 +430,7 @@ impl<'a> Session<'a> {
                     lr: lr * warmup_factor(spec.optim, epoch - 1, b, batches),
                 };
                 let parts = train_step(model, &mut optimizer, &x, &step, &mut dropout_rng, |z| {
-                    targets.loss(z, batch, CLASSES, &mut noise_rng)
+                    targets.loss(z, batch, classes, &mut noise_rng)
                 })?;
                 watch
                     .check(b + 1, parts.total)
@@ -425,7 +459,7 @@ impl<'a> Session<'a> {
                 }
             }
             let logits = self.test_logits(model)?;
-            let eval = evaluate_logits(&logits, &self.data.test.labels, CLASSES);
+            let eval = evaluate_logits(&logits, &self.data.test.labels, classes);
             let gap = spec
                 .gap_temperature
                 .zip(self.teacher_test.as_ref())
@@ -445,6 +479,9 @@ impl<'a> Session<'a> {
                 gap,
             };
             self.dir.record(&metrics)?;
+            if let Some(hook) = self.epoch_hook.as_mut() {
+                hook(&metrics, model)?;
+            }
             self.sink.send(Event::EpochEnded {
                 run: self.run,
                 metrics,
@@ -533,7 +570,7 @@ impl<'a> Session<'a> {
         let mut members = Vec::new();
         if let Some(path) = &t.weights {
             let dim = self.data.train.dim();
-            let teacher = weights::load_fitting(path, &self.device, dim, CLASSES)?.mlp;
+            let teacher = weights::load_fitting(path, &self.device, dim, self.classes)?.mlp;
             // Referenced (hard-linked where possible), never copied into the run folder.
             self.dir.reference_teacher(path)?;
             // Its probes, as loaded: the soft targets the students are compared with.
@@ -579,12 +616,12 @@ impl<'a> Session<'a> {
             .map(|m| self.test_logits(m))
             .collect::<Result<_, _>>()?;
         let refs: Vec<&[f32]> = member_logits.iter().map(Vec::as_slice).collect();
-        let combined = ensemble_soft_targets(&refs, CLASSES, 1.0, t.combine);
-        let eval = evaluate_logits(&combined, &self.data.test.labels, CLASSES);
+        let combined = ensemble_soft_targets(&refs, self.classes, 1.0, t.combine);
+        let eval = evaluate_logits(&combined, &self.data.test.labels, self.classes);
         self.teacher_test = Some(TeacherTestLogits::new(
             member_logits.clone(),
             t.combine,
-            CLASSES,
+            self.classes,
         ));
         let result = phase_result(
             &eval,
@@ -604,7 +641,8 @@ impl<'a> Session<'a> {
             } else {
                 format!("teacher-{}.safetensors", m + 1)
             };
-            let errors = evaluate_logits(&member_logits[m], &self.data.test.labels, CLASSES).errors;
+            let errors =
+                evaluate_logits(&member_logits[m], &self.data.test.labels, self.classes).errors;
             self.save_model(
                 &file,
                 member,
@@ -678,6 +716,11 @@ impl<'a> Session<'a> {
     /// Trains the baseline student on hard labels of the students' training examples (the
     /// full training set unless `transfer.limit` is set; class filters do not apply).
     pub fn baseline(&mut self) -> Result<PhaseResult, TrainError> {
+        Ok(self.baseline_model()?.1)
+    }
+
+    /// [`baseline`](Self::baseline), also returning the trained model.
+    pub fn baseline_model(&mut self) -> Result<(Mlp, PhaseResult), TrainError> {
         let s = self.config.student.clone();
         let mut model = Mlp::new(&self.layers(&s.hidden), self.config.seed, &self.device)?;
         let train = self.student_examples();
@@ -696,7 +739,7 @@ impl<'a> Session<'a> {
                 ("test_errors", result.test_errors.to_string()),
             ],
         )?;
-        Ok(result)
+        Ok((model, result))
     }
 
     fn student_spec<'o>(
@@ -759,11 +802,11 @@ impl<'a> Session<'a> {
         let logits = self.test_logits(student)?;
         let labels = &self.data.test.labels;
         let (shift, eval) = if b.search {
-            best_shift(&logits, labels, CLASSES, &b.classes)
+            best_shift(&logits, labels, self.classes, &b.classes)
         } else {
             (
                 b.shift,
-                evaluate_with_shift(&logits, labels, CLASSES, &b.classes, b.shift),
+                evaluate_with_shift(&logits, labels, self.classes, &b.classes, b.shift),
             )
         };
         let mut adjusted = student.clone();
@@ -842,9 +885,10 @@ pub fn student_targets(config: &RunConfig, transfer: &TransferSet, temperature: 
     let d = &config.distill;
     let refs: Vec<&[f32]> = transfer.member_logits.iter().map(Vec::as_slice).collect();
     let combine = config.teacher.combine;
+    let classes = transfer.classes();
     let teacher_labels = || -> Vec<u8> {
-        ensemble_soft_targets(&refs, CLASSES, 1.0, combine)
-            .chunks_exact(CLASSES)
+        ensemble_soft_targets(&refs, classes, 1.0, combine)
+            .chunks_exact(classes)
             .map(|row| crate::eval::argmax(row) as u8)
             .collect()
     };
@@ -856,7 +900,7 @@ pub fn student_targets(config: &RunConfig, transfer: &TransferSet, temperature: 
     };
     match d.method {
         Method::Hinton => Targets::Soft {
-            q: ensemble_soft_targets(&refs, CLASSES, temperature, combine),
+            q: ensemble_soft_targets(&refs, classes, temperature, combine),
             labels: mixed_labels(),
             temperature,
             alpha: d.alpha,
@@ -872,7 +916,7 @@ pub fn student_targets(config: &RunConfig, transfer: &TransferSet, temperature: 
             }),
         },
         Method::ModelCompression if d.soft_labels => Targets::Soft {
-            q: ensemble_soft_targets(&refs, CLASSES, 1.0, combine),
+            q: ensemble_soft_targets(&refs, classes, 1.0, combine),
             labels: teacher_labels(),
             temperature: 1.0,
             alpha: 1.0,
@@ -916,7 +960,7 @@ fn run_session(session: &mut Session<'_>) -> Result<RunSummary, TrainError> {
 
 /// Writes the run folder's `status.json` for `outcome` and passes the outcome on. A run that
 /// finished but cannot say so fails; a run that already failed keeps its own error.
-fn record_outcome<T>(
+pub(crate) fn record_outcome<T>(
     dir: &Path,
     outcome: Result<T, TrainError>,
     describe: impl FnOnce(&T) -> String,
@@ -1019,6 +1063,7 @@ fn sweep_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::dataset::CLASSES;
 
     /// Four transfer examples: two real ones (labels 1 and 2) and two MUNGE ones (labels 3 and
     /// 4, copied from the examples they grew from), on which the teacher's arg-max is 5, 6, 7

@@ -54,6 +54,8 @@ pub enum Action {
     SetDark(bool),
     /// Open a run from the runs folder in the Live view, to replay its probes.
     ReplayRun(PathBuf),
+    /// Train the plane playground's models with this configuration.
+    StartPlane(Box<RunConfig>),
 }
 
 impl DistilleryApp {
@@ -61,10 +63,12 @@ impl DistilleryApp {
     pub fn apply(&mut self, action: Action, ctx: &egui::Context) {
         match action {
             Action::StartRun => {
-                self.start(RunKind::Run, Vec::new());
+                self.start(RunKind::Run, self.state.config.clone(), Vec::new());
                 self.state.tab = Tab::Live;
             }
-            Action::StartSweep(temperatures) => self.start(RunKind::Sweep, temperatures),
+            Action::StartSweep(temperatures) => {
+                self.start(RunKind::Sweep, self.state.config.clone(), temperatures)
+            }
             Action::Cancel => {
                 if let Some(live) = self.live.as_ref().filter(|l| l.is_running()) {
                     self.worker.send(Command::Cancel { run: live.id });
@@ -117,21 +121,21 @@ impl DistilleryApp {
                     egui::Visuals::light()
                 });
             }
+            Action::StartPlane(config) => self.start(RunKind::Plane, *config, Vec::new()),
         }
     }
 
-    fn start(&mut self, kind: RunKind, temperatures: Vec<f64>) {
+    fn start(&mut self, kind: RunKind, mut config: RunConfig, temperatures: Vec<f64>) {
         if self.live.as_ref().is_some_and(LiveRun::is_running) {
             self.notify(true, "a run is already in progress");
             return;
         }
-        if let Err(e) = self.state.config.validate() {
+        if let Err(e) = config.validate() {
             self.notify(true, format!("cannot start: {e}"));
             return;
         }
         let id = self.next_run;
         self.next_run += 1;
-        let mut config = self.state.config.clone();
         if self.data_dir.is_some() {
             config.data.dir = self.data_dir.clone();
         }
@@ -148,6 +152,11 @@ impl DistilleryApp {
                 run: id,
                 config: Box::new(config),
                 temperatures,
+                runs_dir,
+            },
+            RunKind::Plane => Command::StartPlane {
+                run: id,
+                config: Box::new(config),
                 runs_dir,
             },
         });

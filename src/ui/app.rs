@@ -199,10 +199,13 @@ impl DistilleryApp {
         egui::Panel::bottom("status").show(ui, |ui| {
             chrome::status_bar_ui(ui, messages.last(), frame_stats);
         });
-        egui::Panel::left("launcher")
-            .resizable(true)
-            .default_size(330.0)
-            .show(ui, |ui| actions.extend(views.launcher.ui(ui, &ctx)));
+        // The plane view has its own settings; the MNIST launcher would only take its room.
+        if *tab != Tab::Plane {
+            egui::Panel::left("launcher")
+                .resizable(true)
+                .default_size(330.0)
+                .show(ui, |ui| actions.extend(views.launcher.ui(ui, &ctx)));
+        }
         egui::CentralPanel::default_margins().show(ui, |ui| {
             actions.extend(match tab {
                 Tab::Playground => views.playground.ui(ui, &ctx),
@@ -210,6 +213,7 @@ impl DistilleryApp {
                 Tab::Sweep => views.sweep.ui(ui, &ctx),
                 Tab::PerClass => views.per_class.ui(ui, &ctx),
                 Tab::Runs => views.runs.ui(ui, &ctx),
+                Tab::Plane => views.plane.ui(ui, &ctx),
             });
         });
         if let Some(prompt) = prompt {

@@ -61,12 +61,14 @@ impl DistilleryApp {
             return;
         }
         live.apply(&event);
+        // A plane run's models have two inputs: they are not for the MNIST playground.
+        let plane = live.kind == super::live_run::RunKind::Plane;
         match event {
             Event::RunFinished { summary, .. } => {
                 self.notify(false, format!("run finished: {}", summary.describe()));
                 self.refresh_runs();
                 let student = summary.dir.join("student.safetensors");
-                if student.is_file() {
+                if student.is_file() && !plane {
                     self.request_logits(Slot::Student, &student);
                 }
             }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::config::RunConfig;
 use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
+use crate::plane::live::PlaneLive;
 use crate::runs::StoredRun;
 
 use super::probe_history::ProbeHistory;
@@ -17,6 +18,8 @@ pub enum RunKind {
     Run,
     /// One student per temperature.
     Sweep,
+    /// The plane playground's teacher and students.
+    Plane,
 }
 
 /// How the live run ended, or that it has not.
@@ -65,6 +68,8 @@ pub struct LiveRun {
     pub probes: ProbeHistory,
     /// Running or how it ended.
     pub status: RunStatus,
+    /// A plane run's points and grids.
+    pub plane: PlaneLive,
     started: Instant,
     phase_started: Instant,
 }
@@ -88,6 +93,7 @@ impl LiveRun {
             sweep_points: Vec::new(),
             probes: ProbeHistory::default(),
             status: RunStatus::Running,
+            plane: PlaneLive::default(),
             started: Instant::now(),
             phase_started: Instant::now(),
         }
@@ -177,6 +183,7 @@ impl LiveRun {
             Event::RunFailed { message, .. } => self.status = RunStatus::Failed(message.clone()),
             Event::RunCancelled { .. } => self.status = RunStatus::Cancelled,
             Event::Probes { snapshot, .. } => self.probes.push(snapshot.clone()),
+            Event::PlanePoints { .. } | Event::PlaneGrid { .. } => self.plane.apply(event),
             Event::LogitsReady { .. } | Event::Error { .. } => {}
         }
     }

@@ -16,6 +16,7 @@ mod live;
 pub mod live_run;
 mod per_class;
 mod persist;
+pub mod plane;
 mod playground;
 mod plot;
 pub mod probe_history;

@@ -11,6 +11,7 @@ use crate::config::RunConfig;
 use super::launcher::Launcher;
 use super::live::LiveView;
 use super::per_class::PerClassView;
+use super::plane::PlaneView;
 use super::playground::Playground;
 use super::runs_view::RunsView;
 use super::sweep::SweepView;
@@ -29,12 +30,15 @@ pub enum Tab {
     PerClass,
     /// Past runs.
     Runs,
+    /// The 2-D playground: teacher and students on a plane.
+    Plane,
 }
 
 impl Tab {
     /// Every tab, in display order.
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Playground,
+        Tab::Plane,
         Tab::Live,
         Tab::Sweep,
         Tab::PerClass,
@@ -49,6 +53,7 @@ impl Tab {
             Tab::Sweep => "T-sweep",
             Tab::PerClass => "Per-class & bias",
             Tab::Runs => "Runs",
+            Tab::Plane => "Plane (2-D)",
         }
     }
 }
@@ -69,6 +74,8 @@ pub struct Views {
     pub per_class: PerClassView,
     /// Past runs.
     pub runs: RunsView,
+    /// The 2-D playground.
+    pub plane: PlaneView,
 }
 
 /// Persisted UI state.

@@ -83,6 +83,8 @@ pub enum PendingFile {
         /// The slot.
         slot: Slot,
     },
+    /// Export a plane panel (PNG of the screen region, SVG, grid and points CSV).
+    ExportPlane(Box<super::plane::PlaneExport>),
 }
 
 impl PendingFile {
@@ -96,6 +98,7 @@ impl PendingFile {
                     n.to_string_lossy().into_owned()
                 }),
             PendingFile::OpenWeights { slot } => format!("{}.safetensors", slot.key()),
+            PendingFile::ExportPlane(export) => format!("{}.png", export.name),
         }
     }
 
@@ -226,6 +229,9 @@ fn complete(ctx: &egui::Context, pending: PendingFile, path: PathBuf) -> Outcome
         PendingFile::ExportPlot { spec, rect, .. } => {
             message(write_plot_files(ctx, &spec, rect, path))
         }
+        PendingFile::ExportPlane(export) => {
+            message(super::plane::write_plane_files(ctx, &export, &path))
+        }
     }
 }
 
@@ -276,7 +282,7 @@ fn write_plot_files(
 
 /// Asks the renderer for a screenshot and crops it to `rect` (points); `None` when no frame
 /// arrives in time (e.g. headless tests).
-fn capture_region(ctx: &egui::Context, rect: [f32; 4]) -> Option<(u32, u32, Vec<u8>)> {
+pub(crate) fn capture_region(ctx: &egui::Context, rect: [f32; 4]) -> Option<(u32, u32, Vec<u8>)> {
     let (tx, rx) = crossbeam_channel::bounded(1);
     ctx.request_screenshot(move |image| {
         let _ = tx.send(image);

@@ -51,6 +51,13 @@ pub enum Job {
         /// Parent folder of run folders.
         runs_dir: PathBuf,
     },
+    /// The plane playground: teacher, baseline and student with live grids.
+    Plane {
+        /// The configuration (`data.source` is `plane`).
+        config: Box<RunConfig>,
+        /// Parent folder of run folders.
+        runs_dir: PathBuf,
+    },
 }
 
 /// Runs a job on the run thread, sending its events; the worker turns the result (or a panic)
@@ -61,7 +68,7 @@ pub type Trainer = Arc<
         + Sync,
 >;
 
-/// The engine's trainer: [`trainer::run`] and [`trainer::sweep`].
+/// The engine's trainer: [`trainer::run`], [`trainer::sweep`] and [`crate::plane::run`].
 pub fn engine_trainer() -> Trainer {
     Arc::new(|job, run, sink, cancel| match job {
         Job::Run { config, runs_dir } => trainer::run(config, runs_dir, run, sink, cancel),
@@ -70,6 +77,9 @@ pub fn engine_trainer() -> Trainer {
             temperatures,
             runs_dir,
         } => trainer::sweep(config, temperatures, runs_dir, run, sink, cancel).map(|(s, _)| s),
+        Job::Plane { config, runs_dir } => {
+            crate::plane::run(config, runs_dir, run, sink, cancel, true).map(|s| s.run)
+        }
     })
 }
 
@@ -239,6 +249,17 @@ fn dispatch(commands: &Receiver<Command>, sink: &ChannelSink, trainer: &Trainer)
                 }));
             }
             Command::Shutdown => break,
+            Command::StartPlane {
+                run,
+                config,
+                runs_dir,
+            } => start(
+                &mut active,
+                sink,
+                trainer,
+                run,
+                Job::Plane { config, runs_dir },
+            ),
         }
     }
     for (_, run) in active.drain() {

@@ -48,4 +48,14 @@ pub enum Command {
     },
     /// Finish the current batch's work and end the worker thread.
     Shutdown,
+    /// Train the plane playground's teacher and students (`config.data.source` is `plane`),
+    /// sending each model's grid logits every few epochs.
+    StartPlane {
+        /// Chosen by the sender.
+        run: RunId,
+        /// The run's configuration (validated again by the worker).
+        config: Box<RunConfig>,
+        /// Parent folder of run folders.
+        runs_dir: PathBuf,
+    },
 }
