@@ -43,6 +43,9 @@ pub struct RunDir {
     metrics: Vec<EpochMetrics>,
 }
 
+/// The file a run that failed leaves in its folder: the one-line reason.
+pub const ERROR_FILE: &str = "error.txt";
+
 /// Header of `metrics.csv`.
 pub const METRICS_HEADER: &str =
     "phase,member,epoch,loss,soft_loss,hard_loss,lr,test_errors,test_n,elapsed_secs,per_class_errors";
@@ -63,6 +66,26 @@ impl RunDir {
         std::fs::create_dir(&path).map_err(io_error(&path))?;
         let dir = Self {
             path,
+            metrics: Vec::new(),
+        };
+        dir.write("config.toml", config.to_toml().as_bytes())?;
+        Ok(dir)
+    }
+
+    /// Creates (or reopens) the run folder at exactly `path` and writes `config.toml` into it:
+    /// for sweeps and cluster jobs, whose run folders sit at fixed, planned paths. Files of an
+    /// earlier, unfinished attempt are overwritten as the new run writes them; a stale
+    /// `summary.json` or `error.txt` is removed first, so the folder never describes two runs.
+    pub fn create_at(path: &Path, config: &RunConfig) -> Result<Self, RunsError> {
+        std::fs::create_dir_all(path).map_err(io_error(path))?;
+        for stale in ["summary.json", ERROR_FILE] {
+            let file = path.join(stale);
+            if file.exists() {
+                std::fs::remove_file(&file).map_err(io_error(&file))?;
+            }
+        }
+        let dir = Self {
+            path: path.to_owned(),
             metrics: Vec::new(),
         };
         dir.write("config.toml", config.to_toml().as_bytes())?;

@@ -247,9 +247,30 @@ impl<'a> Session<'a> {
         sink: &'a dyn EventSink,
         cancel: CancelToken,
     ) -> Result<Self, TrainError> {
+        Self::start_with(config, run, sink, cancel, |c| RunDir::create(runs_dir, c))
+    }
+
+    /// Like [`start`](Self::start), with the run folder at exactly `dir` (sweeps, cluster jobs).
+    pub fn start_at(
+        config: &RunConfig,
+        dir: &Path,
+        run: RunId,
+        sink: &'a dyn EventSink,
+        cancel: CancelToken,
+    ) -> Result<Self, TrainError> {
+        Self::start_with(config, run, sink, cancel, |c| RunDir::create_at(dir, c))
+    }
+
+    fn start_with(
+        config: &RunConfig,
+        run: RunId,
+        sink: &'a dyn EventSink,
+        cancel: CancelToken,
+        create_dir: impl FnOnce(&RunConfig) -> Result<RunDir, crate::files::FileError>,
+    ) -> Result<Self, TrainError> {
         config.validate()?;
         let data = load_data(config)?;
-        let dir = RunDir::create(runs_dir, config)?;
+        let dir = create_dir(config)?;
         sink.send(Event::RunStarted {
             run,
             dir: dir.path.clone(),
@@ -755,7 +776,35 @@ pub fn run(
     sink: &dyn EventSink,
     cancel: CancelToken,
 ) -> Result<RunSummary, TrainError> {
-    let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
+    let session = Session::start(config, runs_dir, run, sink, cancel)?;
+    train_session(session)
+}
+
+/// Like [`run`], with the run folder at exactly `dir` (created if needed; an unfinished
+/// attempt's files are replaced). A run that fails after its folder exists leaves its reason in
+/// [`ERROR_FILE`](crate::runs::ERROR_FILE), so a sweep can tell a failed point from a missing one.
+pub fn run_at(
+    config: &RunConfig,
+    dir: &Path,
+    run: RunId,
+    sink: &dyn EventSink,
+    cancel: CancelToken,
+) -> Result<RunSummary, TrainError> {
+    let result = Session::start_at(config, dir, run, sink, cancel).and_then(train_session);
+    if let Err(e) = &result {
+        if dir.is_dir() {
+            // The run's error is what matters; failing to record it must not replace it.
+            let _ = crate::files::write_atomic(
+                &dir.join(crate::runs::ERROR_FILE),
+                format!("{e}\n").as_bytes(),
+            );
+        }
+    }
+    result
+}
+
+/// Teacher → transfer set → baseline → distilled student → bias, in an opened session.
+fn train_session(mut session: Session<'_>) -> Result<RunSummary, TrainError> {
     let (teacher, transfer, baseline) = session.prepare()?;
     let temperature = session.config.distill.temperature;
     let (student, result) = session.student(&transfer, temperature, 0, "student.safetensors")?;

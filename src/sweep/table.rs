@@ -1,0 +1,240 @@
+//! What a sweep found: one [`SweepRow`] per point, read back from its run folder, and
+//! `sweep.csv`. The same reading serves the local runner (as points finish), `collect` (after
+//! a cluster job array) and the GUI (opening a sweep folder).
+
+use std::path::{Path, PathBuf};
+
+use super::plan::{read_manifest, value_index, Layout, Manifest};
+use super::SweepError;
+use crate::events::RunSummary;
+use crate::export::csv_field;
+use crate::files::write_atomic;
+use crate::runs::ERROR_FILE;
+
+/// Where a point stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PointStatus {
+    /// Finished: its run folder has a summary.
+    Done,
+    /// Stopped with an error (the run folder's `error.txt`).
+    Failed(String),
+    /// Its run folder exists without a summary or an error: still running, or killed.
+    Unfinished,
+    /// No run folder: never started.
+    Missing,
+}
+
+impl PointStatus {
+    /// The word used in `sweep.csv` and messages.
+    pub fn key(&self) -> &'static str {
+        match self {
+            PointStatus::Done => "done",
+            PointStatus::Failed(_) => "failed",
+            PointStatus::Unfinished => "unfinished",
+            PointStatus::Missing => "missing",
+        }
+    }
+}
+
+/// One point's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepRow {
+    /// The point's index.
+    pub point: usize,
+    /// Its value on each axis, as TOML text.
+    pub values: Vec<String>,
+    /// Where it stands.
+    pub status: PointStatus,
+    /// The teacher's test errors (the shared teacher's, or the point's own).
+    pub teacher_errors: Option<usize>,
+    /// The hard-label baseline's test errors (the point's own, or the reference run's).
+    pub baseline_errors: Option<usize>,
+    /// The distilled student's test errors (after the bias shift, when one is configured).
+    pub student_errors: Option<usize>,
+    /// Test examples evaluated.
+    pub test_n: Option<usize>,
+    /// The point's run folder.
+    pub run_dir: PathBuf,
+}
+
+/// What a run folder holds: its status and, when finished, its summary.
+pub fn read_run_folder(dir: &Path) -> (PointStatus, Option<RunSummary>) {
+    let summary = std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<RunSummary>(&text).ok());
+    if let Some(summary) = summary {
+        return (PointStatus::Done, Some(summary));
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join(ERROR_FILE)) {
+        let reason = text.lines().next().unwrap_or("failed").trim().to_owned();
+        return (PointStatus::Failed(reason), None);
+    }
+    if dir.join("config.toml").is_file() {
+        (PointStatus::Unfinished, None)
+    } else {
+        (PointStatus::Missing, None)
+    }
+}
+
+impl SweepRow {
+    /// The row of a point from its run folder's state; a baseline or teacher the point did not
+    /// train itself is taken from the reference run.
+    pub fn from_run(
+        point: usize,
+        values: Vec<String>,
+        dir: &Path,
+        status: PointStatus,
+        summary: Option<&RunSummary>,
+        reference: Option<&RunSummary>,
+    ) -> Self {
+        let baseline = |s: &RunSummary| s.baseline.as_ref().map(|b| b.test_errors);
+        Self {
+            point,
+            values,
+            status,
+            teacher_errors: summary.or(reference).map(|s| s.teacher.test_errors),
+            baseline_errors: summary.and_then(baseline).or(reference.and_then(baseline)),
+            student_errors: summary.map(|s| {
+                s.bias
+                    .as_ref()
+                    .map_or(s.student.test_errors, |b| b.test_errors)
+            }),
+            test_n: summary.or(reference).map(|s| s.student.test_n),
+            run_dir: dir.to_owned(),
+        }
+    }
+
+    /// Reads point `point` of a sweep folder.
+    pub fn read(
+        layout: &Layout,
+        point: usize,
+        values: Vec<String>,
+        reference: Option<&RunSummary>,
+    ) -> Self {
+        let dir = layout.point_dir(point);
+        let (status, summary) = read_run_folder(&dir);
+        Self::from_run(point, values, &dir, status, summary.as_ref(), reference)
+    }
+}
+
+/// The `sweep.csv` text: `point`, one column per axis, `status`, the three error counts,
+/// `test_n`, `run_dir` and `message` (a failed point's reason).
+pub fn sweep_csv(axis_keys: &[String], rows: &[SweepRow]) -> String {
+    let mut out = String::from("point");
+    for key in axis_keys {
+        out.push(',');
+        out.push_str(&csv_field(key));
+    }
+    out.push_str(",status,teacher_errors,baseline_errors,student_errors,test_n,run_dir,message\n");
+    let opt = |v: Option<usize>| v.map_or(String::new(), |v| v.to_string());
+    for row in rows {
+        out.push_str(&row.point.to_string());
+        for value in &row.values {
+            out.push(',');
+            out.push_str(&csv_field(value));
+        }
+        let message = match &row.status {
+            PointStatus::Failed(reason) => reason.as_str(),
+            _ => "",
+        };
+        out.push_str(&format!(
+            ",{},{},{},{},{},{},{}\n",
+            row.status.key(),
+            opt(row.teacher_errors),
+            opt(row.baseline_errors),
+            opt(row.student_errors),
+            opt(row.test_n),
+            csv_field(&row.run_dir.to_string_lossy()),
+            csv_field(message),
+        ));
+    }
+    out
+}
+
+/// The finished point with the fewest student errors (the first of equals).
+pub fn best(rows: &[SweepRow]) -> Option<&SweepRow> {
+    rows.iter()
+        .filter(|r| r.status == PointStatus::Done)
+        .filter_map(|r| r.student_errors.map(|e| (e, r)))
+        .min_by_key(|(e, r)| (*e, r.point))
+        .map(|(_, r)| r)
+}
+
+/// A sweep folder read back.
+#[derive(Clone, Debug)]
+pub struct Collected {
+    /// `sweep.toml`.
+    pub manifest: Manifest,
+    /// The reference run's status.
+    pub reference_status: PointStatus,
+    /// The reference run's summary, if it finished.
+    pub reference: Option<RunSummary>,
+    /// One row per planned point, in order.
+    pub rows: Vec<SweepRow>,
+}
+
+impl Collected {
+    /// How many points are in each status, e.g. "7 done, 1 failed, 1 missing".
+    pub fn counts(&self) -> String {
+        let mut parts = Vec::new();
+        for key in ["done", "failed", "unfinished", "missing"] {
+            let n = self.rows.iter().filter(|r| r.status.key() == key).count();
+            if n > 0 || key == "done" {
+                parts.push(format!("{n} {key}"));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+/// Reads a sweep folder (its manifest and every planned point's run folder), without writing.
+pub fn read_sweep(dir: &Path) -> Result<Collected, SweepError> {
+    let layout = Layout::new(dir);
+    let manifest = read_manifest(&layout)?;
+    let (reference_status, reference) = if manifest.shares_teacher {
+        read_run_folder(&layout.reference_dir())
+    } else {
+        (PointStatus::Missing, None)
+    };
+    let sizes: Vec<usize> = manifest.axes.iter().map(|a| a.values.len()).collect();
+    if sizes.iter().product::<usize>() != manifest.points || sizes.contains(&0) {
+        return Err(SweepError::Plan(format!(
+            "{}: {} points do not match the axes' {sizes:?} values",
+            layout.manifest().display(),
+            manifest.points
+        )));
+    }
+    let rows = (0..manifest.points)
+        .map(|point| {
+            let values = value_index(&manifest.axes, point)
+                .iter()
+                .zip(&manifest.axes)
+                .map(|(&v, axis)| axis.values[v].clone())
+                .collect();
+            SweepRow::read(&layout, point, values, reference.as_ref())
+        })
+        .collect();
+    Ok(Collected {
+        manifest,
+        reference_status,
+        reference,
+        rows,
+    })
+}
+
+/// Reads a sweep folder back and writes its `sweep.csv`: what `distillery collect` does after
+/// a cluster job array. Missing, failed and unfinished points are rows with that status.
+pub fn collect(dir: &Path) -> Result<Collected, SweepError> {
+    let collected = read_sweep(dir)?;
+    let keys: Vec<String> = collected
+        .manifest
+        .axes
+        .iter()
+        .map(|a| a.key.clone())
+        .collect();
+    write_atomic(
+        &Layout::new(dir).csv(),
+        sweep_csv(&keys, &collected.rows).as_bytes(),
+    )?;
+    Ok(collected)
+}
