@@ -49,6 +49,7 @@ fn run(plan: &SweepPlan, dir: &Path) -> (Vec<SweepRow>, usize) {
     let reported = Mutex::new(Vec::new());
     let on_row = |row: &SweepRow| reported.lock().unwrap().push(row.clone());
     let hooks = Hooks {
+        run: 1,
         reference_events: &count,
         point_events: &count,
         on_row: &on_row,

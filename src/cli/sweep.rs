@@ -155,6 +155,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let total = plan.len();
     let on_row = |row: &SweepRow| eprintln!("{}", describe(&keys, row, total));
     let hooks = Hooks {
+        run: 1,
         reference_events: &progress,
         point_events: if jobs == 1 { &progress } else { &quiet },
         on_row: &on_row,

@@ -31,6 +31,11 @@ pub(crate) fn draw_plot<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spec: &PlotSpec,
 ) -> DrawResult {
+    if let Some(map) = &spec.heatmap {
+        root.fill(&WHITE).map_err(text)?;
+        super::heatmap::draw_heatmap(root, &spec.title, &spec.x_label, &spec.y_label, map)?;
+        return root.present().map_err(text);
+    }
     let ranges = axis_ranges(spec)?;
     root.fill(&WHITE).map_err(text)?;
     if spec.log_x {

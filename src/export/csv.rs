@@ -9,7 +9,11 @@ use super::PlotSpec;
 ///
 /// Numbers use Rust's shortest round-trip formatting (`{}` of `f64`), so parsing a cell gives back
 /// the exact value; names are quoted as RFC 4180 requires. Lines end in `\n`.
+/// A heatmap's CSV is its cells instead: `x,y,value` (see [`super::Heatmap::to_csv`]).
 pub fn to_csv(spec: &PlotSpec) -> String {
+    if let Some(map) = &spec.heatmap {
+        return map.to_csv(&spec.x_label, &spec.y_label);
+    }
     let mut out = String::from("series,x,y\n");
     for series in &spec.series {
         let name = quote(&series.name);

@@ -6,6 +6,7 @@
 
 mod chart;
 mod csv;
+mod heatmap;
 mod plot;
 mod range;
 mod render;
@@ -15,6 +16,7 @@ mod screenshot;
 use crate::files::FileError;
 
 pub use csv::{quote as csv_field, to_csv};
+pub use heatmap::Heatmap;
 pub use plot::{HLine, PlotSpec, Series, SeriesKind};
 pub use render::{render_png, render_svg};
 pub use save::{save_plot, DEFAULT_HEIGHT, DEFAULT_WIDTH};

@@ -79,6 +79,9 @@ pub struct PlotSpec {
     pub series: Vec<Series>,
     /// Reference lines, drawn dashed after the series.
     pub hlines: Vec<HLine>,
+    /// A map of values over two labelled axes; when set, it is the whole plot (series and
+    /// reference lines are not drawn).
+    pub heatmap: Option<super::Heatmap>,
 }
 
 impl PlotSpec {

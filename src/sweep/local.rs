@@ -11,7 +11,7 @@ use super::plan::{Layout, Point, SweepPlan};
 use super::table::{read_run_folder, sweep_csv, PointStatus, SweepRow};
 use super::SweepError;
 use crate::config::RunConfig;
-use crate::events::{EventSink, RunSummary};
+use crate::events::{Event, EventSink, RunId, RunSummary};
 use crate::files::write_atomic;
 use crate::train::trainer::{self, CancelToken, TrainError};
 
@@ -23,10 +23,12 @@ pub fn default_jobs() -> usize {
 
 /// Where a local sweep reports as it goes.
 pub struct Hooks<'a> {
+    /// The id the runs' events carry.
+    pub run: RunId,
     /// The reference run's events (the shared teacher's training).
-    pub reference_events: &'a (dyn EventSink + Sync),
+    pub reference_events: &'a dyn EventSink,
     /// Every point's events (from several threads at once when `jobs` > 1).
-    pub point_events: &'a (dyn EventSink + Sync),
+    pub point_events: &'a dyn EventSink,
     /// Called once per point as its row is known: finished, reused or failed.
     pub on_row: &'a (dyn Fn(&SweepRow) + Sync),
 }
@@ -141,8 +143,13 @@ fn run_point(
     let (status, summary) = match finished_with(&dir, &point.config) {
         Some(summary) => (PointStatus::Done, Some(summary)),
         None => {
-            let run = point.index as u64 + 1;
-            match trainer::run_at(&point.config, &dir, run, hooks.point_events, cancel.clone()) {
+            match trainer::run_at(
+                &point.config,
+                &dir,
+                hooks.run,
+                hooks.point_events,
+                cancel.clone(),
+            ) {
                 Ok(summary) => (PointStatus::Done, Some(summary)),
                 Err(TrainError::Cancelled) => return None,
                 Err(e) => (PointStatus::Failed(e.to_string()), None),
@@ -157,4 +164,47 @@ fn run_point(
         summary.as_ref(),
         reference,
     ))
+}
+
+/// A local sweep reported entirely as events, for the GUI's worker: [`Event::SweepPlanned`]
+/// first, the reference run's own events, then one [`Event::SweepCell`] per point (the points'
+/// training events are not forwarded: several run at once). Returns the best point's summary.
+pub fn run_streamed(
+    plan: &SweepPlan,
+    dir: &Path,
+    jobs: usize,
+    run: RunId,
+    sink: &dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<RunSummary, SweepError> {
+    let dir = std::path::absolute(dir).map_err(crate::files::FileError::io(dir))?;
+    sink.send(Event::SweepPlanned {
+        run,
+        dir: dir.clone(),
+        axes: plan
+            .axes
+            .iter()
+            .map(|a| (a.key.clone(), a.values.clone()))
+            .collect(),
+    });
+    let quiet = |_: Event| {};
+    let on_row = |row: &SweepRow| {
+        sink.send(Event::SweepCell {
+            run,
+            row: Box::new(row.clone()),
+        })
+    };
+    let hooks = Hooks {
+        run,
+        reference_events: sink,
+        point_events: &quiet,
+        on_row: &on_row,
+    };
+    let binary = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("distillery"));
+    let outcome = run_local(plan, &dir, &binary, jobs, &hooks, cancel)?;
+    let best = super::table::best(&outcome.rows)
+        .ok_or_else(|| SweepError::Plan("no sweep point finished".into()))?;
+    read_run_folder(&best.run_dir)
+        .1
+        .ok_or_else(|| SweepError::Plan(format!("{}: no summary", best.run_dir.display())))
 }

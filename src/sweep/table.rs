@@ -2,60 +2,15 @@
 //! `sweep.csv`. The same reading serves the local runner (as points finish), `collect` (after
 //! a cluster job array) and the GUI (opening a sweep folder).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::plan::{read_manifest, value_index, Layout, Manifest};
 use super::SweepError;
 use crate::events::RunSummary;
+pub use crate::events::{PointStatus, SweepRow};
 use crate::export::csv_field;
 use crate::files::write_atomic;
 use crate::runs::ERROR_FILE;
-
-/// Where a point stands.
-#[derive(Clone, Debug, PartialEq)]
-pub enum PointStatus {
-    /// Finished: its run folder has a summary.
-    Done,
-    /// Stopped with an error (the run folder's `error.txt`).
-    Failed(String),
-    /// Its run folder exists without a summary or an error: still running, or killed.
-    Unfinished,
-    /// No run folder: never started.
-    Missing,
-}
-
-impl PointStatus {
-    /// The word used in `sweep.csv` and messages.
-    pub fn key(&self) -> &'static str {
-        match self {
-            PointStatus::Done => "done",
-            PointStatus::Failed(_) => "failed",
-            PointStatus::Unfinished => "unfinished",
-            PointStatus::Missing => "missing",
-        }
-    }
-}
-
-/// One point's result.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepRow {
-    /// The point's index.
-    pub point: usize,
-    /// Its value on each axis, as TOML text.
-    pub values: Vec<String>,
-    /// Where it stands.
-    pub status: PointStatus,
-    /// The teacher's test errors (the shared teacher's, or the point's own).
-    pub teacher_errors: Option<usize>,
-    /// The hard-label baseline's test errors (the point's own, or the reference run's).
-    pub baseline_errors: Option<usize>,
-    /// The distilled student's test errors (after the bias shift, when one is configured).
-    pub student_errors: Option<usize>,
-    /// Test examples evaluated.
-    pub test_n: Option<usize>,
-    /// The point's run folder.
-    pub run_dir: PathBuf,
-}
 
 /// What a run folder holds: its status and, when finished, its summary.
 pub fn read_run_folder(dir: &Path) -> (PointStatus, Option<RunSummary>) {

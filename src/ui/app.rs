@@ -141,7 +141,7 @@ impl DistilleryApp {
     /// beside the runs folder.
     pub(crate) fn prompt_for_path(&mut self, pending: PendingFile) {
         let folder = match pending {
-            PendingFile::OpenWeights { .. } => self.state.runs_dir.clone(),
+            PendingFile::OpenWeights { .. } | PendingFile::OpenSweep => self.state.runs_dir.clone(),
             _ => exports_dir(&self.state.runs_dir),
         };
         self.prompt = Some(PathPrompt::new(pending, &folder));

@@ -86,6 +86,19 @@ impl DistilleryApp {
         match outcome {
             Outcome::Message { is_error, text } => self.notify(is_error, text),
             Outcome::Picked { slot, path } => self.request_logits(slot, &path),
+            Outcome::SweepOpened(Ok(table)) => {
+                self.notify(
+                    false,
+                    format!(
+                        "sweep opened: {} of {} points done",
+                        table.done(),
+                        table.planned_points()
+                    ),
+                );
+                self.state.views.sweep.opened = Some(*table);
+                self.state.tab = super::state::Tab::Sweep;
+            }
+            Outcome::SweepOpened(Err(e)) => self.notify(true, format!("cannot open sweep: {e}")),
             Outcome::NoDialog(pending) => {
                 self.notify(
                     false,

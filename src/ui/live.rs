@@ -71,6 +71,7 @@ pub fn errors_spec(metrics: &[EpochMetrics], reference: &[(&str, f64)]) -> PlotS
                 color: PAPER_COLOR,
             })
             .collect(),
+        heatmap: None,
     }
 }
 
@@ -110,6 +111,7 @@ pub fn loss_spec(metrics: &[EpochMetrics]) -> PlotSpec {
         log_x: false,
         series,
         hlines: Vec::new(),
+        heatmap: None,
     }
 }
 

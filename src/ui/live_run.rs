@@ -7,12 +7,14 @@ use std::time::Instant;
 use crate::config::RunConfig;
 use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
 
+use super::sweep::SweepTable;
+
 /// What kind of job the live run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunKind {
     /// Teacher → baseline → student.
     Run,
-    /// One student per temperature.
+    /// A sweep: one point per combination of axis values.
     Sweep,
 }
 
@@ -56,8 +58,8 @@ pub struct LiveRun {
     pub loss: f64,
     /// Every finished epoch.
     pub metrics: Vec<EpochMetrics>,
-    /// Sweep results so far.
-    pub sweep_points: Vec<(f64, usize)>,
+    /// The sweep's axes and the points known so far (sweeps only).
+    pub sweep: Option<SweepTable>,
     /// Running or how it ended.
     pub status: RunStatus,
     started: Instant,
@@ -80,7 +82,7 @@ impl LiveRun {
             batch: 0,
             loss: 0.0,
             metrics: Vec::new(),
-            sweep_points: Vec::new(),
+            sweep: None,
             status: RunStatus::Running,
             started: Instant::now(),
             phase_started: Instant::now(),
@@ -145,19 +147,20 @@ impl LiveRun {
                 self.loss = *loss;
             }
             Event::EpochEnded { metrics, .. } => self.metrics.push(metrics.clone()),
-            Event::SweepPoint {
-                temperature,
-                test_errors,
-                ..
-            } => {
-                self.sweep_points.push((*temperature, *test_errors));
+            Event::SweepPlanned { dir, axes, .. } => {
+                self.sweep = Some(SweepTable::planned(dir.clone(), axes));
+            }
+            Event::SweepCell { row, .. } => {
+                if let Some(table) = self.sweep.as_mut() {
+                    table.upsert((**row).clone());
+                }
             }
             Event::RunFinished { summary, .. } => {
                 self.status = RunStatus::Finished(summary.clone())
             }
             Event::RunFailed { message, .. } => self.status = RunStatus::Failed(message.clone()),
             Event::RunCancelled { .. } => self.status = RunStatus::Cancelled,
-            Event::LogitsReady { .. } | Event::Error { .. } => {}
+            Event::SweepPoint { .. } | Event::LogitsReady { .. } | Event::Error { .. } => {}
         }
     }
 }
@@ -214,13 +217,27 @@ mod tests {
             run: 7,
             metrics: metrics(Phase::Student, 1, 40),
         });
-        live.apply(&Event::SweepPoint {
+        live.apply(&Event::SweepPlanned {
             run: 7,
-            temperature: 4.0,
-            test_errors: 40,
+            dir: "runs/s".into(),
+            axes: vec![("distill.temperature".into(), vec!["4".into()])],
+        });
+        let row = crate::events::SweepRow {
+            point: 0,
+            values: vec!["4".into()],
+            status: crate::events::PointStatus::Done,
+            teacher_errors: Some(30),
+            baseline_errors: None,
+            student_errors: Some(40),
+            test_n: Some(100),
+            run_dir: "runs/s/runs/0".into(),
+        };
+        live.apply(&Event::SweepCell {
+            run: 7,
+            row: Box::new(row.clone()),
         });
         assert_eq!(live.metrics.len(), 1);
-        assert_eq!(live.sweep_points, vec![(4.0, 40)]);
+        assert_eq!(live.sweep.as_ref().map(|s| s.rows.clone()), Some(vec![row]));
         assert_eq!(live.dir.as_deref(), Some(std::path::Path::new("runs/x")));
         live.apply(&Event::RunCancelled { run: 7 });
         assert_eq!(live.status, RunStatus::Cancelled);

@@ -23,7 +23,7 @@ pub enum Tab {
     Playground,
     /// Live training curves.
     Live,
-    /// Test errors against temperature.
+    /// Sweeps: curves and T × α maps.
     Sweep,
     /// Per-class errors and bias adjustment.
     PerClass,
@@ -46,7 +46,7 @@ impl Tab {
         match self {
             Tab::Playground => "Temperature playground",
             Tab::Live => "Live training",
-            Tab::Sweep => "T-sweep",
+            Tab::Sweep => "Sweeps",
             Tab::PerClass => "Per-class & bias",
             Tab::Runs => "Runs",
         }
@@ -63,7 +63,7 @@ pub struct Views {
     pub playground: Playground,
     /// Live training curves.
     pub live: LiveView,
-    /// The T-sweep.
+    /// Sweeps.
     pub sweep: SweepView,
     /// Per-class errors and bias shift.
     pub per_class: PerClassView,

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::events::Slot;
+
+use super::sweep::SweepTable;
 use crate::export::PlotSpec;
 use crate::export::{crop_rgba, render_png, render_svg, save_rgba_png, to_csv};
 use crate::files::write_atomic;
@@ -26,6 +28,10 @@ pub trait Dialogs: Send + Sync {
     fn save_file(&self, default_name: &str) -> Option<PathBuf>;
     /// Asks for a safetensors file to open; `None` if cancelled.
     fn open_weights(&self) -> Option<PathBuf>;
+    /// Asks for a folder to open (a sweep folder); `None` if cancelled.
+    fn pick_folder(&self) -> Option<PathBuf> {
+        None
+    }
     /// Whether a dialog can be shown at all; when not, the window asks for a path itself.
     fn available(&self) -> bool {
         true
@@ -46,6 +52,10 @@ impl Dialogs for SystemDialogs {
         rfd::FileDialog::new()
             .add_filter("safetensors", &["safetensors"])
             .pick_file()
+    }
+
+    fn pick_folder(&self) -> Option<PathBuf> {
+        rfd::FileDialog::new().pick_folder()
     }
 
     /// rfd needs the XDG desktop portal (on the session bus) or zenity; on a plain X11 window
@@ -83,6 +93,8 @@ pub enum PendingFile {
         /// The slot.
         slot: Slot,
     },
+    /// Open a sweep folder into the Sweeps view.
+    OpenSweep,
 }
 
 impl PendingFile {
@@ -96,13 +108,14 @@ impl PendingFile {
                     n.to_string_lossy().into_owned()
                 }),
             PendingFile::OpenWeights { slot } => format!("{}.safetensors", slot.key()),
+            PendingFile::OpenSweep => String::new(),
         }
     }
 
     /// What the path field's button says.
     pub fn verb(&self) -> &'static str {
         match self {
-            PendingFile::OpenWeights { .. } => "Open",
+            PendingFile::OpenWeights { .. } | PendingFile::OpenSweep => "Open",
             _ => "Save",
         }
     }
@@ -127,6 +140,8 @@ pub enum Outcome {
     },
     /// No system dialog could be shown: ask for the path in the window.
     NoDialog(PendingFile),
+    /// A sweep folder was read (or why it could not be).
+    SweepOpened(Result<Box<SweepTable>, String>),
 }
 
 /// The background task runner.
@@ -197,6 +212,7 @@ impl Tasks {
             let asked = Instant::now();
             let chosen = match &pending {
                 PendingFile::OpenWeights { .. } => dialogs.open_weights(),
+                PendingFile::OpenSweep => dialogs.pick_folder(),
                 other => dialogs.save_file(&other.suggested_name()),
             };
             match chosen {
@@ -217,6 +233,11 @@ impl Tasks {
 fn complete(ctx: &egui::Context, pending: PendingFile, path: PathBuf) -> Outcome {
     match pending {
         PendingFile::OpenWeights { slot } => Outcome::Picked { slot, path },
+        PendingFile::OpenSweep => Outcome::SweepOpened(
+            crate::sweep::table::read_sweep(&path)
+                .map(|c| Box::new(SweepTable::from_collected(path.clone(), &c)))
+                .map_err(|e| e.to_string()),
+        ),
         PendingFile::ExportWeights { source } => {
             let result = std::fs::read(&source)
                 .map_err(|e| format!("{}: {e}", source.display()))

@@ -7,7 +7,7 @@
 //! injected waker is called so the UI repaints; the worker knows nothing of egui.
 //!
 //! The worker owns threads and the command protocol only: what a run does is the injected
-//! [`Trainer`] (by default [`trainer::run`] and [`trainer::sweep`]), so tests can drive the
+//! [`Trainer`] (by default [`trainer::run`] and [`run_streamed`]), so tests can drive the
 //! thread handling with a trainer that fails or panics.
 
 pub mod protocol;
@@ -25,6 +25,8 @@ use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
 use crate::events::{Event, EventSink, RunId, RunSummary, Slot};
 use crate::model::weights;
+use crate::sweep::local::run_streamed;
+use crate::sweep::{SweepError, SweepPlan};
 use crate::train::trainer::{self, CancelToken, TrainError};
 use protocol::Command;
 
@@ -41,14 +43,14 @@ pub enum Job {
         /// Parent folder of run folders.
         runs_dir: PathBuf,
     },
-    /// One teacher and baseline, then a student per temperature.
+    /// A sweep run here (see [`crate::sweep::local::run_streamed`]).
     Sweep {
-        /// The base configuration.
-        config: Box<RunConfig>,
-        /// The temperatures.
-        temperatures: Vec<f64>,
-        /// Parent folder of run folders.
-        runs_dir: PathBuf,
+        /// The planned sweep.
+        plan: Box<SweepPlan>,
+        /// The sweep folder.
+        dir: PathBuf,
+        /// Points trained at a time.
+        jobs: usize,
     },
 }
 
@@ -60,15 +62,15 @@ pub type Trainer = Arc<
         + Sync,
 >;
 
-/// The engine's trainer: [`trainer::run`] and [`trainer::sweep`].
+/// The engine's trainer: [`trainer::run`] and [`run_streamed`].
 pub fn engine_trainer() -> Trainer {
     Arc::new(|job, run, sink, cancel| match job {
         Job::Run { config, runs_dir } => trainer::run(config, runs_dir, run, sink, cancel),
-        Job::Sweep {
-            config,
-            temperatures,
-            runs_dir,
-        } => trainer::sweep(config, temperatures, runs_dir, run, sink, cancel).map(|(s, _)| s),
+        Job::Sweep { plan, dir, jobs } => run_streamed(plan, dir, *jobs, run, sink, &cancel)
+            .map_err(|e| match e {
+                SweepError::Cancelled => TrainError::Cancelled,
+                other => TrainError::Other(other.to_string()),
+            }),
     })
 }
 
@@ -195,19 +197,15 @@ fn dispatch(commands: &Receiver<Command>, sink: &ChannelSink, trainer: &Trainer)
             ),
             Command::StartSweep {
                 run,
-                config,
-                temperatures,
-                runs_dir,
+                plan,
+                dir,
+                jobs,
             } => start(
                 &mut active,
                 sink,
                 trainer,
                 run,
-                Job::Sweep {
-                    config,
-                    temperatures,
-                    runs_dir,
-                },
+                Job::Sweep { plan, dir, jobs },
             ),
             Command::Cancel { run } => {
                 if let Some(active) = active.get(&run) {
