@@ -150,6 +150,7 @@ impl PerClassView {
             series,
             hlines: Vec::new(),
             heatmap: None,
+            y_max: None,
         };
         let height = (ui.available_height() - 30.0).max(200.0);
         actions.extend(plot_ui(ui, "per-class", &spec, height));

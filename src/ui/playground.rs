@@ -82,6 +82,7 @@ pub fn soft_target_spec(
         series,
         hlines: Vec::new(),
         heatmap: None,
+        y_max: None,
     }
 }
 

@@ -44,7 +44,12 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
     }
     let log_x = spec.log_x;
     let to_x = move |x: f64| if log_x { x.max(1e-9).log10() } else { x };
-    let mut plot = Plot::new(id)
+    // A clipped y axis is fixed bounds, which egui_plot keeps in memory per plot id: a new
+    // clip height gets a new id so the view follows it.
+    let plot_id = spec
+        .y_max
+        .map_or_else(|| id.to_owned(), |m| format!("{id}-y{}", m.round()));
+    let mut plot = Plot::new(plot_id)
         .height(height)
         .legend(Legend::default())
         .x_axis_label(spec.x_label.clone())
@@ -69,6 +74,19 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
     }
     if spec.series.iter().any(|s| s.kind == SeriesKind::Bars) || !spec.hlines.is_empty() {
         plot = plot.include_y(0.0);
+    }
+    if let Some(y_max) = spec.y_max {
+        let y_min = spec
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p[1]))
+            .filter(|y| y.is_finite())
+            .fold(0.0, f64::min);
+        if y_max > y_min {
+            plot = plot
+                .auto_bounds([true, false])
+                .default_y_bounds(y_min, y_max);
+        }
     }
     if log_x {
         plot = plot

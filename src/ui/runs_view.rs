@@ -56,6 +56,7 @@ pub fn overlay_spec(runs: &[&StoredRun]) -> PlotSpec {
         series,
         hlines: Vec::new(),
         heatmap: None,
+        y_max: None,
     }
 }
 
