@@ -459,3 +459,51 @@ fn a_t_alpha_sweep_fills_its_heatmap_cell_by_cell_exports_and_reopens() {
     let reopened = distillery::ui::sweep_spec(&opened).heatmap.unwrap();
     assert_eq!(reopened.values, map.values);
 }
+
+/// Dialogs that pick `folder` for any folder question.
+struct FolderDialogs {
+    folder: PathBuf,
+}
+
+impl Dialogs for FolderDialogs {
+    fn save_file(&self, _: &str) -> Option<PathBuf> {
+        None
+    }
+
+    fn open_weights(&self) -> Option<PathBuf> {
+        None
+    }
+
+    fn pick_folder(&self) -> Option<PathBuf> {
+        Some(self.folder.clone())
+    }
+}
+
+#[test]
+fn a_data_folder_picked_in_the_window_is_loaded_and_named_in_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    // Any MNIST-format folder: here a copy of the bundled files under another name.
+    let data = dir.path().join("fashion-mnist");
+    std::fs::create_dir(&data).unwrap();
+    let bundled = distillery::data::dataset::bundled_mnist_dir();
+    for entry in std::fs::read_dir(&bundled).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().contains("ubyte") {
+            std::fs::copy(&path, data.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let mut h = harness_with(
+        dir.path(),
+        Arc::new(FolderDialogs {
+            folder: data.clone(),
+        }),
+    );
+    h.step();
+    h.get_by_label("Data: MNIST (bundled)");
+    h.get_by_label("Data folder…").click();
+    step_until(&mut h, Duration::from_secs(30), |a| {
+        a.messages.iter().any(|(_, m)| m.starts_with("data: "))
+    });
+    h.get_by_label("Data: fashion-mnist");
+    assert_eq!(h.state().test.as_ref().map(|t| t.len()), Some(10_000));
+}

@@ -99,6 +99,28 @@ impl DistilleryApp {
                 self.state.tab = super::state::Tab::Sweep;
             }
             Outcome::SweepOpened(Err(e)) => self.notify(true, format!("cannot open sweep: {e}")),
+            Outcome::DataOpened {
+                dir,
+                test: Ok(test),
+            } => {
+                // Runs and the playground use the new set from now on; the models shown are
+                // evaluated on it again.
+                self.notify(
+                    false,
+                    format!("data: {} ({} test images)", dir.display(), test.len()),
+                );
+                self.data_dir = Some(dir);
+                self.test = Some(test);
+                self.test_error = None;
+                self.state.sample = self.state.sample.min(self.test_len().saturating_sub(1));
+                for slot in Slot::ALL {
+                    let path = self.slot_path(slot).to_owned();
+                    self.request_logits(slot, &path);
+                }
+            }
+            Outcome::DataOpened { dir, test: Err(e) } => {
+                self.notify(true, format!("cannot use {}: {e}", dir.display()))
+            }
             Outcome::NoDialog(pending) => {
                 self.notify(
                     false,

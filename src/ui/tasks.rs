@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::data::dataset::{Dataset, Mnist};
 use crate::events::Slot;
 
 use super::sweep::SweepTable;
@@ -95,6 +96,8 @@ pub enum PendingFile {
     },
     /// Open a sweep folder into the Sweeps view.
     OpenSweep,
+    /// Use another folder of MNIST-format files.
+    OpenDataDir,
 }
 
 impl PendingFile {
@@ -108,14 +111,16 @@ impl PendingFile {
                     n.to_string_lossy().into_owned()
                 }),
             PendingFile::OpenWeights { slot } => format!("{}.safetensors", slot.key()),
-            PendingFile::OpenSweep => String::new(),
+            PendingFile::OpenSweep | PendingFile::OpenDataDir => String::new(),
         }
     }
 
     /// What the path field's button says.
     pub fn verb(&self) -> &'static str {
         match self {
-            PendingFile::OpenWeights { .. } | PendingFile::OpenSweep => "Open",
+            PendingFile::OpenWeights { .. } | PendingFile::OpenSweep | PendingFile::OpenDataDir => {
+                "Open"
+            }
             _ => "Save",
         }
     }
@@ -142,6 +147,13 @@ pub enum Outcome {
     NoDialog(PendingFile),
     /// A sweep folder was read (or why it could not be).
     SweepOpened(Result<Box<SweepTable>, String>),
+    /// A data folder's test set was read (or why it could not be).
+    DataOpened {
+        /// The folder.
+        dir: PathBuf,
+        /// Its test set.
+        test: Result<Arc<Dataset>, String>,
+    },
 }
 
 /// The background task runner.
@@ -212,7 +224,7 @@ impl Tasks {
             let asked = Instant::now();
             let chosen = match &pending {
                 PendingFile::OpenWeights { .. } => dialogs.open_weights(),
-                PendingFile::OpenSweep => dialogs.pick_folder(),
+                PendingFile::OpenSweep | PendingFile::OpenDataDir => dialogs.pick_folder(),
                 other => dialogs.save_file(&other.suggested_name()),
             };
             match chosen {
@@ -233,6 +245,12 @@ impl Tasks {
 fn complete(ctx: &egui::Context, pending: PendingFile, path: PathBuf) -> Outcome {
     match pending {
         PendingFile::OpenWeights { slot } => Outcome::Picked { slot, path },
+        PendingFile::OpenDataDir => Outcome::DataOpened {
+            test: Mnist::load_test(&path)
+                .map(Arc::new)
+                .map_err(|e| e.to_string()),
+            dir: path,
+        },
         PendingFile::OpenSweep => Outcome::SweepOpened(
             crate::sweep::table::read_sweep(&path)
                 .map(|c| Box::new(SweepTable::from_collected(path.clone(), &c)))
