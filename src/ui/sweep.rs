@@ -282,10 +282,23 @@ impl SweepView {
         };
         match table {
             Some(t) => {
+                // One number when every point shares it (the reference run's), else per point.
+                let shared = |f: fn(&SweepRow) -> Option<usize>| {
+                    let mut values: Vec<usize> = t.rows.iter().filter_map(f).collect();
+                    values.sort_unstable();
+                    values.dedup();
+                    match values.as_slice() {
+                        [] => "-".to_owned(),
+                        [one] => one.to_string(),
+                        _ => "per point".to_owned(),
+                    }
+                };
                 ui.label(format!(
-                    "{} of {} points done — {}",
+                    "{} of {} points done — teacher {}, baseline {} test errors — {}",
                     t.done(),
                     t.planned_points(),
+                    shared(|r| r.teacher_errors),
+                    shared(|r| r.baseline_errors),
                     t.dir.display()
                 ));
                 let failed: Vec<String> = t
