@@ -185,3 +185,65 @@ fn a_run_that_fails_in_its_folder_leaves_its_reason() {
         PointStatus::Missing
     );
 }
+
+#[test]
+fn a_sweep_through_the_worker_announces_its_plan_then_one_cell_per_point() {
+    use distillery::worker::protocol::Command;
+    use distillery::worker::Worker;
+    use std::time::Duration;
+
+    let root = tempfile::tempdir().unwrap();
+    let worker = Worker::spawn(std::sync::Arc::new(|| {})).unwrap();
+    worker.send(Command::StartSweep {
+        run: 9,
+        plan: Box::new(plan(&["distill.temperature=1,8"])),
+        dir: root.path().join("s"),
+        jobs: 2,
+    });
+    let mut events = Vec::new();
+    loop {
+        let event = worker
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the sweep ends within 2 minutes");
+        let last = matches!(
+            event,
+            Event::RunFinished { .. } | Event::RunFailed { .. } | Event::RunCancelled { .. }
+        );
+        events.push(event);
+        if last {
+            break;
+        }
+    }
+    let others: Vec<&Event> = events.iter().filter(|e| e.run() != Some(9)).collect();
+    assert!(others.is_empty(), "{others:?}");
+    assert!(matches!(&events[0], Event::SweepPlanned { axes, .. } if axes.len() == 1));
+    // The reference run's phases come through (the shared teacher, then the baseline).
+    for phase in [Phase::Teacher, Phase::Baseline] {
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::PhaseStarted { phase: p, .. } if *p == phase)),
+            "no {phase:?} phase"
+        );
+    }
+    let cells: Vec<&SweepRow> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::SweepCell { row, .. } => Some(&**row),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cells.len(), 2);
+    assert!(cells.iter().all(|r| r.status == PointStatus::Done));
+    match events.last() {
+        Some(Event::RunFinished { summary, .. }) => {
+            let best = cells.iter().filter_map(|r| r.student_errors).min();
+            assert_eq!(
+                Some(summary.student.test_errors),
+                best,
+                "the best point's summary"
+            );
+        }
+        other => panic!("expected RunFinished, got {other:?}"),
+    }
+}

@@ -76,7 +76,7 @@ pub fn run_local(
                 trainer::run_at(
                     &plan.base,
                     &ref_dir,
-                    0,
+                    hooks.run,
                     hooks.reference_events,
                     cancel.clone(),
                 )
