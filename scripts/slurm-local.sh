@@ -21,6 +21,9 @@ stop() {
             rm -f "$pid"
         fi
     done
+    if [ "$(readlink /run/munge/munge.socket.2 2>/dev/null)" = "$root/munge/munge.socket.2" ]; then
+        rm -f /run/munge/munge.socket.2
+    fi
 }
 
 start() {

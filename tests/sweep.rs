@@ -243,6 +243,11 @@ fn a_sweep_through_the_worker_announces_its_plan_then_one_cell_per_point() {
                 best,
                 "the best point's summary"
             );
+            assert_eq!(
+                summary.baseline.as_ref().map(|b| b.test_errors),
+                cells[0].baseline_errors,
+                "with the reference run's baseline"
+            );
         }
         other => panic!("expected RunFinished, got {other:?}"),
     }

@@ -204,7 +204,12 @@ pub fn run_streamed(
     let outcome = run_local(plan, &dir, &binary, jobs, &hooks, cancel)?;
     let best = super::table::best(&outcome.rows)
         .ok_or_else(|| SweepError::Plan("no sweep point finished".into()))?;
-    read_run_folder(&best.run_dir)
+    let mut summary = read_run_folder(&best.run_dir)
         .1
-        .ok_or_else(|| SweepError::Plan(format!("{}: no summary", best.run_dir.display())))
+        .ok_or_else(|| SweepError::Plan(format!("{}: no summary", best.run_dir.display())))?;
+    // A point that shares the reference's baseline did not train one: report that one.
+    if summary.baseline.is_none() {
+        summary.baseline = outcome.reference.and_then(|r| r.baseline);
+    }
+    Ok(summary)
 }

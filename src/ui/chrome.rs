@@ -100,7 +100,7 @@ impl PathPrompt {
     pub fn ui(&mut self, ctx: &egui::Context) -> Vec<Action> {
         let mut actions = Vec::new();
         let verb = self.pending.verb();
-        egui::Window::new(format!("{verb} file"))
+        egui::Window::new(format!("{verb} {}", self.pending.noun()))
             .collapsible(false)
             .resizable(false)
             .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))

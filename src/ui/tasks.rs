@@ -124,6 +124,14 @@ impl PendingFile {
             _ => "Save",
         }
     }
+
+    /// What the path names: a file, or a folder (sweeps, data sets).
+    pub fn noun(&self) -> &'static str {
+        match self {
+            PendingFile::OpenSweep | PendingFile::OpenDataDir => "folder",
+            _ => "file",
+        }
+    }
 }
 
 /// What a finished task reports.
