@@ -9,6 +9,10 @@
 //! (shuffle, learning rate) is repeated here, without the progress events, test evaluation and
 //! metric files that `train_phase` adds once per epoch. Each workload first trains a few warm-up
 //! batches (page faults, allocator pools, thread pools), then one timed epoch.
+//!
+//! `kd_cached_probes` is `kd_cached` with the live probes on (the default probe set and
+//! interval, through the trainer's [`ProbeSet`]): the two should be within noise, and
+//! `probe_overhead` is the measured share of that epoch spent in probe forward passes.
 
 use std::time::Instant;
 
@@ -16,13 +20,14 @@ use anyhow::{Context, Result};
 use candle_core::Device;
 use serde::Serialize;
 
-use crate::config::{EnsembleCombine, OptimConfig};
+use crate::config::{EnsembleCombine, OptimConfig, ProbeConfig};
 use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist, CLASSES};
 use crate::distill::loss;
 use crate::distill::soft::{ensemble_soft_targets, softmax_rows};
 use crate::model::mlp::{Dropout, Mlp};
 use crate::rng::FastRng;
 use crate::train::optim::Optimizer;
+use crate::train::probes::ProbeSet;
 use crate::train::targets::Targets;
 use crate::train::trainer::{batch_input, train_step, StepSettings};
 
@@ -48,6 +53,10 @@ pub struct BenchReport {
     pub kd_cached: f64,
     /// Student distilled with a teacher forward pass on every batch: samples/s.
     pub kd_online: f64,
+    /// `kd_cached` with the live probes on: samples/s.
+    pub kd_cached_probes: f64,
+    /// Fraction of the `kd_cached_probes` epoch spent in probe forward passes.
+    pub probe_overhead: f64,
     /// Logits of the 10,000 test images, teacher: ms.
     pub eval_teacher_ms: f64,
     /// Logits of the 10,000 test images, student: ms.
@@ -67,6 +76,8 @@ struct Workload<'a> {
     layers: &'a [usize],
     dropout: Dropout,
     loss: Loss<'a>,
+    /// The live probes, reported as often as `train_phase` reports them (`None`: off).
+    probes: Option<&'a ProbeSet>,
 }
 
 /// SGD with momentum at a constant rate, like the PyTorch reference.
@@ -96,6 +107,7 @@ fn train_batches(
         lr: optim().lr,
     };
     let started = Instant::now();
+    let mut probe_secs = 0.0;
     for batch in order.chunks(BATCH).cycle().take(batches) {
         let x = batch_input(set, batch, 0, &mut rng.jitter, &mut pixels, &device)?;
         let parts = match work.loss {
@@ -114,15 +126,24 @@ fn train_batches(
         if !parts.total.is_finite() {
             anyhow::bail!("the benchmark's loss diverged ({})", parts.total);
         }
+        if let Some(probes) = rng.probes.as_mut().filter(|p| p.due()) {
+            let probe_started = Instant::now();
+            std::hint::black_box(probes.logits(model, &device)?);
+            probe_secs += probe_started.elapsed().as_secs_f64();
+        }
     }
+    rng.probe_secs = probe_secs;
     Ok(started.elapsed().as_secs_f64())
 }
 
-/// The random streams `train_phase` keeps per phase, here per workload.
+/// What `train_phase` keeps per phase, here per workload: the random streams and the probes'
+/// clock (with the seconds the last timed run spent in probes).
 struct BenchRngs {
     jitter: FastRng,
     dropout: FastRng,
     noise: FastRng,
+    probes: Option<ProbeSet>,
+    probe_secs: f64,
 }
 
 /// Whether the workload `name` runs: all of them, or those listed (comma-separated) in the
@@ -132,10 +153,11 @@ fn selected(name: &str) -> bool {
         .map_or(true, |only| only.split(',').any(|n| n.trim() == name))
 }
 
-/// Warm-up, then one timed epoch over `set`; returns samples per second.
-fn samples_per_sec(name: &str, work: &Workload<'_>, set: &Dataset) -> Result<f64> {
+/// Warm-up, then one timed epoch over `set`; returns samples per second and the fraction
+/// of the epoch spent in probes.
+fn samples_per_sec(name: &str, work: &Workload<'_>, set: &Dataset) -> Result<(f64, f64)> {
     if !selected(name) {
-        return Ok(0.0);
+        return Ok((0.0, 0.0));
     }
     let mut model = Mlp::new(work.layers, 1, &Device::Cpu)?;
     let mut opt = Optimizer::new(&optim());
@@ -143,6 +165,8 @@ fn samples_per_sec(name: &str, work: &Workload<'_>, set: &Dataset) -> Result<f64
         jitter: FastRng::fork(0, "bench-jitter"),
         dropout: FastRng::fork(0, "bench-dropout"),
         noise: FastRng::fork(0, "bench-noise"),
+        probes: work.probes.cloned(),
+        probe_secs: 0.0,
     };
     let mut order: Vec<usize> = (0..set.len()).collect();
     let mut shuffle = FastRng::fork(0, "bench-shuffle");
@@ -166,7 +190,7 @@ fn samples_per_sec(name: &str, work: &Workload<'_>, set: &Dataset) -> Result<f64
         "{name:<11} {rate:>9.0} samples/s  ({secs:.2} s per epoch of {})",
         set.len()
     );
-    Ok(rate)
+    Ok((rate, rng.probe_secs / secs))
 }
 
 /// Median milliseconds of `Mlp::logits` on the test set, after one warm-up pass.
@@ -226,6 +250,7 @@ pub fn measure() -> Result<BenchReport> {
                 hidden: 0.5,
             },
             loss: Loss::Targets(&hard),
+            probes: None,
         },
         train,
     )?;
@@ -235,6 +260,7 @@ pub fn measure() -> Result<BenchReport> {
             layers: &student_layers,
             dropout: no_dropout,
             loss: Loss::Targets(&hard),
+            probes: None,
         },
         train,
     )?;
@@ -244,6 +270,7 @@ pub fn measure() -> Result<BenchReport> {
             layers: &student_layers,
             dropout: no_dropout,
             loss: Loss::Targets(&cached),
+            probes: None,
         },
         train,
     )?;
@@ -253,15 +280,29 @@ pub fn measure() -> Result<BenchReport> {
             layers: &student_layers,
             dropout: no_dropout,
             loss: Loss::OnlineTeacher(&teacher),
+            probes: None,
+        },
+        train,
+    )?;
+    let probes = ProbeSet::new(&ProbeConfig::default(), test)?;
+    let (kd_cached_probes, probe_overhead) = samples_per_sec(
+        "kd_cached_probes",
+        &Workload {
+            layers: &student_layers,
+            dropout: no_dropout,
+            loss: Loss::Targets(&cached),
+            probes: Some(&probes),
         },
         train,
     )?;
     let student = Mlp::new(&student_layers, 1, &Device::Cpu)?;
     Ok(BenchReport {
-        teacher: teacher_rate,
-        student_ce,
-        kd_cached,
-        kd_online,
+        teacher: teacher_rate.0,
+        student_ce: student_ce.0,
+        kd_cached: kd_cached.0,
+        kd_online: kd_online.0,
+        kd_cached_probes,
+        probe_overhead,
         eval_teacher_ms: eval_ms("eval_teacher", &teacher, test)?,
         eval_student_ms: eval_ms("eval_student", &student, test)?,
     })
@@ -277,6 +318,12 @@ pub fn run(json: bool) -> Result<()> {
         println!("student_ce   {:>9.0} samples/s", report.student_ce);
         println!("kd_cached    {:>9.0} samples/s", report.kd_cached);
         println!("kd_online    {:>9.0} samples/s", report.kd_online);
+        println!(
+            "kd_cached with probes {:>9.0} samples/s ({:+.1} % vs kd_cached; {:.2} % of the epoch in probes)",
+            report.kd_cached_probes,
+            100.0 * (report.kd_cached_probes / report.kd_cached.max(f64::MIN_POSITIVE) - 1.0),
+            100.0 * report.probe_overhead
+        );
         println!("eval_teacher {:>9.1} ms", report.eval_teacher_ms);
         println!("eval_student {:>9.1} ms", report.eval_student_ms);
     }

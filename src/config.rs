@@ -5,8 +5,16 @@
 //! GUI's launcher. [`RunConfig::validate`] is the one place where bad values are rejected, so the
 //! CLI and the GUI report the same message for the same mistake.
 
+pub mod memory;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use memory::DataShape;
+
+/// The most epochs a phase may train: the longest schedules in the literature (dropout nets,
+/// 3,000 epochs) fit, a typo like `epochs = 1000000` (weeks of training) does not.
+pub const MAX_EPOCHS: usize = 10_000;
 
 /// A configuration value that cannot be used, naming the field.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -26,8 +34,32 @@ pub enum ConfigError {
     #[error("`{0}` is not of the form key=value")]
     BadAssignment(String),
     /// The TOML text could not be parsed into a configuration.
-    #[error("{0}")]
-    Parse(String),
+    #[error("{}", describe_parse_error(.field.as_deref(), *.position, .problem))]
+    Parse {
+        /// Dotted path of the field the error is in, when known (e.g. `student.epochs`).
+        field: Option<String>,
+        /// 1-based line and column in the text, when known.
+        position: Option<(usize, usize)>,
+        /// What is wrong, e.g. `expected a whole number ≥ 0, found string "ten"`.
+        problem: String,
+    },
+}
+
+/// `line 3, column 10: student.epochs: problem`, leaving out what is unknown.
+fn describe_parse_error(
+    field: Option<&str>,
+    position: Option<(usize, usize)>,
+    problem: &str,
+) -> String {
+    let mut out = String::new();
+    if let Some((line, column)) = position {
+        out.push_str(&format!("line {line}, column {column}: "));
+    }
+    if let Some(field) = field.filter(|f| !f.is_empty()) {
+        out.push_str(&format!("{field}: "));
+    }
+    out.push_str(problem);
+    out
 }
 
 fn invalid(field: &str, problem: impl Into<String>) -> ConfigError {
@@ -354,6 +386,36 @@ pub struct BiasConfig {
     pub search: bool,
 }
 
+/// The probe set: a few test images whose logits the trainer reports while it trains, so the
+/// soft targets of every model can be watched converging (and replayed from `probes.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProbeConfig {
+    /// Test-set indices, at most [`MAX_PROBES`]; empty turns probes off.
+    pub samples: Vec<usize>,
+    /// Minimum seconds between two reports within an epoch (every epoch end is reported too).
+    pub interval_secs: f64,
+}
+
+/// Most probe images per run: one forward pass of this many images costs far less than a
+/// training batch, so probing never slows training measurably.
+pub const MAX_PROBES: usize = 16;
+
+/// The default probes, indices into the MNIST test set chosen with the shipped teacher
+/// (`assets/teacher.safetensors`) among the first 100 images, so that small `data.test_limit`
+/// subsets keep them: #32, the clearest digit (a 3, entropy 1.5e-7 nats at T = 1), then the
+/// teacher's three most uncertain: #18 (a 3, 0.91 nats), #62 (a 9, 0.53) and #65 (a 4, 0.35).
+pub const DEFAULT_PROBES: [usize; 4] = [32, 18, 62, 65];
+
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        Self {
+            samples: DEFAULT_PROBES.to_vec(),
+            interval_secs: 0.25,
+        }
+    }
+}
+
 /// Everything that defines one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -374,6 +436,8 @@ pub struct RunConfig {
     pub transfer: TransferConfig,
     /// Bias adjustment after training.
     pub bias: BiasConfig,
+    /// Test images whose logits are reported while training.
+    pub probes: ProbeConfig,
 }
 
 impl Default for RunConfig {
@@ -387,6 +451,7 @@ impl Default for RunConfig {
             distill: DistillConfig::default(),
             transfer: TransferConfig::default(),
             bias: BiasConfig::default(),
+            probes: ProbeConfig::default(),
         }
     }
 }
@@ -421,6 +486,13 @@ fn check_dropout(field: &str, value: f64) -> Result<(), ConfigError> {
 fn check_widths(field: &str, widths: &[usize]) -> Result<(), ConfigError> {
     if let Some(w) = widths.iter().find(|w| **w == 0) {
         return Err(invalid(field, format!("layer widths must be ≥ 1, got {w}")));
+    }
+    Ok(())
+}
+
+fn check_at_most(field: &str, value: usize, max: usize) -> Result<(), ConfigError> {
+    if value > max {
+        return Err(invalid(field, format!("must be ≤ {max}, got {value}")));
     }
     Ok(())
 }
@@ -496,12 +568,14 @@ impl RunConfig {
         if t.epochs == 0 && t.weights.is_none() {
             return Err(invalid("teacher.epochs", "must be ≥ 1, got 0"));
         }
+        check_at_most("teacher.epochs", t.epochs, MAX_EPOCHS)?;
         t.optim.validate("teacher.optim")?;
         let s = &self.student;
         check_widths("student.hidden", &s.hidden)?;
         if s.epochs == 0 {
             return Err(invalid("student.epochs", "must be ≥ 1, got 0"));
         }
+        check_at_most("student.epochs", s.epochs, MAX_EPOCHS)?;
         s.optim.validate("student.optim")?;
         let d = &self.distill;
         check_finite_positive("distill.temperature", d.temperature)?;
@@ -542,7 +616,28 @@ impl RunConfig {
         if self.data.test_limit == Some(0) {
             return Err(invalid("data.test_limit", "must be ≥ 1, got 0"));
         }
-        Ok(())
+        let p = &self.probes;
+        if p.samples.len() > MAX_PROBES {
+            return Err(invalid(
+                "probes.samples",
+                format!("at most {MAX_PROBES} test images, got {}", p.samples.len()),
+            ));
+        }
+        if let Some(limit) = self.data.test_limit {
+            if let Some(i) = p.samples.iter().find(|i| **i >= limit) {
+                return Err(invalid(
+                    "probes.samples",
+                    format!("test image {i} is outside the test set (data.test_limit = {limit})"),
+                ));
+            }
+        }
+        if !p.interval_secs.is_finite() || p.interval_secs < 0.0 {
+            return Err(invalid(
+                "probes.interval_secs",
+                format!("must be ≥ 0, got {}", p.interval_secs),
+            ));
+        }
+        memory::check_fits(self, &DataShape::assumed(self), memory::available_bytes())
     }
 
     /// Whether the transfer set is grown with MUNGE (always for model compression).
@@ -550,9 +645,15 @@ impl RunConfig {
         self.transfer.munge || self.distill.method == Method::ModelCompression
     }
 
-    /// Parses a `config.toml` text. Unknown keys are errors, missing keys take defaults.
+    /// Parses a `config.toml` text. Unknown keys are errors, missing keys take defaults. An
+    /// error names the field (`student.epochs`), its line and column, and what was expected.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse(e.message().to_owned()))
+        let deserializer =
+            toml::Deserializer::parse(text).map_err(|e| parse_error(text, None, &e))?;
+        serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            parse_error(text, Some(field), e.inner())
+        })
     }
 
     /// Serialises to the `config.toml` text written to run folders. A teacher file inside the
@@ -572,19 +673,74 @@ impl RunConfig {
             .ok_or_else(|| ConfigError::BadAssignment(assignment.to_owned()))?;
         let key = key.trim();
         let raw = raw.trim();
-        let mut root =
-            toml::Value::try_from(&*self).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let mut root = toml::Value::try_from(&*self).map_err(|e| ConfigError::Parse {
+            field: None,
+            position: None,
+            problem: e.to_string(),
+        })?;
         let value = parse_toml_value(raw);
         set_path(&mut root, key, value)?;
-        let updated: RunConfig =
-            root.try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                    field: key.to_owned(),
-                    problem: e.message().to_owned(),
-                })?;
+        // The error names the deepest field that failed (`student.optim.lr` for
+        // `--set student.optim={lr="x"}`), and at least the key that was set.
+        let updated: RunConfig = serde_path_to_error::deserialize(root).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path.is_empty() || path == "." {
+                key.to_owned()
+            } else {
+                path
+            };
+            ConfigError::Invalid {
+                field,
+                problem: friendly_problem(e.inner().message()),
+            }
+        })?;
         *self = updated;
         Ok(())
     }
+}
+
+/// A [`ConfigError::Parse`] for a TOML error in `text`, at the error's span when it has one.
+fn parse_error(text: &str, field: Option<String>, error: &toml::de::Error) -> ConfigError {
+    ConfigError::Parse {
+        field: field.filter(|f| !f.is_empty() && f != "."),
+        position: error.span().map(|span| line_and_column(text, span.start)),
+        problem: friendly_problem(error.message()),
+    }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// serde's message with Rust type names replaced by what a user types, e.g.
+/// `invalid type: string "ten", expected usize` → `… expected a whole number ≥ 0`.
+fn friendly_problem(message: &str) -> String {
+    const NAMES: [(&str, &str); 5] = [
+        ("expected usize", "expected a whole number ≥ 0"),
+        ("expected u64", "expected a whole number ≥ 0"),
+        ("expected u8", "expected a whole number 0–255"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ];
+    let message = message.trim_end();
+    NAMES
+        .iter()
+        .find_map(|(rust, user)| {
+            message
+                .strip_suffix(rust)
+                .map(|head| format!("{head}{user}"))
+        })
+        .unwrap_or_else(|| message.to_owned())
 }
 
 fn parse_toml_value(raw: &str) -> toml::Value {
@@ -667,6 +823,94 @@ mod tests {
             config.set("novalue"),
             Err(ConfigError::BadAssignment(_))
         ));
+    }
+
+    #[test]
+    fn parse_errors_name_the_field_line_and_column() {
+        let text = "name = \"x\"\n\n[student]\nhidden = [30]\nepochs = \"ten\"\n";
+        let err = RunConfig::from_toml(text).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Parse {
+                field: Some("student.epochs".into()),
+                position: Some((5, 10)),
+                problem: "invalid type: string \"ten\", expected a whole number ≥ 0".into(),
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "line 5, column 10: student.epochs: invalid type: string \"ten\", expected a whole \
+             number ≥ 0"
+        );
+        // Nested tables, unknown keys and TOML syntax errors are placed too.
+        let err = RunConfig::from_toml("[teacher.optim]\nlr = true\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("line 2, column 6: teacher.optim.lr: invalid type: boolean"),
+            "{err}"
+        );
+        assert!(err.to_string().ends_with("expected a number"), "{err}");
+        let err = RunConfig::from_toml("[distill]\ntemprature = 4\n").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("line 2, column 1: distill.temprature: unknown field `temprature`"),
+            "{text}"
+        );
+        let err = RunConfig::from_toml("seed = 1\nname = \"unclosed\n").unwrap_err();
+        assert!(err.to_string().starts_with("line 2, column "), "{err}");
+    }
+
+    #[test]
+    fn set_errors_name_the_key() {
+        let mut config = RunConfig::default();
+        let err = config.set("student.epochs=ten").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "student.epochs: invalid type: string \"ten\", expected a whole number ≥ 0"
+        );
+        let err = config.set("student.optim={lr = \"fast\"}").unwrap_err();
+        assert!(err.to_string().starts_with("student.optim.lr: "), "{err}");
+        assert_eq!(
+            config,
+            RunConfig::default(),
+            "a failed --set changes nothing"
+        );
+    }
+
+    #[test]
+    fn absurd_epochs_and_sizes_are_refused_at_validation() {
+        let cases: [(&str, &str, &str); 4] = [
+            (
+                "student.epochs=1000000",
+                "student.epochs",
+                "must be ≤ 10000",
+            ),
+            ("teacher.epochs=10001", "teacher.epochs", "must be ≤ 10000"),
+            (
+                "student.hidden=[2000000000]",
+                "student.hidden",
+                "TB, this machine has",
+            ),
+            (
+                "teacher.hidden=[1000000, 1000000]",
+                "teacher.hidden",
+                "TB, this machine has",
+            ),
+        ];
+        for (assignment, field, needle) in cases {
+            let mut config = RunConfig::default();
+            config.set(assignment).unwrap();
+            match config.validate() {
+                Err(ConfigError::Invalid { field: f, problem }) => {
+                    assert_eq!(f, field, "{assignment}");
+                    assert!(problem.contains(needle), "{assignment}: {problem}");
+                }
+                other => panic!("{assignment}: expected an error for {field}, got {other:?}"),
+            }
+        }
+        let mut config = RunConfig::default();
+        config.set("student.epochs=10000").unwrap();
+        config.validate().unwrap();
     }
 
     #[test]

@@ -86,6 +86,56 @@ pub struct EpochMetrics {
     pub test_n: usize,
     /// Seconds since the phase started.
     pub elapsed_secs: f64,
+    /// How far the model is from the teacher (baseline and distilled student only).
+    #[serde(default)]
+    pub gap: Option<DistillationGap>,
+}
+
+/// How close a student is to its teacher on the whole test set (Stanton et al. 2021, "Does
+/// knowledge distillation really work?"): a student can generalise well without matching its
+/// teacher, and these numbers tell the two apart.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DistillationGap {
+    /// Mean `KL(teacher ‖ model)` at the run's temperature T, in nats.
+    pub kl_t: f64,
+    /// Mean `KL(teacher ‖ model)` at T = 1, in nats.
+    pub kl_1: f64,
+    /// Fraction of test images on which the model's top-1 class is the teacher's.
+    pub agreement: f64,
+}
+
+/// The logits of the probe images under one model at one moment of its training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeSnapshot {
+    /// The phase training the model (teacher, baseline or student).
+    pub phase: Phase,
+    /// Ensemble member or sweep point (0 for single models).
+    pub member: usize,
+    /// Epoch, from 1; 0 before the first batch (for a teacher loaded from a file: as loaded).
+    pub epoch: usize,
+    /// Batches of `epoch` done (0 before the first).
+    pub batch: usize,
+    /// Whether this is the state after `epoch` full epochs (written to `probes.csv` and
+    /// replayed by the scrubber), rather than a throttled mid-epoch report.
+    pub epoch_end: bool,
+    /// The probe images: test-set indices.
+    pub samples: Vec<usize>,
+    /// Row-major `[samples, classes]` logits.
+    pub logits: Vec<f32>,
+}
+
+impl ProbeSnapshot {
+    /// Number of classes per row.
+    pub fn classes(&self) -> usize {
+        self.logits.len() / self.samples.len().max(1)
+    }
+
+    /// The logits of test image `sample`, if it is a probe.
+    pub fn row(&self, sample: usize) -> Option<&[f32]> {
+        let i = self.samples.iter().position(|s| *s == sample)?;
+        let c = self.classes();
+        self.logits.get(i * c..(i + 1) * c)
+    }
 }
 
 /// The test-set result of one trained model.
@@ -177,7 +227,7 @@ impl RunSummary {
 pub enum PointStatus {
     /// Finished: its run folder has a summary.
     Done,
-    /// Stopped with an error (the run folder's `error.txt`).
+    /// Stopped: its run folder's `status.json` says failed, diverged or cancelled.
     Failed(String),
     /// Its run folder exists without a summary or an error: still running, or killed.
     Unfinished,
@@ -327,6 +377,14 @@ pub enum Event {
         /// The run.
         run: RunId,
     },
+    /// The probe images' logits under the model being trained: throttled during an epoch,
+    /// and at every epoch end.
+    Probes {
+        /// The run.
+        run: RunId,
+        /// Which model, when, and its logits.
+        snapshot: ProbeSnapshot,
+    },
 }
 
 impl Event {
@@ -342,7 +400,8 @@ impl Event {
             | Event::SweepCell { run, .. }
             | Event::RunFinished { run, .. }
             | Event::RunFailed { run, .. }
-            | Event::RunCancelled { run } => Some(*run),
+            | Event::RunCancelled { run }
+            | Event::Probes { run, .. } => Some(*run),
             Event::LogitsReady { .. } | Event::Error { .. } => None,
         }
     }

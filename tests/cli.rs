@@ -155,6 +155,14 @@ fn missing_truncated_and_corrupt_data_files_are_named() {
     let d = dir.path().to_str().unwrap();
     fails_with(&["eval", "--weights", w, "--data-dir", d], "magic");
 
+    // A header declaring 0×0-pixel images: the file is blamed, not the model.
+    let dir = data_dir_with_test_images(&header(2051, &[10_000, 0, 0]));
+    let d = dir.path().to_str().unwrap();
+    fails_with(
+        &["eval", "--weights", w, "--data-dir", d],
+        "t10k-images-idx3-ubyte.gz: the header declares 0×0-pixel images",
+    );
+
     // A gzip stream cut in half.
     let src = distillery::data::dataset::bundled_mnist_dir().join("t10k-images-idx3-ubyte.gz");
     let full = std::fs::read(src).unwrap();
@@ -377,4 +385,235 @@ fn a_planned_sweep_writes_configs_and_a_job_array_and_collects_as_missing() {
     );
     let csv = std::fs::read_to_string(dir.join("sweep.csv")).unwrap();
     assert_eq!(csv.matches(",missing,").count(), 15, "{csv}");
+}
+
+#[test]
+fn config_file_errors_name_the_field_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "name = \"x\"\n\n[student]\nepochs = \"ten\"\n").unwrap();
+    let p = path.to_str().unwrap();
+    let runs = dir.path().join("runs");
+    let r = runs.to_str().unwrap();
+    fails_with(
+        &["train", "--config", p, "--runs-dir", r],
+        &format!("{p}: line 4, column 10: student.epochs: invalid type: string \"ten\", expected a whole number ≥ 0"),
+    );
+    fails_with(
+        &[
+            "train",
+            "--preset",
+            "quick",
+            "--set",
+            "student.epochs=ten",
+            "--runs-dir",
+            r,
+        ],
+        "--set student.epochs=ten: student.epochs: invalid type",
+    );
+    assert!(!runs.exists(), "nothing was created");
+}
+
+#[test]
+fn runs_that_cannot_fit_in_memory_or_time_are_refused_with_the_estimate() {
+    let runs = tempfile::tempdir().unwrap();
+    let r = runs.path().to_str().unwrap();
+    for (set, needle) in [
+        (
+            "student.hidden=[2000000000]",
+            "student.hidden: the run needs ~60.5 TB, this machine has",
+        ),
+        (
+            "transfer.munge_params.k=100000",
+            "transfer.munge_params.k: the run needs ~",
+        ),
+        (
+            "teacher.epochs=100000000",
+            "teacher.epochs: must be ≤ 10000",
+        ),
+    ] {
+        let mut args = vec!["train", "--preset", "quick", "--set", set, "--runs-dir", r];
+        if set.contains("munge") {
+            args.extend(["--set", "transfer.munge=true"]);
+        }
+        fails_with(&args, needle);
+    }
+    assert_eq!(std::fs::read_dir(runs.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_run_whose_relus_all_die_fails_as_diverged_and_its_folder_says_so() {
+    let runs = tempfile::tempdir().unwrap();
+    let r = runs.path().to_str().unwrap();
+    let sets = [
+        "data.train_limit=2000",
+        "data.test_limit=1000",
+        "transfer.limit=2000",
+        "teacher.epochs=1",
+        "teacher.hidden=[64]",
+        "student.hidden=[32]",
+        "student.epochs=2",
+        "student.optim.lr=1e6",
+    ];
+    let mut args = vec!["train", "--preset", "quick", "--runs-dir", r];
+    for set in &sets {
+        args.extend(["--set", set]);
+    }
+    fails_with(&args, "training diverged after epoch 1: ");
+    fails_with(
+        &args,
+        "lower the learning rate (student.optim.lr = 1000000)",
+    );
+    let folders: Vec<_> = std::fs::read_dir(runs.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 2);
+    for folder in folders {
+        let status: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(folder.join("status.json")).unwrap())
+                .unwrap();
+        assert_eq!(status["status"], "diverged");
+        assert!(status["message"]
+            .as_str()
+            .unwrap()
+            .contains("no better than always answering"));
+        assert!(!folder.join("summary.json").exists());
+    }
+}
+
+#[test]
+fn eval_finds_a_runs_models_and_its_referenced_teacher() {
+    let dir = tempfile::tempdir().unwrap();
+    let teacher = dir.path().join("my-teacher.safetensors");
+    let mlp =
+        distillery::model::mlp::Mlp::new(&[784, 16, 10], 3, &candle_core::Device::Cpu).unwrap();
+    std::fs::write(
+        &teacher,
+        distillery::model::weights::to_bytes(&mlp, &Default::default()).unwrap(),
+    )
+    .unwrap();
+    let runs = dir.path().join("runs");
+    let t = format!("teacher.weights=\"{}\"", teacher.display());
+    let mut args = vec![
+        "train",
+        "--preset",
+        "quick",
+        "--runs-dir",
+        runs.to_str().unwrap(),
+    ];
+    for set in [
+        t.as_str(),
+        "data.train_limit=500",
+        "data.test_limit=200",
+        "transfer.limit=500",
+        "student.hidden=[8]",
+        "student.epochs=1",
+        "student.baseline=false",
+    ] {
+        args.extend(["--set", set]);
+    }
+    let out = distillery().args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    // Even if the run's own hard link is gone, the referenced file is found.
+    let _ = std::fs::remove_file(Path::new(&run).join("teacher.safetensors"));
+    let errors = |model: &str| -> u64 {
+        let out = distillery()
+            .args(["eval", "--run", &run, "--model", model, "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["test_errors"].as_u64().unwrap()
+    };
+    let direct = distillery()
+        .args(["eval", "--weights", teacher.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&direct.stdout).unwrap();
+    assert_eq!(errors("teacher"), json["test_errors"].as_u64().unwrap());
+    errors("student");
+    std::fs::remove_file(&teacher).unwrap();
+    fails_with(
+        &["eval", "--run", &run, "--model", "teacher"],
+        "the run's teacher is gone",
+    );
+    fails_with(
+        &["eval", "--run", &run, "--model", "baseline"],
+        "baseline.safetensors",
+    );
+}
+
+#[test]
+fn train_with_probes_writes_probes_csv_and_gap_columns() {
+    let runs = tempfile::tempdir().unwrap();
+    let runs = runs.path().to_str().unwrap();
+    let mut args = vec!["train", "--preset", "quick", "--runs-dir", runs];
+    for set in [
+        "data.train_limit=500",
+        "transfer.limit=500",
+        "teacher.hidden=[16]",
+        "teacher.epochs=1",
+        "student.hidden=[8]",
+        "student.epochs=1",
+    ] {
+        args.extend(["--set", set]);
+    }
+    let output = distillery()
+        .args(&args)
+        .args(["--probe", "0,42,4205"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let stored = distillery::runs::load_run(Path::new(&dir)).unwrap();
+    // Before training and after the one epoch, for teacher, baseline and student.
+    assert_eq!(stored.probes.len(), 6);
+    assert!(stored.probes.iter().all(|p| p.samples == vec![0, 42, 4205]));
+    let csv = std::fs::read_to_string(Path::new(&dir).join("metrics.csv")).unwrap();
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",kl_t,kl_1,agreement"));
+    assert!(stored
+        .metrics
+        .iter()
+        .all(|m| m.gap.is_some() == (m.phase != distillery::events::Phase::Teacher)));
+
+    let probe_args = |probe: &'static str| {
+        let mut a = vec![
+            "train",
+            "--preset",
+            "quick",
+            "--runs-dir",
+            runs,
+            "--probe",
+            probe,
+        ];
+        a.extend(["--set", "data.train_limit=500", "--set", "teacher.epochs=1"]);
+        a
+    };
+    fails_with(
+        &probe_args("3,10000"),
+        "probes.samples: test image 10000 is outside the test set (10000 images)",
+    );
+    fails_with(
+        &probe_args("0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16"),
+        "probes.samples: at most 16 test images, got 17",
+    );
+    fails_with(&probe_args("3,x"), "--probe");
 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use distillery::config::RunConfig;
 use distillery::events::{Event, Phase};
-use distillery::runs::{load_run, ERROR_FILE};
+use distillery::runs::{load_run, mark_run, RunStatus};
 use distillery::sweep::local::{run_local, Hooks};
 use distillery::sweep::table::{collect, read_run_folder};
 use distillery::sweep::{Axis, Layout, PointStatus, SweepPlan, SweepRow};
@@ -113,7 +113,7 @@ fn points_share_one_teacher_resume_and_collect_back() {
     // A point that never ran and one that failed are reported as such.
     std::fs::remove_dir_all(layout.point_dir(1)).unwrap();
     std::fs::remove_file(layout.point_dir(2).join("summary.json")).unwrap();
-    std::fs::write(layout.point_dir(2).join(ERROR_FILE), "node lost\n").unwrap();
+    mark_run(&layout.point_dir(2), RunStatus::Failed, "node lost").unwrap();
     let collected = collect(&dir).unwrap();
     let statuses: Vec<PointStatus> = collected.rows.iter().map(|r| r.status.clone()).collect();
     assert_eq!(

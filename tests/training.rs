@@ -7,7 +7,8 @@ use std::time::Duration;
 use distillery::config::{Method, RunConfig, TransferKind};
 use distillery::events::{Event, Phase};
 use distillery::model::weights;
-use distillery::runs::load_run;
+use distillery::runs::{list_runs, load_run, RunStatus};
+use distillery::train::divergence::Divergence;
 use distillery::train::trainer::{self, CancelToken, TrainError};
 use distillery::worker::protocol::Command;
 use distillery::worker::Worker;
@@ -171,16 +172,103 @@ fn a_diverging_run_names_the_epoch_and_batch() {
         TrainError::Diverged {
             phase,
             epoch,
-            batch,
-            ..
+            cause,
+            lr_field,
+            lr,
         } => {
             assert_eq!(*phase, "student");
             assert_eq!(*epoch, 1);
-            assert!(*batch >= 1);
+            assert_eq!((*lr_field, *lr), ("student.optim.lr", 1e30));
+            assert!(
+                matches!(
+                    cause,
+                    Divergence::NonFinite { .. } | Divergence::Exploded { .. }
+                ),
+                "{cause:?}"
+            );
         }
         other => panic!("expected divergence, got {other}"),
     }
-    assert!(err.to_string().contains("epoch 1, batch"), "{err}");
+    assert!(err.to_string().contains("at epoch 1, batch"), "{err}");
+    // The run folder says so.
+    let listed = list_runs(runs.path());
+    let run = listed[0].clone().into_run().unwrap();
+    assert_eq!(run.status, RunStatus::Diverged);
+    assert_eq!(run.status_message, Some(err.to_string()));
+}
+
+#[test]
+fn a_cancelled_run_and_a_finished_one_say_so_in_their_folders() {
+    let mut config = small_config();
+    config.teacher.epochs = 1;
+    config.student.epochs = 1;
+    config.student.baseline = false;
+    let runs = tempfile::tempdir().unwrap();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let err = trainer::run(&config, runs.path(), 1, &|_| {}, cancel).unwrap_err();
+    assert!(matches!(err, TrainError::Cancelled));
+    let summary = trainer::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
+    let mut statuses: Vec<_> = list_runs(runs.path())
+        .into_iter()
+        .map(|l| {
+            let run = l.into_run().unwrap();
+            (run.status, run.status_message.unwrap_or_default())
+        })
+        .collect();
+    statuses.sort_by_key(|(status, _)| status.key());
+    assert_eq!(
+        statuses,
+        vec![
+            (RunStatus::Cancelled, "cancelled".to_owned()),
+            (RunStatus::Finished, summary.describe()),
+        ]
+    );
+}
+
+#[test]
+fn a_teacher_loaded_from_a_file_is_referenced_not_copied() {
+    let mut config = small_config();
+    config.teacher.epochs = 1;
+    config.student.epochs = 1;
+    config.student.baseline = false;
+    let runs = tempfile::tempdir().unwrap();
+    let first = trainer::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    let source = first.dir.join("teacher.safetensors");
+    let source_bytes = std::fs::metadata(&source).unwrap().len();
+    config.teacher.weights = Some(source.clone());
+    config.name = "reuse".into();
+    let second = trainer::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
+    assert_eq!(second.teacher.test_errors, first.teacher.test_errors);
+    let stored = load_run(&second.dir).unwrap();
+    let teacher = stored
+        .teacher_weights
+        .clone()
+        .expect("the run finds its teacher");
+    let model = weights::load(&teacher, &candle_core::Device::Cpu).unwrap();
+    assert_eq!(model.mlp.layers, vec![784, 128, 128, 10]);
+    // Whether hard-linked or only referenced, the teacher's bytes are not in the run's size.
+    let student_bytes = std::fs::metadata(second.dir.join("student.safetensors"))
+        .unwrap()
+        .len();
+    assert!(
+        stored.size_bytes < student_bytes + source_bytes / 2,
+        "{} bytes",
+        stored.size_bytes
+    );
+    let own = second.dir.join("teacher.safetensors");
+    if own.exists() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(
+                std::fs::metadata(&own).unwrap().nlink(),
+                2,
+                "a hard link, not a copy"
+            );
+        }
+    }
+    assert!(second.dir.join("teacher-source.json").is_file());
 }
 
 #[test]
@@ -310,7 +398,7 @@ fn worker_runs_cancels_and_reports_failures_through_its_channels() {
     // Logits for the playground, or a clear error for a missing file.
     let stored = distillery::runs::list_runs(runs.path());
     let teacher = stored.iter().find_map(|r| {
-        let p = r.dir.join("teacher.safetensors");
+        let p = r.dir().join("teacher.safetensors");
         p.is_file().then_some(p)
     });
     worker.send(Command::ComputeLogits {

@@ -356,7 +356,7 @@ fn a_run_is_deleted_from_the_runs_view_after_confirmation() {
     h.get_by_label("Runs").click();
     step_until(&mut h, Duration::from_secs(10), |a| a.runs.runs.len() == 1);
     h.step();
-    let run_dir = h.state().runs.runs[0].run.dir.clone();
+    let run_dir = h.state().runs.runs[0].entry.dir().to_owned();
     h.get_by_label("Delete…").click();
     h.step();
     h.step();
@@ -506,4 +506,136 @@ fn a_data_folder_picked_in_the_window_is_loaded_and_named_in_the_header() {
     });
     h.get_by_label("Data: fashion-mnist");
     assert_eq!(h.state().test.as_ref().map(|t| t.len()), Some(10_000));
+}
+
+/// The bars the soft-targets panel shows now, by series name.
+fn probe_bars(app: &DistilleryApp) -> (String, Vec<(String, Vec<f64>)>) {
+    use distillery::ui::soft_targets::probe_soft_targets_spec;
+    let live = app.live.as_ref().expect("a live run");
+    let panel = &app.state.views.live.soft_targets;
+    let sample = panel.shown_sample(&live.probes).expect("a probe");
+    let t = panel.shown_temperature(&live.config);
+    let spec = probe_soft_targets_spec(live, None, sample, t, panel.epoch);
+    let bars = spec
+        .series
+        .iter()
+        .map(|s| (s.name.clone(), s.points.iter().map(|p| p[1]).collect()))
+        .collect();
+    (spec.title, bars)
+}
+
+fn bars_of<'a>(bars: &'a [(String, Vec<f64>)], name: &str) -> &'a [f64] {
+    &bars.iter().find(|b| b.0 == name).expect(name).1
+}
+
+fn drag_slider(h: &mut Harness<'static, DistilleryApp>, label: &str, to_right: bool) {
+    let rect = h.get_by_role_and_label(Role::Slider, label).rect();
+    let (from, to) = if to_right {
+        (rect.left() + 2.0, rect.right() - 2.0)
+    } else {
+        (rect.right() - 2.0, rect.left() + 2.0)
+    };
+    h.drag_at(egui::pos2(from, rect.center().y));
+    h.step();
+    h.hover_at(egui::pos2(to, rect.center().y));
+    h.step();
+    h.drop_at(egui::pos2(to, rect.center().y));
+    h.step();
+    h.step();
+}
+
+#[test]
+fn the_soft_targets_panel_selects_probes_rescales_and_replays_epochs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.state_mut().state.sample = 7;
+    h.state_mut().state.config.student.epochs = 2;
+    h.state_mut().state.config.teacher.epochs = 5;
+    h.step();
+    h.get_by_label("Start run").click();
+    step_until(&mut h, Duration::from_secs(180), |a| {
+        a.live.as_ref().is_some_and(|l| !l.is_running())
+    });
+    let live = h.state().live.clone().unwrap();
+    assert!(
+        matches!(live.status, RunStatus::Finished(_)),
+        "{:?}",
+        live.status
+    );
+    // The playground's image comes first, then the configured probes.
+    assert_eq!(live.probes.samples(), vec![7, 32, 18, 62, 65]);
+    let (title, bars) = probe_bars(h.state());
+    assert!(title.starts_with("softmax(z / T) of probe #7"), "{title}");
+    let names: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
+    assert_eq!(names, ["teacher", "baseline", "distilled student"]);
+
+    // Probe selection.
+    h.get_by_label("#18 (label 3)").click();
+    h.step();
+    assert_eq!(h.state().state.views.live.soft_targets.sample, Some(18));
+    h.get_by_label_contains("softmax(z / T) of probe #18");
+
+    // The T slider re-renders the bars from cached logits in the same frame.
+    let before = entropy(
+        &bars_of(&probe_bars(h.state()).1, "teacher")
+            .iter()
+            .map(|p| *p as f32)
+            .collect::<Vec<_>>(),
+    );
+    // (A small teacher is nearly flat at the run's T = 4: sharpen.)
+    drag_slider(&mut h, "Probe temperature T", false);
+    let t = h
+        .state()
+        .state
+        .views
+        .live
+        .soft_targets
+        .temperature
+        .expect("T chosen");
+    assert!(t < 0.6, "dragging left lowers T, got {t}");
+    let after = entropy(
+        &bars_of(&probe_bars(h.state()).1, "teacher")
+            .iter()
+            .map(|p| *p as f32)
+            .collect::<Vec<_>>(),
+    );
+    assert!(after < before - 0.1, "teacher entropy {before} -> {after}");
+    h.get_by_label_contains(&format!("T = {t:.2}, live"));
+    h.get_by_label("run's T = 4").click();
+    h.step();
+    assert_eq!(h.state().state.views.live.soft_targets.temperature, None);
+
+    // The scrubber: back to before training, where the students are untrained.
+    let trained = bars_of(&probe_bars(h.state()).1, "distilled student").to_vec();
+    drag_slider(&mut h, "Epoch", false);
+    assert_eq!(h.state().state.views.live.soft_targets.epoch, Some(0));
+    let (title, bars) = probe_bars(h.state());
+    assert!(title.ends_with("before training"), "{title}");
+    let untrained = bars_of(&bars, "distilled student");
+    assert_ne!(untrained, trained.as_slice());
+    h.get_by_label("Replay").click();
+    step_until(&mut h, Duration::from_secs(10), |a| {
+        a.state.views.live.soft_targets.epoch == Some(2)
+    });
+    assert_eq!(
+        bars_of(&probe_bars(h.state()).1, "distilled student"),
+        trained.as_slice()
+    );
+
+    // A finished run replays from its folder (probes.csv) through the runs view.
+    h.get_by_label("Runs").click();
+    step_until(&mut h, Duration::from_secs(10), |a| {
+        a.state.tab == Tab::Runs && a.runs.runs.iter().any(|r| matches!(&r.entry, distillery::runs::ListedRun::Run(run) if !run.probes.is_empty()))
+    });
+    h.get_by_label("Replay").click();
+    h.step();
+    let replayed = h.state().live.clone().unwrap();
+    assert_ne!(replayed.id, live.id, "{:?}", h.state().messages);
+    assert_eq!(h.state().state.tab, Tab::Live);
+    assert_eq!(replayed.probes.samples(), live.probes.samples());
+    assert_eq!(replayed.probes.last_epoch(), 5, "the teacher's five epochs");
+    assert_eq!(
+        bars_of(&probe_bars(h.state()).1, "distilled student"),
+        trained.as_slice()
+    );
 }

@@ -86,6 +86,33 @@ fn a_panicking_run_ends_in_run_failed_and_the_worker_keeps_going() {
 }
 
 #[test]
+fn a_run_that_panics_after_creating_its_folder_is_marked_failed_there() {
+    let runs = tempfile::tempdir().unwrap();
+    let folder = runs.path().join("20261130-000000-crash");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("config.toml"), RunConfig::default().to_toml()).unwrap();
+    let dir = folder.clone();
+    let trainer: Trainer = Arc::new(move |_, run, sink, _| {
+        sink.send(Event::RunStarted {
+            run,
+            dir: dir.clone(),
+        });
+        panic!("index out of bounds")
+    });
+    let worker = Worker::spawn_with(Arc::new(|| {}), trainer).unwrap();
+    start(&worker, 1);
+    assert!(matches!(terminal(&worker, 1), Event::RunFailed { .. }));
+    let stored = distillery::runs::load_run(&folder).unwrap();
+    assert_eq!(stored.status, distillery::runs::RunStatus::Failed);
+    assert!(
+        stored
+            .status_message
+            .is_some_and(|m| m.contains("index out of bounds")),
+        "the reason is kept"
+    );
+}
+
+#[test]
 fn a_run_started_right_after_the_last_one_finished_is_never_refused() {
     // The trainer returns at once, so the run thread is still winding down when the terminal
     // event arrives: exactly the race that refused a new run before.

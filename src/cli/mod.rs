@@ -45,6 +45,10 @@ pub struct ConfigArgs {
     /// Folder of MNIST-format IDX files (default: the bundled MNIST).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Probe images whose logits go to probes.csv at every epoch end, as test-set indices,
+    /// e.g. `--probe 0,42,4205` (at most 16; default: the config's `probes.samples`).
+    #[arg(long = "probe", value_name = "INDICES", value_delimiter = ',')]
+    pub probes: Option<Vec<usize>>,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -74,11 +78,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Test errors of a weights file on the test set.
+    /// Test errors of a weights file, or of a run's model, on the test set.
     Eval {
         /// A safetensors file in Distillery's format.
+        #[arg(long, required_unless_present = "run", conflicts_with = "run")]
+        weights: Option<PathBuf>,
+        /// A run folder: evaluates its `--model` (its teacher may be a file it references).
         #[arg(long)]
-        weights: PathBuf,
+        run: Option<PathBuf>,
+        /// Which of the run's models.
+        #[arg(long, value_enum, default_value = "student", requires = "run")]
+        model: RunModel,
         /// Folder of MNIST-format IDX files.
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -124,6 +134,35 @@ pub enum Command {
     },
 }
 
+/// A model of a run folder, for `eval --run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunModel {
+    /// The teacher (trained by the run, or the file it was loaded from).
+    Teacher,
+    /// The baseline student, trained on hard labels.
+    Baseline,
+    /// The distilled student.
+    Student,
+}
+
+/// The weights file of `model` in the run folder `dir`.
+fn run_model_path(dir: &Path, model: RunModel) -> Result<PathBuf> {
+    let file = match model {
+        RunModel::Teacher => {
+            let run = crate::runs::load_run(dir)?;
+            return run.teacher_weights.with_context(|| {
+                format!(
+                    "{}: the run's teacher is gone (neither its teacher.safetensors nor the file it was loaded from exists)",
+                    dir.display()
+                )
+            });
+        }
+        RunModel::Baseline => "baseline.safetensors",
+        RunModel::Student => "student.safetensors",
+    };
+    Ok(dir.join(file))
+}
+
 /// Builds the configuration from a preset or file plus `--set` overrides.
 pub fn resolve_config(args: &ConfigArgs) -> Result<RunConfig> {
     let mut config = match (&args.preset, &args.config) {
@@ -144,6 +183,9 @@ pub fn resolve_config(args: &ConfigArgs) -> Result<RunConfig> {
     }
     if let Some(dir) = &args.data_dir {
         config.data.dir = Some(dir.clone());
+    }
+    if let Some(samples) = &args.probes {
+        config.probes.samples = samples.clone();
     }
     config.validate()?;
     Ok(config)
@@ -189,9 +231,18 @@ pub fn execute(command: Command) -> Result<()> {
         Command::Collect { dir, json } => sweep::collect_dir(&dir, json),
         Command::Eval {
             weights,
+            run,
+            model,
             data_dir,
             json,
-        } => eval(&weights, &data_dir, json),
+        } => {
+            let path = match (weights, run) {
+                (Some(weights), _) => weights,
+                (None, Some(run)) => run_model_path(&run, model)?,
+                (None, None) => bail!("give --weights FILE or --run FOLDER"),
+            };
+            eval(&path, &data_dir, json)
+        }
         Command::Bench { json } => crate::bench::run(json),
         Command::Reproduce { budget, out } => {
             let sink = progress::ProgressSink::new();

@@ -64,6 +64,7 @@ fn plan_from(args: &SweepArgs) -> Result<SweepPlan> {
             runs_dir: args.config.runs_dir.clone(),
             data_dir: args.config.data_dir.clone(),
             json: args.config.json,
+            probes: args.config.probes.clone(),
         };
         resolve_config(&with_base)?
     } else {

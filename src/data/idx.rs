@@ -123,16 +123,36 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>, DataError> {
     Ok(array.data)
 }
 
-/// Reads and checks an IDX image file: three dimensions `[n, rows, cols]`.
+/// Reads and checks an IDX image file: three dimensions `[n, rows, cols]`, with at least one
+/// image of at least one pixel (an empty file cannot be trained or evaluated on, and would
+/// otherwise surface later as a model that "needs 0 inputs").
 pub fn read_images(path: &Path) -> Result<IdxArray, DataError> {
     let array = parse(&read_bytes(path)?, IMAGES_MAGIC, path)?;
-    if array.dims.len() != 3 {
+    check_image_dims(&array.dims, path)?;
+    Ok(array)
+}
+
+/// Checks the header of an image file: `[n, rows, cols]`, none of them 0.
+fn check_image_dims(dims: &[usize], path: &Path) -> Result<(), DataError> {
+    let &[n, rows, cols] = dims else {
         return Err(FileError::invalid(
             path,
-            format!("an image file has 3 dimensions, found {}", array.dims.len()),
+            format!("an image file has 3 dimensions, found {}", dims.len()),
+        ));
+    };
+    if rows == 0 || cols == 0 {
+        return Err(FileError::invalid(
+            path,
+            format!("the header declares {rows}×{cols}-pixel images; rows and columns must be ≥ 1"),
         ));
     }
-    Ok(array)
+    if n == 0 {
+        return Err(FileError::invalid(
+            path,
+            "the header declares 0 images; the file holds no data",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -191,5 +211,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("truncated header"), "{err}");
+    }
+
+    #[test]
+    fn rejects_image_files_without_pixels_or_images() {
+        let path = Path::new("empty.idx");
+        for (dims, needle) in [
+            ([3u32, 0, 0], "0×0-pixel"),
+            ([3, 28, 0], "28×0-pixel"),
+            ([3, 0, 28], "0×28-pixel"),
+            ([0, 28, 28], "0 images"),
+        ] {
+            // Each header is consistent with the file's length (0 bytes of data), so only
+            // the dimension check can reject it.
+            let bytes = header(IMAGES_MAGIC, &dims);
+            let array = parse(&bytes, IMAGES_MAGIC, path).unwrap();
+            let err = check_image_dims(&array.dims, path).unwrap_err().to_string();
+            assert!(
+                err.starts_with("empty.idx: ") && err.contains(needle),
+                "{err}"
+            );
+        }
+        let mut one_pixel = header(IMAGES_MAGIC, &[2, 1, 1]);
+        one_pixel.extend([0, 255]);
+        let array = parse(&one_pixel, IMAGES_MAGIC, path).unwrap();
+        check_image_dims(&array.dims, path).unwrap();
+        let err = check_image_dims(&[2, 28], path).unwrap_err().to_string();
+        assert!(err.contains("3 dimensions, found 2"), "{err}");
     }
 }

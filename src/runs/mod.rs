@@ -1,13 +1,24 @@
 //! Run folders on disk: `runs/<timestamp>-<name>/` with `config.toml`, `metrics.csv`,
-//! `summary.json` and the models' `.safetensors`. Every file is written to a temporary file and
-//! renamed into place, so a crash never leaves half a file.
+//! `summary.json`, `status.json` (how the run ended), `probes.csv` and the models'
+//! `.safetensors`. Every file is written to a temporary file and renamed into place, so a crash
+//! never leaves half a file. [`folders`] lists, measures and deletes run folders; [`status`]
+//! records how a run ended; [`probes`] reads and writes the probe images' logits.
+
+pub mod folders;
+pub mod status;
+
+pub mod probes;
 
 use std::path::{Path, PathBuf};
+
+pub use folders::{delete_run, list_runs, ListedRun};
+pub use status::{mark_run, RunStatus};
 
 use crate::files::{write_atomic, FileError};
 
 use crate::config::RunConfig;
-use crate::events::{EpochMetrics, RunSummary};
+use crate::events::{DistillationGap, EpochMetrics, ProbeSnapshot, RunSummary};
+use probes::{parse_probes_csv, probes_csv};
 
 /// A run folder that cannot be written or read.
 pub type RunsError = FileError;
@@ -41,14 +52,13 @@ pub struct RunDir {
     /// The folder.
     pub path: PathBuf,
     metrics: Vec<EpochMetrics>,
+    probes: Vec<ProbeSnapshot>,
 }
 
-/// The file a run that failed leaves in its folder: the one-line reason.
-pub const ERROR_FILE: &str = "error.txt";
-
-/// Header of `metrics.csv`.
+/// Header of `metrics.csv`. The last three columns, the distillation gap, are empty for the
+/// teacher (and absent from files written before they existed).
 pub const METRICS_HEADER: &str =
-    "phase,member,epoch,loss,soft_loss,hard_loss,lr,test_errors,test_n,elapsed_secs,per_class_errors";
+    "phase,member,epoch,loss,soft_loss,hard_loss,lr,test_errors,test_n,elapsed_secs,per_class_errors,kl_t,kl_1,agreement";
 
 impl RunDir {
     /// Creates `runs_dir/<timestamp>-<name>/` (with a numeric suffix if it exists) and writes
@@ -67,6 +77,7 @@ impl RunDir {
         let dir = Self {
             path,
             metrics: Vec::new(),
+            probes: Vec::new(),
         };
         dir.write("config.toml", config.to_toml().as_bytes())?;
         Ok(dir)
@@ -75,10 +86,10 @@ impl RunDir {
     /// Creates (or reopens) the run folder at exactly `path` and writes `config.toml` into it:
     /// for sweeps and cluster jobs, whose run folders sit at fixed, planned paths. Files of an
     /// earlier, unfinished attempt are overwritten as the new run writes them; a stale
-    /// `summary.json` or `error.txt` is removed first, so the folder never describes two runs.
+    /// `summary.json` or `status.json` is removed first, so the folder never describes two runs.
     pub fn create_at(path: &Path, config: &RunConfig) -> Result<Self, RunsError> {
         std::fs::create_dir_all(path).map_err(io_error(path))?;
-        for stale in ["summary.json", ERROR_FILE] {
+        for stale in ["summary.json", status::STATUS_FILE] {
             let file = path.join(stale);
             if file.exists() {
                 std::fs::remove_file(&file).map_err(io_error(&file))?;
@@ -87,6 +98,7 @@ impl RunDir {
         let dir = Self {
             path: path.to_owned(),
             metrics: Vec::new(),
+            probes: Vec::new(),
         };
         dir.write("config.toml", config.to_toml().as_bytes())?;
         Ok(dir)
@@ -101,6 +113,12 @@ impl RunDir {
     pub fn record(&mut self, metrics: &EpochMetrics) -> Result<(), RunsError> {
         self.metrics.push(metrics.clone());
         self.write("metrics.csv", metrics_csv(&self.metrics).as_bytes())
+    }
+
+    /// Appends an epoch-end probe snapshot and rewrites `probes.csv`.
+    pub fn record_probes(&mut self, snapshot: &ProbeSnapshot) -> Result<(), RunsError> {
+        self.probes.push(snapshot.clone());
+        self.write("probes.csv", probes_csv(&self.probes).as_bytes())
     }
 
     /// Writes `summary.json`.
@@ -118,8 +136,11 @@ pub fn metrics_csv(rows: &[EpochMetrics]) -> String {
     let mut out = format!("{METRICS_HEADER}\n");
     for m in rows {
         let per_class: Vec<String> = m.per_class_errors.iter().map(usize::to_string).collect();
+        let gap = m.gap.map_or(",,".to_owned(), |g| {
+            format!("{:.6},{:.6},{:.6}", g.kl_t, g.kl_1, g.agreement)
+        });
         out.push_str(&format!(
-            "{},{},{},{:.6},{:.6},{:.6},{:.6},{},{},{:.3},{}\n",
+            "{},{},{},{:.6},{:.6},{:.6},{:.6},{},{},{:.3},{},{}\n",
             m.phase.key(),
             m.member,
             m.epoch,
@@ -130,7 +151,8 @@ pub fn metrics_csv(rows: &[EpochMetrics]) -> String {
             m.test_errors,
             m.test_n,
             m.elapsed_secs,
-            per_class.join(";")
+            per_class.join(";"),
+            gap
         ));
     }
     out
@@ -149,8 +171,8 @@ pub fn parse_metrics_csv(path: &Path, text: &str) -> Result<Vec<EpochMetrics>, R
             continue;
         }
         let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 11 {
-            return Err(bad(i + 1, "expected 11 fields"));
+        if f.len() != 11 && f.len() != 14 {
+            return Err(bad(i + 1, "expected 14 fields (11 in older files)"));
         }
         let phase = match f[0] {
             "teacher" => Phase::Teacher,
@@ -183,12 +205,20 @@ pub fn parse_metrics_csv(path: &Path, text: &str) -> Result<Vec<EpochMetrics>, R
                 .filter(|s| !s.is_empty())
                 .map(int)
                 .collect::<Result<_, _>>()?,
+            gap: match f.get(11..14) {
+                Some([kl_t, kl_1, agreement]) if !kl_t.is_empty() => Some(DistillationGap {
+                    kl_t: num(kl_t)?,
+                    kl_1: num(kl_1)?,
+                    agreement: num(agreement)?,
+                }),
+                _ => None,
+            },
         });
     }
     Ok(rows)
 }
 
-/// A finished run found on disk.
+/// A run found on disk, finished or not.
 #[derive(Clone, Debug)]
 pub struct StoredRun {
     /// Its folder.
@@ -199,6 +229,18 @@ pub struct StoredRun {
     pub summary: Option<RunSummary>,
     /// `metrics.csv` rows.
     pub metrics: Vec<EpochMetrics>,
+    /// How it ended: `status.json`, or `Finished` for a run from before status files that
+    /// wrote its summary, or `Unfinished`.
+    pub status: RunStatus,
+    /// The status's message (the summary line, or why it stopped), if it wrote one.
+    pub status_message: Option<String>,
+    /// The teacher's weights: the run's own `teacher.safetensors` (trained, or hard-linked to
+    /// the file it was loaded from), else the file it referenced; `None` when neither exists.
+    pub teacher_weights: Option<PathBuf>,
+    /// Bytes that deleting the folder would free (files hard-linked elsewhere not counted).
+    pub size_bytes: u64,
+    /// `probes.csv` snapshots (empty if the run had no probes).
+    pub probes: Vec<ProbeSnapshot>,
 }
 
 /// Reads one run folder.
@@ -222,27 +264,28 @@ pub fn load_run(dir: &Path) -> Result<StoredRun, RunsError> {
         Ok(text) => parse_metrics_csv(&metrics_path, &text)?,
         Err(_) => Vec::new(),
     };
+    let (status, status_message) = match status::read_status(dir)? {
+        Some(record) => (record.status, Some(record.message)),
+        None if summary.is_some() => (RunStatus::Finished, None),
+        None => (RunStatus::Unfinished, None),
+    };
+    let teacher_weights = folders::teacher_weights(dir, &config);
+    let probes_path = dir.join("probes.csv");
+    let probes = match std::fs::read_to_string(&probes_path) {
+        Ok(text) => parse_probes_csv(&probes_path, &text)?,
+        Err(_) => Vec::new(),
+    };
     Ok(StoredRun {
         dir: dir.to_owned(),
         config,
         summary,
         metrics,
+        status,
+        status_message,
+        teacher_weights,
+        size_bytes: folders::size_on_disk(dir),
+        probes,
     })
-}
-
-/// Every readable run folder under `runs_dir`, newest first. Unreadable folders are skipped
-/// (a sweep folder or a stray directory is not an error).
-pub fn list_runs(runs_dir: &Path) -> Vec<StoredRun> {
-    let Ok(entries) = std::fs::read_dir(runs_dir) else {
-        return Vec::new();
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("config.toml").is_file())
-        .collect();
-    dirs.sort();
-    dirs.reverse();
-    dirs.iter().filter_map(|d| load_run(d).ok()).collect()
 }
 
 #[cfg(test)]
@@ -276,13 +319,24 @@ mod tests {
             per_class_errors: vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 78],
             test_n: 10_000,
             elapsed_secs: 1.5,
+            gap: None,
         };
         dir.record(&row).unwrap();
+        let distilled = EpochMetrics {
+            gap: Some(DistillationGap {
+                kl_t: 0.012_5,
+                kl_1: 0.25,
+                agreement: 0.987_6,
+            }),
+            epoch: 2,
+            ..row.clone()
+        };
+        dir.record(&distilled).unwrap();
         let second = RunDir::create(root.path(), &config).unwrap();
         assert_ne!(second.path, dir.path, "same second, distinct folders");
         let stored = load_run(&dir.path).unwrap();
         assert_eq!(stored.config, config);
-        assert_eq!(stored.metrics, vec![row]);
+        assert_eq!(stored.metrics, vec![row, distilled]);
         assert!(stored.summary.is_none());
         let leftovers: Vec<_> = std::fs::read_dir(&dir.path)
             .unwrap()
@@ -290,6 +344,72 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+        assert_eq!(stored.status, RunStatus::Unfinished);
+        assert!(stored.size_bytes > 0);
         assert_eq!(list_runs(root.path()).len(), 2);
+    }
+
+    #[test]
+    fn probes_csv_round_trips() {
+        let root = tempfile::tempdir().unwrap();
+        let mut dir = RunDir::create(root.path(), &RunConfig::default()).unwrap();
+        let snapshot = |phase, member, epoch, batch, logits: Vec<f32>| ProbeSnapshot {
+            phase,
+            member,
+            epoch,
+            batch,
+            epoch_end: true,
+            samples: vec![7, 3],
+            logits,
+        };
+        let written = vec![
+            snapshot(
+                Phase::Teacher,
+                0,
+                0,
+                0,
+                vec![0.1, -2.5, 3.0e-7, 1e9, 0.0, -0.0],
+            ),
+            snapshot(Phase::Teacher, 1, 1, 40, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+            snapshot(
+                Phase::Student,
+                2,
+                3,
+                40,
+                vec![f32::MIN_POSITIVE, 1.0 / 3.0, 7.0, 8.0, 9.0, 1.5],
+            ),
+        ];
+        for s in &written {
+            dir.record_probes(s).unwrap();
+        }
+        let text = std::fs::read_to_string(dir.path.join("probes.csv")).unwrap();
+        assert!(text.starts_with("phase,epoch,batch,sample,model,class,logit\n"));
+        assert!(text.contains("\nteacher,1,40,7,teacher-2,0,1\n"), "{text}");
+        assert!(
+            text.contains("\nstudent,3,40,3,student-3,2,1.5\n"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 1 + 3 * 2 * 3);
+        assert_eq!(load_run(&dir.path).unwrap().probes, written);
+
+        // A row out of order, or a sample with a class missing, is an error naming its line.
+        let swapped = text.replacen("teacher,0,0,7,teacher,1,", "teacher,0,0,7,teacher,2,", 1);
+        let e = parse_probes_csv(Path::new("p.csv"), &swapped).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("line 3: class 2 of sample 7 is out of order"),
+            "{e}"
+        );
+        let short: String = text
+            .lines()
+            .filter(|l| *l != "teacher,0,0,3,teacher,2,-0")
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let e = parse_probes_csv(Path::new("p.csv"), &short).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("a sample has 2 classes, the first 3"),
+            "{e}"
+        );
     }
 }

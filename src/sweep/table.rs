@@ -10,7 +10,8 @@ use crate::events::RunSummary;
 pub use crate::events::{PointStatus, SweepRow};
 use crate::export::csv_field;
 use crate::files::write_atomic;
-use crate::runs::ERROR_FILE;
+use crate::runs::status::read_status;
+use crate::runs::RunStatus;
 
 /// What a run folder holds: its status and, when finished, its summary.
 pub fn read_run_folder(dir: &Path) -> (PointStatus, Option<RunSummary>) {
@@ -20,9 +21,24 @@ pub fn read_run_folder(dir: &Path) -> (PointStatus, Option<RunSummary>) {
     if let Some(summary) = summary {
         return (PointStatus::Done, Some(summary));
     }
-    if let Ok(text) = std::fs::read_to_string(dir.join(ERROR_FILE)) {
-        let reason = text.lines().next().unwrap_or("failed").trim().to_owned();
-        return (PointStatus::Failed(reason), None);
+    // How the run ended, from its `status.json`; an unreadable one is itself the failure.
+    match read_status(dir) {
+        Ok(Some(record))
+            if matches!(
+                record.status,
+                RunStatus::Failed | RunStatus::Diverged | RunStatus::Cancelled
+            ) =>
+        {
+            let reason = record.message.lines().next().unwrap_or_default().trim();
+            let reason = if reason.is_empty() {
+                record.status.key()
+            } else {
+                reason
+            };
+            return (PointStatus::Failed(reason.to_owned()), None);
+        }
+        Err(e) => return (PointStatus::Failed(e.to_string()), None),
+        Ok(_) => {}
     }
     if dir.join("config.toml").is_file() {
         (PointStatus::Unfinished, None)

@@ -2,8 +2,10 @@
 //! distilled student → bias adjustment, for every method, driven by the CLI and the GUI alike.
 //!
 //! Progress leaves as [`Event`]s through an [`EventSink`]; a [`CancelToken`] is checked after
-//! every batch; a loss that turns NaN or infinite stops the run with an error naming the phase,
-//! epoch and batch. The teacher's logits on the transfer set are computed once per run and
+//! every batch; a loss that turns NaN or infinite or explodes, or test errors at chance level
+//! after an epoch, stop the run as diverged (see [`super::divergence`]), naming the phase,
+//! epoch and the learning rate to lower. However a run ends, its folder says so
+//! (`status.json`). The teacher's logits on the transfer set are computed once per run and
 //! cached, so the distilled student's epochs never run the teacher again.
 
 use std::collections::HashMap;
@@ -15,8 +17,11 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use thiserror::Error;
 
+use super::divergence::{Divergence, EpochOutcome, LossWatch};
 use super::optim::{learning_rate, warmup_factor, Optimizer};
+use super::probes::{ProbeSet, TeacherTestLogits};
 use super::targets::{Noise, Targets};
+use crate::config::memory::{self, DataShape};
 use crate::config::{ConfigError, Method, OptimConfig, RunConfig};
 use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist, CLASSES};
 use crate::data::idx::DataError;
@@ -26,12 +31,13 @@ use crate::distill::loss::LossParts;
 use crate::distill::soft::{ensemble_soft_targets, mean_logits};
 use crate::eval::{evaluate_logits, Evaluation};
 use crate::events::{
-    BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, RunId, RunSummary,
+    BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, ProbeSnapshot, RunId,
+    RunSummary,
 };
 use crate::model::mlp::{Dropout, Mlp};
 use crate::model::weights;
 use crate::rng::FastRng;
-use crate::runs::RunDir;
+use crate::runs::{mark_run, RunDir, RunStatus};
 
 /// Shared flag that stops a run at the next batch.
 #[derive(Clone, Debug, Default)]
@@ -60,17 +66,20 @@ pub enum TrainError {
     /// The cancel token was set.
     #[error("cancelled")]
     Cancelled,
-    /// The loss became NaN or infinite.
-    #[error("{phase} training diverged: loss became {value} at epoch {epoch}, batch {batch} (try a lower learning rate)")]
+    /// Training diverged: the loss became NaN or infinite or exploded, or the test errors
+    /// sat at chance level after an epoch.
+    #[error("{phase} training diverged {}; lower the learning rate ({lr_field} = {lr})", .cause.describe(*.epoch))]
     Diverged {
         /// Phase name.
         phase: &'static str,
         /// Epoch, from 1.
         epoch: usize,
-        /// Batch, from 1.
-        batch: usize,
-        /// The loss value.
-        value: f64,
+        /// What was seen.
+        cause: Divergence,
+        /// The `--set` path of the phase's learning rate (e.g. `student.optim.lr`).
+        lr_field: &'static str,
+        /// Its value.
+        lr: f64,
     },
     /// A configuration value is invalid.
     #[error(transparent)]
@@ -86,6 +95,17 @@ pub enum TrainError {
     /// Anything else, with a message.
     #[error("{0}")]
     Other(String),
+}
+
+impl TrainError {
+    /// The status a run folder records when a run stops with this error.
+    pub fn run_status(&self) -> RunStatus {
+        match self {
+            TrainError::Cancelled => RunStatus::Cancelled,
+            TrainError::Diverged { .. } => RunStatus::Diverged,
+            _ => RunStatus::Failed,
+        }
+    }
 }
 
 impl From<candle_core::Error> for TrainError {
@@ -121,10 +141,14 @@ struct PhaseSpec<'a> {
     member: usize,
     epochs: usize,
     optim: &'a OptimConfig,
+    /// The `--set` path of `optim.lr`, for the advice when training diverges.
+    lr_field: &'static str,
     dropout: Dropout,
     max_norm: f64,
     jitter_px: usize,
     detail: String,
+    /// Temperature of the distillation-gap metrics; `None` for the teacher (no gap).
+    gap_temperature: Option<f64>,
 }
 
 /// A run in progress: its data, folder and event sink.
@@ -141,6 +165,9 @@ pub struct Session<'a> {
     device: Device,
     started: Instant,
     started_at: String,
+    probes: ProbeSet,
+    /// Set once the teacher is trained or loaded.
+    teacher_test: Option<TeacherTestLogits>,
 }
 
 /// Loads the dataset a configuration asks for, with its limits applied.
@@ -165,6 +192,15 @@ fn phase_result(eval: &Evaluation, epochs: usize, seconds: f64, layers: &[usize]
         seconds,
         layers: layers.to_vec(),
     }
+}
+
+/// How many different classes `labels` holds.
+fn distinct_classes(labels: &[u8]) -> usize {
+    let mut seen = [false; 256];
+    for &label in labels {
+        seen[usize::from(label)] = true;
+    }
+    seen.iter().filter(|s| **s).count()
 }
 
 /// Per-batch settings of [`train_step`].
@@ -270,6 +306,17 @@ impl<'a> Session<'a> {
     ) -> Result<Self, TrainError> {
         config.validate()?;
         let data = load_data(config)?;
+        let shape = DataShape {
+            train: data.train.len(),
+            test: data.test.len(),
+            features: data.train.dim(),
+            classes: CLASSES,
+        };
+        // Validation assumed MNIST's size; a data folder of another size is checked again.
+        if shape != DataShape::assumed(config) {
+            memory::check_fits(config, &shape, memory::available_bytes())?;
+        }
+        let probes = ProbeSet::new(&config.probes, &data.test)?;
         let dir = create_dir(config)?;
         sink.send(Event::RunStarted {
             run,
@@ -285,6 +332,8 @@ impl<'a> Session<'a> {
             device: Device::Cpu,
             started: Instant::now(),
             started_at: chrono::Local::now().to_rfc3339(),
+            probes,
+            teacher_test: None,
         })
     }
 
@@ -335,7 +384,18 @@ impl<'a> Session<'a> {
         let mut optimizer = Optimizer::new(spec.optim);
         let mut order: Vec<usize> = (0..set.len()).collect();
         let mut pixels = vec![0f32; batch_size * set.dim()];
+        let mut watch = LossWatch::new();
+        let diverged = |epoch: usize, cause: Divergence| TrainError::Diverged {
+            phase: spec.phase.key(),
+            epoch,
+            cause,
+            lr_field: spec.lr_field,
+            lr: spec.optim.lr,
+        };
+        // A model that only ever sees one class answers it by design: not a divergence.
+        let trained_classes = distinct_classes(&set.labels);
         let mut last = None;
+        self.report_probes(model, (spec.phase, spec.member), 0, 0, true)?;
         for epoch in 1..=spec.epochs {
             let lr = learning_rate(spec.optim, epoch - 1, spec.epochs);
             shuffle_rng.shuffle(&mut order);
@@ -358,14 +418,9 @@ impl<'a> Session<'a> {
                 let parts = train_step(model, &mut optimizer, &x, &step, &mut dropout_rng, |z| {
                     targets.loss(z, batch, CLASSES, &mut noise_rng)
                 })?;
-                if !parts.total.is_finite() {
-                    return Err(TrainError::Diverged {
-                        phase: spec.phase.key(),
-                        epoch,
-                        batch: b + 1,
-                        value: parts.total,
-                    });
-                }
+                watch
+                    .check(b + 1, parts.total)
+                    .map_err(|cause| diverged(epoch, cause))?;
                 sum += parts.total;
                 soft += parts.soft;
                 hard += parts.hard;
@@ -382,11 +437,19 @@ impl<'a> Session<'a> {
                         loss: sum / (b + 1) as f64,
                     });
                 }
+                if self.probes.due() && b + 1 < batches {
+                    self.report_probes(model, (spec.phase, spec.member), epoch, b + 1, false)?;
+                }
                 if self.cancel.is_cancelled() {
                     return Err(TrainError::Cancelled);
                 }
             }
-            let eval = self.evaluate(model)?;
+            let logits = self.test_logits(model)?;
+            let eval = evaluate_logits(&logits, &self.data.test.labels, CLASSES);
+            let gap = spec
+                .gap_temperature
+                .zip(self.teacher_test.as_ref())
+                .map(|(t, teacher)| teacher.gap(&logits, t));
             let metrics = EpochMetrics {
                 phase: spec.phase,
                 member: spec.member,
@@ -399,12 +462,22 @@ impl<'a> Session<'a> {
                 per_class_errors: eval.per_class_errors.clone(),
                 test_n: eval.n,
                 elapsed_secs: started.elapsed().as_secs_f64(),
+                gap,
             };
             self.dir.record(&metrics)?;
             self.sink.send(Event::EpochEnded {
                 run: self.run,
                 metrics,
             });
+            self.report_probes(model, (spec.phase, spec.member), epoch, batches, true)?;
+            watch
+                .check_epoch(&EpochOutcome {
+                    eval: &eval,
+                    logits: &logits,
+                    mean_loss: sum / batches as f64,
+                    trained_classes,
+                })
+                .map_err(|cause| diverged(epoch, cause))?;
             last = Some(eval);
         }
         let eval = match last {
@@ -417,6 +490,39 @@ impl<'a> Session<'a> {
             started.elapsed().as_secs_f64(),
             &model.layers,
         ))
+    }
+
+    /// Sends the probes' logits under `model` (of `phase`, ensemble member or sweep point
+    /// `member`) and, at an epoch end, adds them to `probes.csv`. Nothing when there are no
+    /// probes.
+    fn report_probes(
+        &mut self,
+        model: &Mlp,
+        (phase, member): (Phase, usize),
+        epoch: usize,
+        batch: usize,
+        epoch_end: bool,
+    ) -> Result<(), TrainError> {
+        if self.probes.is_empty() {
+            return Ok(());
+        }
+        let snapshot = ProbeSnapshot {
+            phase,
+            member,
+            epoch,
+            batch,
+            epoch_end,
+            samples: self.probes.samples().to_vec(),
+            logits: self.probes.logits(model, &self.device)?,
+        };
+        if epoch_end {
+            self.dir.record_probes(&snapshot)?;
+        }
+        self.sink.send(Event::Probes {
+            run: self.run,
+            snapshot,
+        });
+        Ok(())
     }
 
     fn save_model(
@@ -447,7 +553,12 @@ impl<'a> Session<'a> {
         let mut members = Vec::new();
         if let Some(path) = &t.weights {
             let dim = self.data.train.dim();
-            members.push(weights::load_fitting(path, &self.device, dim, CLASSES)?.mlp);
+            let teacher = weights::load_fitting(path, &self.device, dim, CLASSES)?.mlp;
+            // Referenced (hard-linked where possible), never copied into the run folder.
+            self.dir.reference_teacher(path)?;
+            // Its probes, as loaded: the soft targets the students are compared with.
+            self.report_probes(&teacher, (Phase::Teacher, 0), 0, 0, true)?;
+            members.push(teacher);
         } else {
             let layers = self.layers(&t.hidden);
             let train = self.data.train.clone();
@@ -465,6 +576,7 @@ impl<'a> Session<'a> {
                     member: m,
                     epochs: t.epochs,
                     optim: &t.optim,
+                    lr_field: "teacher.optim.lr",
                     dropout: Dropout {
                         input: t.dropout_input,
                         hidden: t.dropout_hidden,
@@ -476,6 +588,7 @@ impl<'a> Session<'a> {
                     } else {
                         String::new()
                     },
+                    gap_temperature: None,
                 };
                 self.train_phase(&mut model, &train, &targets, &spec)?;
                 members.push(model);
@@ -488,13 +601,24 @@ impl<'a> Session<'a> {
         let refs: Vec<&[f32]> = member_logits.iter().map(Vec::as_slice).collect();
         let combined = ensemble_soft_targets(&refs, CLASSES, 1.0, t.combine);
         let eval = evaluate_logits(&combined, &self.data.test.labels, CLASSES);
+        self.teacher_test = Some(TeacherTestLogits::new(
+            member_logits.clone(),
+            t.combine,
+            CLASSES,
+        ));
         let result = phase_result(
             &eval,
             t.epochs,
             started.elapsed().as_secs_f64(),
             &members[0].layers,
         );
-        for (m, member) in members.iter().enumerate() {
+        // A teacher loaded from a file was referenced above; only trained ones are saved.
+        let trained = if t.weights.is_none() {
+            members.len()
+        } else {
+            0
+        };
+        for (m, member) in members.iter().enumerate().take(trained) {
             let file = if m == 0 {
                 "teacher.safetensors".to_owned()
             } else {
@@ -580,7 +704,8 @@ impl<'a> Session<'a> {
         let targets = Targets::Hard {
             labels: train.labels.clone(),
         };
-        let spec = self.student_spec(Phase::Baseline, 0, String::new(), &s.optim);
+        let temperature = self.config.distill.temperature;
+        let spec = self.student_spec(Phase::Baseline, 0, String::new(), &s.optim, temperature);
         let result = self.train_phase(&mut model, &train, &targets, &spec)?;
         self.save_model(
             "baseline.safetensors",
@@ -600,16 +725,19 @@ impl<'a> Session<'a> {
         member: usize,
         detail: String,
         optim: &'o OptimConfig,
+        temperature: f64,
     ) -> PhaseSpec<'o> {
         PhaseSpec {
             phase,
             member,
             epochs: self.config.student.epochs,
             optim,
+            lr_field: "student.optim.lr",
             dropout: Dropout::default(),
             max_norm: 0.0,
             jitter_px: 0,
             detail,
+            gap_temperature: Some(temperature),
         }
     }
 
@@ -675,7 +803,7 @@ impl<'a> Session<'a> {
             Method::Hinton => format!("T = {temperature}"),
             other => other.key().to_owned(),
         };
-        let spec = self.student_spec(Phase::Student, member, detail, &s.optim);
+        let spec = self.student_spec(Phase::Student, member, detail, &s.optim, temperature);
         let result = self.train_phase(&mut model, &transfer.set, &targets, &spec)?;
         self.save_model(
             file,
@@ -776,13 +904,15 @@ pub fn run(
     sink: &dyn EventSink,
     cancel: CancelToken,
 ) -> Result<RunSummary, TrainError> {
-    let session = Session::start(config, runs_dir, run, sink, cancel)?;
-    train_session(session)
+    let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
+    let dir = session.dir.path.clone();
+    let outcome = run_session(&mut session);
+    record_outcome(&dir, outcome, RunSummary::describe)
 }
 
 /// Like [`run`], with the run folder at exactly `dir` (created if needed; an unfinished
-/// attempt's files are replaced). A run that fails after its folder exists leaves its reason in
-/// [`ERROR_FILE`](crate::runs::ERROR_FILE), so a sweep can tell a failed point from a missing one.
+/// attempt's files are replaced). Its `status.json` says how it ended, so a sweep tells a failed
+/// point from a missing one.
 pub fn run_at(
     config: &RunConfig,
     dir: &Path,
@@ -790,21 +920,13 @@ pub fn run_at(
     sink: &dyn EventSink,
     cancel: CancelToken,
 ) -> Result<RunSummary, TrainError> {
-    let result = Session::start_at(config, dir, run, sink, cancel).and_then(train_session);
-    if let Err(e) = &result {
-        if dir.is_dir() {
-            // The run's error is what matters; failing to record it must not replace it.
-            let _ = crate::files::write_atomic(
-                &dir.join(crate::runs::ERROR_FILE),
-                format!("{e}\n").as_bytes(),
-            );
-        }
-    }
-    result
+    let mut session = Session::start_at(config, dir, run, sink, cancel)?;
+    let outcome = run_session(&mut session);
+    record_outcome(dir, outcome, RunSummary::describe)
 }
 
-/// Teacher → transfer set → baseline → distilled student → bias, in an opened session.
-fn train_session(mut session: Session<'_>) -> Result<RunSummary, TrainError> {
+/// The body of [`run`], once its session has started.
+fn run_session(session: &mut Session<'_>) -> Result<RunSummary, TrainError> {
     let (teacher, transfer, baseline) = session.prepare()?;
     let temperature = session.config.distill.temperature;
     let (student, result) = session.student(&transfer, temperature, 0, "student.safetensors")?;
@@ -817,6 +939,26 @@ fn train_session(mut session: Session<'_>) -> Result<RunSummary, TrainError> {
         transfer.set.len(),
         temperature,
     )
+}
+
+/// Writes the run folder's `status.json` for `outcome` and passes the outcome on. A run that
+/// finished but cannot say so fails; a run that already failed keeps its own error.
+fn record_outcome<T>(
+    dir: &Path,
+    outcome: Result<T, TrainError>,
+    describe: impl FnOnce(&T) -> String,
+) -> Result<T, TrainError> {
+    match outcome {
+        Ok(value) => {
+            mark_run(dir, RunStatus::Finished, &describe(&value))?;
+            Ok(value)
+        }
+        Err(error) => {
+            // Best effort: the error being reported matters more than the status file.
+            let _ = mark_run(dir, error.run_status(), &error.to_string());
+            Err(error)
+        }
+    }
 }
 
 /// One point of a T-sweep.
@@ -848,6 +990,18 @@ pub fn sweep(
         }));
     }
     let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
+    let dir = session.dir.path.clone();
+    let outcome = sweep_session(&mut session, temperatures, run, sink);
+    record_outcome(&dir, outcome, |(summary, _)| summary.describe())
+}
+
+/// The body of [`sweep`], once its session has started.
+fn sweep_session(
+    session: &mut Session<'_>,
+    temperatures: &[f64],
+    run: RunId,
+    sink: &dyn EventSink,
+) -> Result<(RunSummary, Vec<SweepPoint>), TrainError> {
     let (teacher, transfer, baseline) = session.prepare()?;
     let mut points = Vec::new();
     let mut best: Option<(f64, PhaseResult)> = None;

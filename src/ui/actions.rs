@@ -57,6 +57,8 @@ pub enum Action {
     ShowTab(Tab),
     /// Switch between the dark and light themes.
     SetDark(bool),
+    /// Open a run from the runs folder in the Live view, to replay its probes.
+    ReplayRun(PathBuf),
 }
 
 impl DistilleryApp {
@@ -111,6 +113,7 @@ impl DistilleryApp {
             }
             Action::FindBestShift(classes) => self.find_best_shift(classes),
             Action::ShowTab(tab) => self.state.tab = tab,
+            Action::ReplayRun(dir) => self.replay(&dir),
             Action::SetDark(dark) => {
                 self.state.dark = dark;
                 ctx.set_visuals(if dark {
@@ -139,6 +142,7 @@ impl DistilleryApp {
         if self.data_dir.is_some() {
             config.data.dir = self.data_dir.clone();
         }
+        add_playground_probe(&mut config, self.state.sample);
         Some((id, config))
     }
 
@@ -176,6 +180,26 @@ impl DistilleryApp {
         });
     }
 
+    /// Shows a listed run in the Live view (unless a run is training).
+    fn replay(&mut self, dir: &std::path::Path) {
+        if self.live.as_ref().is_some_and(LiveRun::is_running) {
+            self.notify(true, "a run is in progress: replay it when it has finished");
+            return;
+        }
+        let stored = self.runs.runs.iter().find_map(|r| match &r.entry {
+            crate::runs::ListedRun::Run(run) if run.dir == dir => Some(run),
+            _ => None,
+        });
+        let Some(stored) = stored else {
+            self.notify(true, format!("{}: not in the runs list", dir.display()));
+            return;
+        };
+        let id = self.next_run;
+        self.next_run += 1;
+        self.live = Some(LiveRun::from_stored(id, stored));
+        self.state.tab = Tab::Live;
+    }
+
     fn find_best_shift(&mut self, classes: Vec<u8>) {
         let (Some(student), Some(test)) = (self.student.clone(), self.test.clone()) else {
             self.notify(
@@ -189,5 +213,15 @@ impl DistilleryApp {
             Ok(()) => self.state.views.per_class.searching = true,
             Err(e) => self.notify(true, e),
         }
+    }
+}
+
+/// Puts the playground's test image first among the run's probes (if there is room and the
+/// test set has it), so the Live view opens on the digit the user was looking at.
+fn add_playground_probe(config: &mut RunConfig, sample: usize) {
+    let probes = &mut config.probes.samples;
+    let fits = config.data.test_limit.is_none_or(|n| sample < n);
+    if fits && !probes.contains(&sample) && probes.len() < crate::config::MAX_PROBES {
+        probes.insert(0, sample);
     }
 }

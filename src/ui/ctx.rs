@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::config::RunConfig;
 use crate::data::dataset::Dataset;
 use crate::events::Slot;
-use crate::runs::StoredRun;
+use crate::runs::ListedRun;
 
 use super::live_run::LiveRun;
 
@@ -29,11 +29,12 @@ impl ModelLogits {
     }
 }
 
-/// One run folder as the runs view shows it, read off the UI thread.
+/// One run folder as the runs view shows it, read off the UI thread (so that drawing the
+/// table touches no disk).
 #[derive(Clone, Debug)]
-pub struct ListedRun {
-    /// What was read from the folder.
-    pub run: StoredRun,
+pub struct RunRow {
+    /// What was read from the folder, or why it could not be.
+    pub entry: ListedRun,
     /// The distilled student's weights, if the run saved them.
     pub student: Option<PathBuf>,
 }
@@ -42,7 +43,7 @@ pub struct ListedRun {
 #[derive(Clone, Debug, Default)]
 pub struct RunList {
     /// The runs, newest last.
-    pub runs: Vec<ListedRun>,
+    pub runs: Vec<RunRow>,
     /// A listing job is running.
     pub loading: bool,
 }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::distill::bias::best_shift;
-use crate::runs::list_runs;
+use crate::runs::{delete_run, list_runs};
 
-use super::ctx::{ListedRun, ModelLogits};
+use super::ctx::{ModelLogits, RunRow};
 
 /// A finished job's result.
 #[derive(Debug)]
@@ -20,7 +20,7 @@ pub enum JobDone {
         /// The listing request this answers (older answers are dropped).
         generation: u64,
         /// The runs found.
-        runs: Vec<ListedRun>,
+        runs: Vec<RunRow>,
     },
     /// A run folder was deleted (or could not be).
     RunDeleted {
@@ -94,28 +94,21 @@ impl Jobs {
             generation,
             runs: list_runs(&dir)
                 .into_iter()
-                .map(|run| {
-                    let student = run.dir.join("student.safetensors");
-                    ListedRun {
+                .map(|entry| {
+                    let student = entry.dir().join("student.safetensors");
+                    RunRow {
                         student: student.is_file().then_some(student),
-                        run,
+                        entry,
                     }
                 })
                 .collect(),
         })
     }
 
-    /// Deletes a run folder (only one that holds a run's `config.toml`).
+    /// Deletes a run folder ([`delete_run`] refuses anything that is not one).
     pub fn delete_run(&self, dir: PathBuf) -> Result<(), String> {
         self.spawn("delete-run", move || {
-            let result = if dir.join("config.toml").is_file() {
-                std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))
-            } else {
-                Err(format!(
-                    "{}: not a run folder (no config.toml)",
-                    dir.display()
-                ))
-            };
+            let result = delete_run(&dir).map_err(|e| e.to_string());
             JobDone::RunDeleted { dir, result }
         })
     }

@@ -19,6 +19,7 @@ pub struct LauncherText {
     teacher_hidden: String,
     student_hidden: String,
     classes: String,
+    probes: String,
     list_error: Option<(&'static str, String)>,
 }
 
@@ -37,6 +38,7 @@ impl LauncherText {
             teacher_hidden: join(&config.teacher.hidden),
             student_hidden: join(&config.student.hidden),
             classes: join(&config.transfer.classes),
+            probes: join(&config.probes.samples),
             list_error: None,
         }
     }
@@ -44,10 +46,11 @@ impl LauncherText {
     /// Parses the text fields into the configuration; remembers which one is malformed.
     fn apply(&mut self, config: &mut RunConfig) {
         self.list_error = None;
-        let fields: [(&'static str, &String); 3] = [
+        let fields: [(&'static str, &String); 4] = [
             ("teacher.hidden", &self.teacher_hidden),
             ("student.hidden", &self.student_hidden),
             ("transfer.classes", &self.classes),
+            ("probes.samples", &self.probes),
         ];
         for (field, text) in fields {
             let result = match field {
@@ -57,6 +60,8 @@ impl LauncherText {
                 "teacher.hidden" => {
                     parse_list::<usize>(text, "a whole number").map(|v| config.teacher.hidden = v)
                 }
+                "probes.samples" => parse_list::<usize>(text, "a test image number")
+                    .map(|v| config.probes.samples = v),
                 _ => parse_list::<usize>(text, "a whole number").map(|v| config.student.hidden = v),
             };
             if let Err(e) = result {
@@ -103,6 +108,7 @@ impl Launcher {
             method_ui(&mut config, ui, &errors);
             models_ui(&mut config, &mut self.text, ui, &errors);
             transfer_ui(&mut config, &mut self.text, ui, &errors);
+            probes_ui(&mut self.text, ui, &errors);
             ui.separator();
             controls_ui(ctx, ui, &mut actions, &errors);
         });
@@ -112,6 +118,17 @@ impl Launcher {
         self.seen = Some(config);
         actions
     }
+}
+
+fn probes_ui(text: &mut LauncherText, ui: &mut egui::Ui, errors: &Option<(String, String)>) {
+    ui.horizontal(|ui| {
+        let name = ui.label("Probe images").on_hover_text(
+            "Test images whose soft targets the Live view follows while training (at most 16); the playground's image is added at Start",
+        );
+        ui.text_edit_singleline(&mut text.probes)
+            .labelled_by(name.id);
+    });
+    flag(ui, errors, "probes.samples");
 }
 
 /// A grid row: a label (with a tooltip) that names the widgets `add` creates, so screen
@@ -186,7 +203,7 @@ fn method_ui(config: &mut RunConfig, ui: &mut egui::Ui, errors: &Option<(String,
     egui::Grid::new("distill").num_columns(2).show(ui, |ui| {
         if d.method == Method::Hinton {
             grid_row(ui, "Temperature T", "Soft targets are softmax(z / T). T = 1 is the ordinary softmax; higher T flattens it and exposes how the teacher ranks the wrong classes.", |ui| vec![ui.add(egui::DragValue::new(&mut d.temperature).speed(0.1).range(0.0..=1000.0))]);
-            grid_row(ui, "α (weight of soft term)", "L = α·T²·KL(q‖p_T) + (1−α)·CE(y, p). α weights the SOFT term here (Keras uses the opposite convention).", |ui| vec![ui.add(egui::Slider::new(&mut d.alpha, 0.0..=1.0))]);
+            grid_row(ui, "α (weight of soft term)", "L = α·T²·KL(q || p_T) + (1−α)·CE(y, p). α weights the SOFT term here (Keras uses the opposite convention).", |ui| vec![ui.add(egui::Slider::new(&mut d.alpha, 0.0..=1.0))]);
             grid_row(ui, "T² factor", "Multiply the soft term by T² so its gradients keep their size as T changes (Hinton et al. §2).", |ui| vec![ui.checkbox(&mut d.t_squared, "scale soft term by T²")]);
         }
         if matches!(d.method, Method::LogitL2 | Method::NoisyTeacher) {

@@ -1,5 +1,7 @@
 //! The live training view: test errors per epoch for teacher, baseline and distilled student
-//! (with the paper's reference numbers), and the loss curves with soft and hard parts apart.
+//! (with the paper's reference numbers), the loss curves with soft and hard parts apart, the
+//! distillation gap (agreement and KL with the teacher) beside them, and the soft-targets
+//! panel of the probe images.
 
 use crate::config::{Method, RunConfig};
 use crate::events::{EpochMetrics, Phase};
@@ -12,6 +14,7 @@ use super::ctx::ViewCtx;
 use super::live_run::RunStatus;
 use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
 use super::plot_ui;
+use super::soft_targets::SoftTargetsPanel;
 
 const PAPER_COLOR: [u8; 3] = [200, 60, 60];
 const HARD_COLOR: [u8; 3] = [120, 200, 120];
@@ -169,6 +172,59 @@ pub fn loss_spec(metrics: &[EpochMetrics], config: &RunConfig) -> PlotSpec {
     }
 }
 
+/// The epochs that have a distillation gap (baseline and distilled student).
+fn with_gap(metrics: &[EpochMetrics]) -> Vec<EpochMetrics> {
+    metrics
+        .iter()
+        .filter(|m| m.gap.is_some())
+        .cloned()
+        .collect()
+}
+
+/// Top-1 agreement with the teacher on the test set per epoch, in %.
+pub fn agreement_spec(metrics: &[EpochMetrics]) -> PlotSpec {
+    PlotSpec {
+        title: "Top-1 agreement with the teacher".into(),
+        x_label: "epoch".into(),
+        y_label: "agreement (% of test images)".into(),
+        log_x: false,
+        series: phase_series(&with_gap(metrics), "", |m| {
+            m.gap.map_or(0.0, |g| 100.0 * g.agreement)
+        }),
+        hlines: Vec::new(),
+        heatmap: None,
+        y_max: None,
+    }
+}
+
+/// Mean `KL(teacher ‖ model)` on the test set per epoch: at the run's T (lines) and at T = 1
+/// (points).
+pub fn kl_spec(metrics: &[EpochMetrics], temperature: f64) -> PlotSpec {
+    let gap = with_gap(metrics);
+    let mut series = phase_series(&gap, &format!("T = {temperature}: "), |m| {
+        m.gap.map_or(0.0, |g| g.kl_t)
+    });
+    series.extend(
+        phase_series(&gap, "T = 1: ", |m| m.gap.map_or(0.0, |g| g.kl_1))
+            .into_iter()
+            .map(|s| Series {
+                kind: SeriesKind::Points,
+                ..s
+            }),
+    );
+    PlotSpec {
+        // (The UI font has no '‖'.)
+        title: "KL(teacher || model)".into(),
+        x_label: "epoch".into(),
+        y_label: "mean KL (nats)".into(),
+        log_x: false,
+        series,
+        hlines: Vec::new(),
+        heatmap: None,
+        y_max: None,
+    }
+}
+
 /// The live training view.
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
@@ -177,6 +233,9 @@ pub struct LiveView {
     pub show_paper_lines: bool,
     /// Clip the test-error axis when the first epoch dwarfs the rest.
     pub clip_first_epoch: bool,
+    /// The probe images' soft targets (view state of the run being shown, not persisted).
+    #[serde(skip)]
+    pub soft_targets: SoftTargetsPanel,
 }
 
 impl Default for LiveView {
@@ -184,6 +243,7 @@ impl Default for LiveView {
         Self {
             show_paper_lines: true,
             clip_first_epoch: true,
+            soft_targets: SoftTargetsPanel::default(),
         }
     }
 }
@@ -233,14 +293,26 @@ impl LiveView {
             errors.y_max = error_clip(&errors);
         }
         let loss = loss_spec(&live.metrics, &live.config);
-        let height = (ui.available_height() / 2.0 - 40.0).max(150.0);
-        [
-            plot_ui(ui, "live-errors", &errors, height),
-            plot_ui(ui, "live-loss", &loss, height),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        let agreement = agreement_spec(&live.metrics);
+        let kl = kl_spec(&live.metrics, live.config.distill.temperature);
+        let mut actions = Vec::new();
+        let soft_targets = &mut self.soft_targets;
+        ui.columns(2, |columns| {
+            let [curves, soft] = columns else {
+                return;
+            };
+            let height = (curves.available_height() / 4.0 - 30.0).max(110.0);
+            for (id, spec) in [
+                ("live-errors", &errors),
+                ("live-agreement", &agreement),
+                ("live-kl", &kl),
+                ("live-loss", &loss),
+            ] {
+                actions.extend(plot_ui(curves, id, spec, height));
+            }
+            actions.extend(soft_targets.ui(soft, ctx));
+        });
+        actions
     }
 }
 
@@ -261,6 +333,7 @@ mod tests {
             per_class_errors: vec![0; 10],
             test_n: 10_000,
             elapsed_secs: 1.0,
+            gap: None,
         }
     }
 

@@ -6,6 +6,9 @@ use std::time::Instant;
 
 use crate::config::RunConfig;
 use crate::events::{EpochMetrics, Event, Phase, RunId, RunSummary};
+use crate::runs::StoredRun;
+
+use super::probe_history::ProbeHistory;
 
 use super::sweep::SweepTable;
 
@@ -60,6 +63,8 @@ pub struct LiveRun {
     pub metrics: Vec<EpochMetrics>,
     /// The sweep's axes and the points known so far (sweeps only).
     pub sweep: Option<SweepTable>,
+    /// The probe images' logits under every model, live and per epoch.
+    pub probes: ProbeHistory,
     /// Running or how it ended.
     pub status: RunStatus,
     started: Instant,
@@ -83,10 +88,24 @@ impl LiveRun {
             loss: 0.0,
             metrics: Vec::new(),
             sweep: None,
+            probes: ProbeHistory::default(),
             status: RunStatus::Running,
             started: Instant::now(),
             phase_started: Instant::now(),
         }
+    }
+
+    /// A finished (or interrupted) run read from its folder, to replay it.
+    pub fn from_stored(id: RunId, stored: &StoredRun) -> Self {
+        let mut live = Self::new(id, RunKind::Run, stored.config.clone());
+        live.dir = Some(stored.dir.clone());
+        live.metrics = stored.metrics.clone();
+        live.probes = ProbeHistory::from_snapshots(stored.probes.clone());
+        live.status = match &stored.summary {
+            Some(summary) => RunStatus::Finished(Box::new(summary.clone())),
+            None => RunStatus::Cancelled,
+        };
+        live
     }
 
     /// Fraction of the current phase done, in [0, 1].
@@ -160,6 +179,7 @@ impl LiveRun {
             }
             Event::RunFailed { message, .. } => self.status = RunStatus::Failed(message.clone()),
             Event::RunCancelled { .. } => self.status = RunStatus::Cancelled,
+            Event::Probes { snapshot, .. } => self.probes.push(snapshot.clone()),
             Event::SweepPoint { .. } | Event::LogitsReady { .. } | Event::Error { .. } => {}
         }
     }
@@ -182,6 +202,7 @@ mod tests {
             per_class_errors: vec![0; 10],
             test_n: 100,
             elapsed_secs: 1.0,
+            gap: None,
         }
     }
 
@@ -236,8 +257,22 @@ mod tests {
             run: 7,
             row: Box::new(row.clone()),
         });
+        live.apply(&Event::Probes {
+            run: 7,
+            snapshot: crate::events::ProbeSnapshot {
+                phase: Phase::Student,
+                member: 0,
+                epoch: 1,
+                batch: 10,
+                epoch_end: true,
+                samples: vec![3],
+                logits: vec![0.5; 10],
+            },
+        });
         assert_eq!(live.metrics.len(), 1);
         assert_eq!(live.sweep.as_ref().map(|s| s.rows.clone()), Some(vec![row]));
+        assert_eq!(live.probes.samples(), vec![3]);
+        assert_eq!(live.probes.last_epoch(), 1);
         assert_eq!(live.dir.as_deref(), Some(std::path::Path::new("runs/x")));
         live.apply(&Event::RunCancelled { run: 7 });
         assert_eq!(live.status, RunStatus::Cancelled);

@@ -234,16 +234,7 @@ impl Playground {
                         .text("Temperature T"),
                 )
                 .on_hover_text("softmax(z / T): higher T flattens the distribution and reveals the dark knowledge (up/down arrows)");
-            // Mark T = 1 under the rail (the slider maps ln T linearly).
-            let f = ((1.0 / T_MIN).ln() / (T_MAX / T_MIN).ln()) as f32;
-            let rail = response.rect;
-            let x = rail.left() + 8.0 + f * (ui.spacing().slider_width - 16.0);
-            let painter = ui.painter();
-            let y = rail.bottom();
-            painter.line_segment(
-                [egui::pos2(x, y - 4.0), egui::pos2(x, y + 2.0)],
-                egui::Stroke::new(2.0, ui.visuals().warn_fg_color),
-            );
+            slider_mark(ui, &response, 1.0);
             if ui.button("T = 1").on_hover_text("The ordinary softmax").clicked() {
                 self.temperature = 1.0;
             }
@@ -358,4 +349,17 @@ fn probability_text(p: f32) -> String {
     } else {
         format!("{p:.1e}")
     }
+}
+
+/// Marks temperature `t` under a logarithmic `T_MIN..=T_MAX` slider drawn with the current
+/// `slider_width` (the slider maps ln T linearly onto its rail).
+pub(super) fn slider_mark(ui: &egui::Ui, slider: &egui::Response, t: f64) {
+    let f = ((t / T_MIN).ln() / (T_MAX / T_MIN).ln()).clamp(0.0, 1.0) as f32;
+    let rail = slider.rect;
+    let x = rail.left() + 8.0 + f * (ui.spacing().slider_width - 16.0);
+    let y = rail.bottom();
+    ui.painter().line_segment(
+        [egui::pos2(x, y - 4.0), egui::pos2(x, y + 2.0)],
+        egui::Stroke::new(2.0, ui.visuals().warn_fg_color),
+    );
 }

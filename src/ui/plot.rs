@@ -88,6 +88,10 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
                 .default_y_bounds(y_min, y_max);
         }
     }
+    if spec.series.iter().any(|s| s.kind == SeriesKind::Bars) {
+        // Bars stand at whole numbers (classes): mark every one, even on a narrow plot.
+        plot = plot.x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 5.0, 10.0]));
+    }
     if log_x {
         plot = plot
             .x_grid_spacer(log_125_marks)

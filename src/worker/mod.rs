@@ -25,6 +25,7 @@ use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
 use crate::events::{Event, EventSink, RunId, RunSummary, Slot};
 use crate::model::weights;
+use crate::runs::{mark_run, RunStatus};
 use crate::sweep::local::run_streamed;
 use crate::sweep::{SweepError, SweepPlan};
 use crate::train::trainer::{self, CancelToken, TrainError};
@@ -75,7 +76,8 @@ pub fn engine_trainer() -> Trainer {
 }
 
 /// Events waiting for the UI. Bounded so a stalled UI cannot grow memory without limit;
-/// progress events are dropped when it is full, every other event waits for room.
+/// progress events and mid-epoch probes are dropped when it is full (newer ones follow), every
+/// other event waits for room.
 const EVENT_CAPACITY: usize = 4096;
 
 /// The UI's handle on the worker.
@@ -94,7 +96,12 @@ struct ChannelSink {
 
 impl EventSink for ChannelSink {
     fn send(&self, event: Event) {
-        if matches!(event, Event::Progress { .. }) {
+        let droppable = match &event {
+            Event::Progress { .. } => true,
+            Event::Probes { snapshot, .. } => !snapshot.epoch_end,
+            _ => false,
+        };
+        if droppable {
             match self.events.try_send(event) {
                 Ok(()) | Err(TrySendError::Full(_)) => {}
                 Err(TrySendError::Disconnected(_)) => return,
@@ -261,10 +268,23 @@ fn start(
     let spawned = std::thread::Builder::new()
         .name("distillery-run".into())
         .spawn(move || {
+            let folder = FolderSink {
+                inner: &thread_sink,
+                dir: std::sync::Mutex::new(None),
+            };
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                trainer(&job, run, &thread_sink, thread_cancel)
+                trainer(&job, run, &folder, thread_cancel)
             }));
             let event = terminal_event(run, outcome);
+            if let (Event::RunFailed { message, .. }, Some(dir)) =
+                (&event, folder.dir.lock().ok().and_then(|mut d| d.take()))
+            {
+                // The trainer marks the folder itself when it returns an error; after a panic
+                // nobody has, so the Runs view would call the run "unfinished".
+                if message.starts_with(PANIC_PREFIX) {
+                    let _ = mark_run(&dir, RunStatus::Failed, message);
+                }
+            }
             thread_done.store(true, Ordering::SeqCst);
             thread_sink.send(event);
         });
@@ -303,8 +323,30 @@ fn terminal_event(
         },
         Err(panic) => Event::RunFailed {
             run,
-            message: format!("internal error (panic): {}", panic_text(&*panic)),
+            message: format!("{PANIC_PREFIX}{}", panic_text(&*panic)),
         },
+    }
+}
+
+/// How the message of a run that panicked begins.
+const PANIC_PREFIX: &str = "internal error (panic): ";
+
+/// Forwards a run's events and remembers its folder (from `RunStarted`), so the folder can be
+/// marked failed if the run panics.
+struct FolderSink<'a> {
+    inner: &'a ChannelSink,
+    // A Mutex, not a RefCell: sinks are shared by a sweep's point threads.
+    dir: std::sync::Mutex<Option<PathBuf>>,
+}
+
+impl EventSink for FolderSink<'_> {
+    fn send(&self, event: Event) {
+        if let Event::RunStarted { dir, .. } = &event {
+            if let Ok(mut slot) = self.dir.lock() {
+                *slot = Some(dir.clone());
+            }
+        }
+        self.inner.send(event);
     }
 }
 
