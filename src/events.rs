@@ -222,6 +222,52 @@ impl RunSummary {
     }
 }
 
+/// Where a sweep point stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PointStatus {
+    /// Finished: its run folder has a summary.
+    Done,
+    /// Stopped: its run folder's `status.json` says failed, diverged or cancelled.
+    Failed(String),
+    /// Its run folder exists without a summary or an error: still running, or killed.
+    Unfinished,
+    /// No run folder: never started.
+    Missing,
+}
+
+impl PointStatus {
+    /// The word used in `sweep.csv` and messages.
+    pub fn key(&self) -> &'static str {
+        match self {
+            PointStatus::Done => "done",
+            PointStatus::Failed(_) => "failed",
+            PointStatus::Unfinished => "unfinished",
+            PointStatus::Missing => "missing",
+        }
+    }
+}
+
+/// One sweep point's result: a row of `sweep.csv`, a cell of the GUI's sweep map.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepRow {
+    /// The point's index.
+    pub point: usize,
+    /// Its value on each axis, as TOML text.
+    pub values: Vec<String>,
+    /// Where it stands.
+    pub status: PointStatus,
+    /// The teacher's test errors (the shared teacher's, or the point's own).
+    pub teacher_errors: Option<usize>,
+    /// The hard-label baseline's test errors (the point's own, or the reference run's).
+    pub baseline_errors: Option<usize>,
+    /// The distilled student's test errors (after the bias shift, when one is configured).
+    pub student_errors: Option<usize>,
+    /// Test examples evaluated.
+    pub test_n: Option<usize>,
+    /// The point's run folder.
+    pub run_dir: PathBuf,
+}
+
 /// A message from the worker (or trainer) to its consumer.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
@@ -277,6 +323,22 @@ pub enum Event {
         temperature: f64,
         /// The distilled student's test errors at that temperature.
         test_errors: usize,
+    },
+    /// A sweep is planned: its folder and axes are known before any point runs.
+    SweepPlanned {
+        /// The sweep (the worker's id for it).
+        run: RunId,
+        /// The sweep folder.
+        dir: PathBuf,
+        /// Each axis's setting and values (TOML text), first axis outermost.
+        axes: Vec<(String, Vec<String>)>,
+    },
+    /// A sweep point is known: finished, reused from an earlier attempt, or failed.
+    SweepCell {
+        /// The sweep.
+        run: RunId,
+        /// The point's row.
+        row: Box<SweepRow>,
     },
     /// Logits for `Command::ComputeLogits`.
     LogitsReady {
@@ -374,6 +436,8 @@ impl Event {
             | Event::Progress { run, .. }
             | Event::EpochEnded { run, .. }
             | Event::SweepPoint { run, .. }
+            | Event::SweepPlanned { run, .. }
+            | Event::SweepCell { run, .. }
             | Event::RunFinished { run, .. }
             | Event::RunFailed { run, .. }
             | Event::RunCancelled { run }
@@ -386,12 +450,13 @@ impl Event {
 }
 
 /// Where the trainer sends its events. The CLI prints them; the worker forwards them to the UI.
-pub trait EventSink {
+/// `Sync`, because a sweep's points train on several threads at once and share one sink.
+pub trait EventSink: Sync {
     /// Delivers one event. Must not block for long: training waits on it.
     fn send(&self, event: Event);
 }
 
-impl<F: Fn(Event)> EventSink for F {
+impl<F: Fn(Event) + Sync> EventSink for F {
     fn send(&self, event: Event) {
         self(event)
     }

@@ -22,6 +22,7 @@ pub mod presets;
 pub mod reproduce;
 pub mod rng;
 pub mod runs;
+pub mod sweep;
 pub mod train;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -320,6 +320,74 @@ fn presets_lists_every_required_preset() {
 }
 
 #[test]
+fn bad_sweep_axes_name_the_key_and_value() {
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().to_str().unwrap();
+    let cases = [
+        (
+            "distill.temprature=1,2",
+            "--axis distill.temprature: value `1`: unknown key",
+        ),
+        (
+            "distill.temperature=1,warm",
+            "--axis distill.temperature: value `warm`",
+        ),
+        (
+            "student.hidden=[30,30],[x]",
+            "--axis student.hidden: value `[x]`",
+        ),
+        ("distill.alpha=", "--axis distill.alpha: no values"),
+        (
+            "distill.alpha=0.5,2",
+            "--axis distill.alpha: value `2`: distill.alpha: must be in [0, 1]",
+        ),
+    ];
+    for (axis, needle) in cases {
+        fails_with(
+            &[
+                "sweep", "--preset", "quick", "--axis", axis, "--plan", "--out", out,
+            ],
+            needle,
+        );
+    }
+    fails_with(&["sweep", "--preset", "quick", "--plan"], "give --axis");
+    fails_with(&["collect", "/no/such/sweep"], "/no/such/sweep/sweep.toml");
+}
+
+#[test]
+fn a_planned_sweep_writes_configs_and_a_job_array_and_collects_as_missing() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("plan");
+    let dir_text = dir.to_str().unwrap();
+    distillery()
+        .args(["sweep", "--sweep", "t-alpha", "--plan", "--out", dir_text])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(dir_text));
+    for i in [0, 14] {
+        let text = std::fs::read_to_string(dir.join(format!("points/{i}.toml"))).unwrap();
+        let config = distillery::config::RunConfig::from_toml(&text).unwrap();
+        assert_eq!(
+            config.teacher.weights.unwrap(),
+            dir.join("reference/teacher.safetensors")
+        );
+    }
+    assert!(!dir.join("points/15.toml").exists());
+    let sbatch = std::fs::read_to_string(dir.join("slurm-points.sbatch")).unwrap();
+    assert!(sbatch.contains("#SBATCH --array=0-14"), "{sbatch}");
+    let submit = std::fs::read_to_string(dir.join("slurm-submit.sh")).unwrap();
+    assert!(submit.contains("--dependency=afterok:$ref"), "{submit}");
+    let parallel = std::fs::read_to_string(dir.join("parallel.sh")).unwrap();
+    assert!(parallel.contains("::: $(seq 0 14)"), "{parallel}");
+    fails_with(
+        &["collect", dir_text],
+        "15 of 15 points are not done: 0 done, 15 missing",
+    );
+    let csv = std::fs::read_to_string(dir.join("sweep.csv")).unwrap();
+    assert_eq!(csv.matches(",missing,").count(), 15, "{csv}");
+}
+
+#[test]
 fn config_file_errors_name_the_field_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");

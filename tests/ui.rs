@@ -29,6 +29,10 @@ impl Dialogs for FixedDialogs {
     fn open_weights(&self) -> Option<PathBuf> {
         None
     }
+
+    fn pick_folder(&self) -> Option<PathBuf> {
+        Some(self.folder.join("sweep"))
+    }
 }
 
 /// A random model; `sharpness` scales its output layer so its softmax is far from uniform.
@@ -380,29 +384,128 @@ fn a_run_is_deleted_from_the_runs_view_after_confirmation() {
 }
 
 #[test]
-fn a_sweep_launched_from_its_view_plots_one_point_per_temperature() {
+fn a_t_alpha_sweep_fills_its_heatmap_cell_by_cell_exports_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path());
-    h.state_mut().state.views.sweep.temperatures = "1, 4".into();
-    h.state_mut().state.config.student.baseline = false;
-    h.get_by_label("T-sweep").click();
+    {
+        let view = &mut h.state_mut().state.views.sweep;
+        view.axis1 = "distill.temperature=1,4".into();
+        view.axis2 = "distill.alpha=0.5,0.9".into();
+        view.jobs = 2;
+    }
+    h.get_by_label("Sweeps").click();
     h.step();
     h.step();
     h.get_by_label("Launch sweep").click();
-    step_until(&mut h, Duration::from_secs(120), |a| {
-        a.live.as_ref().is_some_and(|l| !l.is_running())
-    });
+    // Cells arrive one by one: record how many were known at each frame.
+    let mut seen = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while h.state().live.as_ref().is_none_or(|l| l.is_running()) {
+        assert!(Instant::now() < deadline, "the sweep did not finish");
+        if let Some(table) = h.state().live.as_ref().and_then(|l| l.sweep.as_ref()) {
+            let spec = distillery::ui::sweep_spec(table);
+            let known = spec
+                .heatmap
+                .unwrap()
+                .values
+                .iter()
+                .flatten()
+                .flatten()
+                .count();
+            seen.insert(known);
+        }
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.step();
     let live = h.state().live.clone().unwrap();
     assert!(
         matches!(live.status, RunStatus::Finished(_)),
         "{:?}",
         live.status
     );
-    let temperatures: Vec<f64> = live.sweep_points.iter().map(|p| p.0).collect();
-    assert_eq!(temperatures, vec![1.0, 4.0]);
-    let spec = distillery::ui::sweep_spec(&live.sweep_points, &live.metrics);
-    assert_eq!(spec.series[0].points.len(), 2);
-    h.get_by_label("Distilled student test errors against temperature");
+    assert!(
+        seen.contains(&0) && seen.len() >= 2,
+        "cells filled one at a time: {seen:?}"
+    );
+    let table = live.sweep.clone().unwrap();
+    let map = distillery::ui::sweep_spec(&table).heatmap.unwrap();
+    assert_eq!(map.x_labels, ["1", "4"]);
+    assert_eq!(map.y_labels, ["0.5", "0.9"]);
+    assert!(map.values.iter().flatten().all(Option::is_some), "{map:?}");
+    assert!(map.best().is_some());
+    h.get_by_label("Distilled student test errors: temperature × alpha (best outlined)");
+    h.get_by_label_contains("4 of 4 points done");
+
+    // Export: PNG, SVG and the cells as CSV.
+    h.get_by_label("Export…").click();
+    step_until(&mut h, Duration::from_secs(20), |a| {
+        a.messages.iter().any(|(_, m)| m.contains("plot saved"))
+    });
+    let csv = std::fs::read_to_string(dir.path().join("sweep.csv")).unwrap();
+    assert!(
+        csv.starts_with("distill.temperature,distill.alpha,value\n1,0.5,"),
+        "{csv}"
+    );
+    assert!(dir.path().join("sweep.png").is_file() && dir.path().join("sweep.svg").is_file());
+
+    // The same folder, moved elsewhere, opens into the view.
+    std::fs::rename(&table.dir, dir.path().join("sweep")).unwrap();
+    h.get_by_label("Open sweep folder…").click();
+    step_until(&mut h, Duration::from_secs(20), |a| {
+        a.state.views.sweep.opened.is_some()
+    });
+    let opened = h.state().state.views.sweep.opened.clone().unwrap();
+    let reopened = distillery::ui::sweep_spec(&opened).heatmap.unwrap();
+    assert_eq!(reopened.values, map.values);
+}
+
+/// Dialogs that pick `folder` for any folder question.
+struct FolderDialogs {
+    folder: PathBuf,
+}
+
+impl Dialogs for FolderDialogs {
+    fn save_file(&self, _: &str) -> Option<PathBuf> {
+        None
+    }
+
+    fn open_weights(&self) -> Option<PathBuf> {
+        None
+    }
+
+    fn pick_folder(&self) -> Option<PathBuf> {
+        Some(self.folder.clone())
+    }
+}
+
+#[test]
+fn a_data_folder_picked_in_the_window_is_loaded_and_named_in_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    // Any MNIST-format folder: here a copy of the bundled files under another name.
+    let data = dir.path().join("fashion-mnist");
+    std::fs::create_dir(&data).unwrap();
+    let bundled = distillery::data::dataset::bundled_mnist_dir();
+    for entry in std::fs::read_dir(&bundled).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().contains("ubyte") {
+            std::fs::copy(&path, data.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let mut h = harness_with(
+        dir.path(),
+        Arc::new(FolderDialogs {
+            folder: data.clone(),
+        }),
+    );
+    h.step();
+    h.get_by_label("Data: MNIST (bundled)");
+    h.get_by_label("Data folder…").click();
+    step_until(&mut h, Duration::from_secs(30), |a| {
+        a.messages.iter().any(|(_, m)| m.starts_with("data: "))
+    });
+    h.get_by_label("Data: fashion-mnist");
+    assert_eq!(h.state().test.as_ref().map(|t| t.len()), Some(10_000));
 }
 
 /// The bars the soft-targets panel shows now, by series name.

@@ -2,6 +2,7 @@
 //! progress bars on stderr; results go to stdout (as JSON with `--json`).
 
 mod progress;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// A named preset (see `distillery presets`).
-    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+    #[arg(long, conflicts_with = "config")]
     pub preset: Option<String>,
     /// A config.toml (e.g. from a run folder).
     #[arg(long)]
@@ -80,20 +81,25 @@ pub struct PlaneArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train teacher, baseline and distilled student; prints the run folder.
-    Train(ConfigArgs),
-    /// One teacher, then one distilled student per temperature; writes sweep.csv.
-    Sweep {
-        /// Comma-separated temperatures, e.g. 1,2,4,8,20.
-        #[arg(
-            long,
-            value_delimiter = ',',
-            required = true,
-            allow_negative_numbers = true
-        )]
-        temperatures: Vec<f64>,
+    Train {
         /// Configuration.
         #[command(flatten)]
         config: ConfigArgs,
+        /// Write the run folder exactly here (instead of a new folder under --runs-dir), as
+        /// sweep points and cluster jobs do.
+        #[arg(long)]
+        run_dir: Option<PathBuf>,
+    },
+    /// A sweep over one or two settings (a curve or a map) sharing one teacher; runs the
+    /// points --jobs at a time and writes sweep.csv, or with --plan writes a Slurm job array.
+    Sweep(Box<sweep::SweepArgs>),
+    /// Read a planned sweep's run folders back into sweep.csv (after a cluster job array).
+    Collect {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Test errors of a weights file, or of a run's model, on the test set.
     Eval {
@@ -230,10 +236,14 @@ pub fn execute(command: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::Train(args) => {
+        Command::Train { config, run_dir } => {
+            let args = config;
             let config = resolve_config(&args)?;
             let sink = progress::ProgressSink::new();
-            let summary = trainer::run(&config, &args.runs_dir, 1, &sink, CancelToken::new())?;
+            let summary = match &run_dir {
+                Some(dir) => trainer::run_at(&config, dir, 1, &sink, CancelToken::new()),
+                None => trainer::run(&config, &args.runs_dir, 1, &sink, CancelToken::new()),
+            }?;
             sink.finish();
             eprintln!("{}", summary.describe());
             if args.json {
@@ -243,35 +253,8 @@ pub fn execute(command: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::Sweep {
-            temperatures,
-            config,
-        } => {
-            let args = config;
-            let config = resolve_config(&args)?;
-            let sink = progress::ProgressSink::new();
-            let (summary, points) = trainer::sweep(
-                &config,
-                &temperatures,
-                &args.runs_dir,
-                1,
-                &sink,
-                CancelToken::new(),
-            )?;
-            sink.finish();
-            for p in &points {
-                eprintln!(
-                    "T = {:<6} student test errors {}",
-                    p.temperature, p.test_errors
-                );
-            }
-            if args.json {
-                print_json(&json!({ "summary": summary, "points": points }))?;
-            } else {
-                println!("{}", summary.dir.join("sweep.csv").display());
-            }
-            Ok(())
-        }
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Collect { dir, json } => sweep::collect_dir(&dir, json),
         Command::Eval {
             weights,
             run,

@@ -31,10 +31,17 @@ pub(crate) fn draw_plot<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spec: &PlotSpec,
 ) -> DrawResult {
+    if let Some(map) = &spec.heatmap {
+        root.fill(&WHITE).map_err(text)?;
+        super::heatmap::draw_heatmap(root, &spec.title, &spec.x_label, &spec.y_label, map)?;
+        return root.present().map_err(text);
+    }
     let ranges = axis_ranges(spec)?;
     root.fill(&WHITE).map_err(text)?;
     if spec.log_x {
-        draw_chart(root, spec, ranges.x.clone().log_scale(), &ranges)?;
+        let ticks = log_ticks_125(&ranges.x);
+        let x = ranges.x.clone().log_scale().with_key_points(ticks);
+        draw_chart(root, spec, x, &ranges)?;
     } else {
         draw_chart(root, spec, ranges.x.clone(), &ranges)?;
     }
@@ -197,6 +204,30 @@ where
         .map_err(text)
 }
 
+/// Ticks of a log axis at 1, 2 and 5 times each power of ten inside `range` (decades only
+/// when it spans more than four), so labels read 1, 2, 5, 10, 20 as on screen.
+fn log_ticks_125(range: &Range<f64>) -> Vec<f64> {
+    let (lo, hi) = (range.start.log10(), range.end.log10());
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+        return Vec::new();
+    }
+    let mantissas: &[f64] = if hi - lo > 4.0 {
+        &[1.0]
+    } else {
+        &[1.0, 2.0, 5.0]
+    };
+    let mut ticks = Vec::new();
+    for decade in (lo.floor() as i32)..=(hi.ceil() as i32) {
+        for &m in mantissas {
+            let v = m * 10f64.powi(decade);
+            if v >= range.start && v <= range.end {
+                ticks.push(v);
+            }
+        }
+    }
+    ticks
+}
+
 /// Runs of consecutive finite points: a NaN or infinite point breaks a line.
 fn segments(points: &[[f64; 2]]) -> Vec<Vec<(f64, f64)>> {
     points
@@ -249,6 +280,19 @@ mod tests {
             vec![vec![(0.0, 1.0)], vec![(2.0, 3.0), (3.0, 4.0)]]
         );
         assert!(segments(&[]).is_empty());
+    }
+
+    #[test]
+    fn log_ticks_are_1_2_5() {
+        assert_eq!(log_ticks_125(&(0.8..25.0)), [1.0, 2.0, 5.0, 10.0, 20.0]);
+        assert_eq!(
+            log_ticks_125(&(300.0..12_000.0)),
+            [500.0, 1000.0, 2000.0, 5000.0, 10_000.0]
+        );
+        assert_eq!(
+            log_ticks_125(&(1.0..1e6)),
+            [1.0, 10.0, 100.0, 1000.0, 1e4, 1e5, 1e6]
+        );
     }
 
     #[test]

@@ -8,8 +8,12 @@ use crate::files::csv_text;
 ///
 /// Numbers use Rust's shortest round-trip formatting (`{}` of `f64`), so parsing a cell gives back
 /// the exact value; names are quoted as RFC 4180 requires (by the `csv` crate, through
-/// [`csv_text`]). Lines end in `\n`.
+/// [`csv_text`]). Lines end in `\n`. A heatmap's CSV is its cells instead: `x,y,value` (see
+/// [`super::Heatmap::to_csv`]).
 pub fn to_csv(spec: &PlotSpec) -> String {
+    if let Some(map) = &spec.heatmap {
+        return map.to_csv(&spec.x_label, &spec.y_label);
+    }
     let header = ["series", "x", "y"].map(str::to_owned);
     let points = spec.series.iter().flat_map(|series| {
         series

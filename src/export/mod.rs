@@ -6,6 +6,7 @@
 
 mod chart;
 mod csv;
+mod heatmap;
 mod plane;
 mod plot;
 mod range;
@@ -16,6 +17,7 @@ mod screenshot;
 use crate::files::FileError;
 
 pub use csv::to_csv;
+pub use heatmap::Heatmap;
 pub use plane::{PlanePicture, PlanePoint, PLANE_SVG_SIDE};
 pub use plot::{HLine, PlotSpec, Series, SeriesKind};
 pub use render::{render_png, render_svg};

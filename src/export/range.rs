@@ -47,7 +47,10 @@ pub(crate) fn axis_ranges(spec: &PlotSpec) -> Result<AxisRanges, String> {
     };
     let y = match y_extent(spec) {
         None => 0.0..1.0,
-        Some((lo, hi)) => padded(lo, hi, degenerate_pad(lo)),
+        Some((lo, hi)) => {
+            let hi = spec.y_max.filter(|m| *m > lo).map_or(hi, |m| hi.min(m));
+            padded(lo, hi, degenerate_pad(lo))
+        }
     };
     for r in [&x, &y] {
         if !(r.end - r.start).is_finite() || r.start >= r.end {
@@ -175,6 +178,23 @@ mod tests {
         assert!(r.y.start < 5.0 && r.y.end > 5.0);
         let zero = axis_ranges(&spec(SeriesKind::Line, vec![[0.0, 0.0], [1.0, 0.0]])).unwrap();
         assert_eq!(zero.y, -0.5..0.5);
+    }
+
+    #[test]
+    fn a_clipped_y_axis_stops_at_y_max() {
+        let mut s = spec(
+            SeriesKind::Line,
+            vec![[1.0, 3400.0], [2.0, 700.0], [3.0, 100.0]],
+        );
+        let full = axis_ranges(&s).unwrap();
+        assert!(full.y.end > 3400.0);
+        s.y_max = Some(840.0);
+        let clipped = axis_ranges(&s).unwrap();
+        assert!(
+            clipped.y.end > 840.0 && clipped.y.end < 900.0,
+            "{:?}",
+            clipped.y
+        );
     }
 
     #[test]

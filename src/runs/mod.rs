@@ -83,6 +83,27 @@ impl RunDir {
         Ok(dir)
     }
 
+    /// Creates (or reopens) the run folder at exactly `path` and writes `config.toml` into it:
+    /// for sweeps and cluster jobs, whose run folders sit at fixed, planned paths. Files of an
+    /// earlier, unfinished attempt are overwritten as the new run writes them; a stale
+    /// `summary.json` or `status.json` is removed first, so the folder never describes two runs.
+    pub fn create_at(path: &Path, config: &RunConfig) -> Result<Self, RunsError> {
+        std::fs::create_dir_all(path).map_err(io_error(path))?;
+        for stale in ["summary.json", status::STATUS_FILE] {
+            let file = path.join(stale);
+            if file.exists() {
+                std::fs::remove_file(&file).map_err(io_error(&file))?;
+            }
+        }
+        let dir = Self {
+            path: path.to_owned(),
+            metrics: Vec::new(),
+            probes: Vec::new(),
+        };
+        dir.write("config.toml", config.to_toml().as_bytes())?;
+        Ok(dir)
+    }
+
     /// Writes a file inside the run folder atomically.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), RunsError> {
         write_atomic(&self.path.join(name), bytes)

@@ -305,6 +305,27 @@ impl<'a> Session<'a> {
         sink: &'a dyn EventSink,
         cancel: CancelToken,
     ) -> Result<Self, TrainError> {
+        Self::start_with(config, run, sink, cancel, |c| RunDir::create(runs_dir, c))
+    }
+
+    /// Like [`start`](Self::start), with the run folder at exactly `dir` (sweeps, cluster jobs).
+    pub fn start_at(
+        config: &RunConfig,
+        dir: &Path,
+        run: RunId,
+        sink: &'a dyn EventSink,
+        cancel: CancelToken,
+    ) -> Result<Self, TrainError> {
+        Self::start_with(config, run, sink, cancel, |c| RunDir::create_at(dir, c))
+    }
+
+    fn start_with(
+        config: &RunConfig,
+        run: RunId,
+        sink: &'a dyn EventSink,
+        cancel: CancelToken,
+        create_dir: impl FnOnce(&RunConfig) -> Result<RunDir, crate::files::FileError>,
+    ) -> Result<Self, TrainError> {
         config.validate()?;
         let data = load_data(config)?;
         let shape = DataShape {
@@ -318,7 +339,7 @@ impl<'a> Session<'a> {
             memory::check_fits(config, &shape, memory::available_bytes())?;
         }
         let probes = ProbeSet::new(&config.probes, &data.test)?;
-        let dir = RunDir::create(runs_dir, config)?;
+        let dir = create_dir(config)?;
         sink.send(Event::RunStarted {
             run,
             dir: dir.path.clone(),
@@ -940,6 +961,21 @@ pub fn run(
     let dir = session.dir.path.clone();
     let outcome = run_session(&mut session);
     record_outcome(&dir, outcome, RunSummary::describe)
+}
+
+/// Like [`run`], with the run folder at exactly `dir` (created if needed; an unfinished
+/// attempt's files are replaced). Its `status.json` says how it ended, so a sweep tells a failed
+/// point from a missing one.
+pub fn run_at(
+    config: &RunConfig,
+    dir: &Path,
+    run: RunId,
+    sink: &dyn EventSink,
+    cancel: CancelToken,
+) -> Result<RunSummary, TrainError> {
+    let mut session = Session::start_at(config, dir, run, sink, cancel)?;
+    let outcome = run_session(&mut session);
+    record_outcome(dir, outcome, RunSummary::describe)
 }
 
 /// The body of [`run`], once its session has started.

@@ -17,8 +17,13 @@ use super::tasks::PendingFile;
 pub enum Action {
     /// Start a run with the launcher's configuration.
     StartRun,
-    /// Start a T-sweep at these temperatures.
-    StartSweep(Vec<f64>),
+    /// Start a sweep of the launcher's configuration (into a new folder under the runs folder).
+    StartSweep {
+        /// The planned sweep.
+        plan: Box<crate::sweep::SweepPlan>,
+        /// Points trained at a time.
+        jobs: usize,
+    },
     /// Cancel the live run.
     Cancel,
     /// Replace the launcher's configuration (an edit in the launcher).
@@ -63,12 +68,10 @@ impl DistilleryApp {
     pub fn apply(&mut self, action: Action, ctx: &egui::Context) {
         match action {
             Action::StartRun => {
-                self.start(RunKind::Run, self.state.config.clone(), Vec::new());
+                self.start_run();
                 self.state.tab = Tab::Live;
             }
-            Action::StartSweep(temperatures) => {
-                self.start(RunKind::Sweep, self.state.config.clone(), temperatures)
-            }
+            Action::StartSweep { plan, jobs } => self.start_sweep(*plan, jobs),
             Action::Cancel => {
                 if let Some(live) = self.live.as_ref().filter(|l| l.is_running()) {
                     self.worker.send(Command::Cancel { run: live.id });
@@ -121,44 +124,77 @@ impl DistilleryApp {
                     egui::Visuals::light()
                 });
             }
-            Action::StartPlane(config) => self.start(RunKind::Plane, *config, Vec::new()),
+            Action::StartPlane(config) => self.start_plane(*config),
         }
     }
 
-    fn start(&mut self, kind: RunKind, mut config: RunConfig, temperatures: Vec<f64>) {
+    /// The id and configuration of a new run, or `None` (with a message) when one is running
+    /// or the configuration is invalid.
+    fn next_start(&mut self, config: &RunConfig) -> Option<(crate::events::RunId, RunConfig)> {
         if self.live.as_ref().is_some_and(LiveRun::is_running) {
             self.notify(true, "a run is already in progress");
-            return;
+            return None;
         }
         if let Err(e) = config.validate() {
             self.notify(true, format!("cannot start: {e}"));
-            return;
+            return None;
         }
         let id = self.next_run;
         self.next_run += 1;
-        if self.data_dir.is_some() {
-            config.data.dir = self.data_dir.clone();
+        let mut config = config.clone();
+        // The MNIST folder and the playground's image only mean something for MNIST runs.
+        if config.data.source == crate::config::DataSource::Mnist {
+            if self.data_dir.is_some() {
+                config.data.dir = self.data_dir.clone();
+            }
+            add_playground_probe(&mut config, self.state.sample);
         }
-        add_playground_probe(&mut config, self.state.sample);
-        let runs_dir = self.state.runs_dir.clone();
-        self.live = Some(LiveRun::new(id, kind, config.clone()));
-        self.worker.send(match kind {
-            RunKind::Run => Command::StartRun {
-                run: id,
-                config: Box::new(config),
-                runs_dir,
-            },
-            RunKind::Sweep => Command::StartSweep {
-                run: id,
-                config: Box::new(config),
-                temperatures,
-                runs_dir,
-            },
-            RunKind::Plane => Command::StartPlane {
-                run: id,
-                config: Box::new(config),
-                runs_dir,
-            },
+        Some((id, config))
+    }
+
+    fn start_plane(&mut self, config: RunConfig) {
+        let Some((id, config)) = self.next_start(&config) else {
+            return;
+        };
+        self.live = Some(LiveRun::new(id, RunKind::Plane, config.clone()));
+        self.worker.send(Command::StartPlane {
+            run: id,
+            config: Box::new(config),
+            runs_dir: self.state.runs_dir.clone(),
+        });
+    }
+
+    fn start_run(&mut self) {
+        let base = self.state.config.clone();
+        let Some((id, config)) = self.next_start(&base) else {
+            return;
+        };
+        self.live = Some(LiveRun::new(id, RunKind::Run, config.clone()));
+        self.worker.send(Command::StartRun {
+            run: id,
+            config: Box::new(config),
+            runs_dir: self.state.runs_dir.clone(),
+        });
+    }
+
+    /// Starts a sweep into `<runs folder>/<timestamp>-<name>-sweep/`.
+    fn start_sweep(&mut self, mut plan: crate::sweep::SweepPlan, jobs: usize) {
+        let Some((id, config)) = self.next_start(&plan.base) else {
+            return;
+        };
+        plan.base = config.clone();
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        let dir = self
+            .state
+            .runs_dir
+            .join(format!("{stamp}-{}-sweep", plan.base.name));
+        self.state.views.sweep.opened = None;
+        self.live = Some(LiveRun::new(id, RunKind::Sweep, config));
+        self.worker.send(Command::StartSweep {
+            run: id,
+            plan: Box::new(plan),
+            dir,
+            jobs,
         });
     }
 

@@ -114,7 +114,13 @@ impl DistilleryApp {
         Ok(app)
     }
 
-    fn slot_path(&self, slot: Slot) -> &Path {
+    /// Number of test images loaded.
+    pub(crate) fn test_len(&self) -> usize {
+        self.test.as_ref().map_or(0, |t| t.len())
+    }
+
+    /// The weights file shown in `slot`.
+    pub(crate) fn slot_path(&self, slot: Slot) -> &Path {
         match slot {
             Slot::Teacher => &self.state.teacher_weights,
             Slot::Student => &self.state.student_weights,
@@ -141,7 +147,9 @@ impl DistilleryApp {
     /// beside the runs folder.
     pub(crate) fn prompt_for_path(&mut self, pending: PendingFile) {
         let folder = match pending {
-            PendingFile::OpenWeights { .. } => self.state.runs_dir.clone(),
+            PendingFile::OpenWeights { .. } | PendingFile::OpenSweep | PendingFile::OpenDataDir => {
+                self.state.runs_dir.clone()
+            }
             _ => exports_dir(&self.state.runs_dir),
         };
         self.prompt = Some(PathPrompt::new(pending, &folder));
@@ -158,6 +166,7 @@ impl DistilleryApp {
     /// Draws the whole window, then applies the panels' actions.
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         let mut actions: Vec<Action> = Vec::new();
+        let dataset = chrome::dataset_name(self.data_dir.as_deref());
         let Self {
             state,
             test,
@@ -194,7 +203,7 @@ impl DistilleryApp {
             runs,
         };
         egui::Panel::top("top").show(ui, |ui| {
-            actions.extend(chrome::top_bar_ui(ui, *tab, *dark));
+            actions.extend(chrome::top_bar_ui(ui, *tab, *dark, &dataset));
         });
         egui::Panel::bottom("status").show(ui, |ui| {
             chrome::status_bar_ui(ui, messages.last(), frame_stats);

@@ -8,9 +8,21 @@ use super::persist::FrameStats;
 use super::state::Tab;
 use super::tasks::PendingFile;
 
-/// Tabs and the theme switch.
+/// The name the header gives a data folder: "MNIST (bundled)", or the folder's own name
+/// (`fashion-mnist`, `kmnist`).
+pub fn dataset_name(data_dir: Option<&Path>) -> String {
+    match data_dir {
+        None => "MNIST (bundled)".to_owned(),
+        Some(dir) => dir.file_name().map_or_else(
+            || dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+    }
+}
+
+/// Tabs, the dataset in use (with a folder picker) and the theme switch.
 #[must_use]
-pub fn top_bar_ui(ui: &mut egui::Ui, tab: Tab, dark: bool) -> Vec<Action> {
+pub fn top_bar_ui(ui: &mut egui::Ui, tab: Tab, dark: bool, dataset: &str) -> Vec<Action> {
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
         ui.heading("Distillery");
@@ -29,6 +41,14 @@ pub fn top_bar_ui(ui: &mut egui::Ui, tab: Tab, dark: bool) -> Vec<Action> {
             {
                 actions.push(Action::SetDark(!dark));
             }
+            if ui
+                .button("Data folder…")
+                .on_hover_text("Use another MNIST-format set (Fashion-MNIST, KMNIST): a folder with the four IDX files, gzipped or not")
+                .clicked()
+            {
+                actions.push(Action::File(PendingFile::OpenDataDir));
+            }
+            ui.label(format!("Data: {dataset}"));
         });
     });
     actions
@@ -80,7 +100,7 @@ impl PathPrompt {
     pub fn ui(&mut self, ctx: &egui::Context) -> Vec<Action> {
         let mut actions = Vec::new();
         let verb = self.pending.verb();
-        egui::Window::new(format!("{verb} file"))
+        egui::Window::new(format!("{verb} {}", self.pending.noun()))
             .collapsible(false)
             .resizable(false)
             .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))

@@ -88,6 +88,41 @@ impl DistilleryApp {
         match outcome {
             Outcome::Message { is_error, text } => self.notify(is_error, text),
             Outcome::Picked { slot, path } => self.request_logits(slot, &path),
+            Outcome::SweepOpened(Ok(table)) => {
+                self.notify(
+                    false,
+                    format!(
+                        "sweep opened: {} of {} points done",
+                        table.done(),
+                        table.planned_points()
+                    ),
+                );
+                self.state.views.sweep.opened = Some(*table);
+                self.state.tab = super::state::Tab::Sweep;
+            }
+            Outcome::SweepOpened(Err(e)) => self.notify(true, format!("cannot open sweep: {e}")),
+            Outcome::DataOpened {
+                dir,
+                test: Ok(test),
+            } => {
+                // Runs and the playground use the new set from now on; the models shown are
+                // evaluated on it again.
+                self.notify(
+                    false,
+                    format!("data: {} ({} test images)", dir.display(), test.len()),
+                );
+                self.data_dir = Some(dir);
+                self.test = Some(test);
+                self.test_error = None;
+                self.state.sample = self.state.sample.min(self.test_len().saturating_sub(1));
+                for slot in Slot::ALL {
+                    let path = self.slot_path(slot).to_owned();
+                    self.request_logits(slot, &path);
+                }
+            }
+            Outcome::DataOpened { dir, test: Err(e) } => {
+                self.notify(true, format!("cannot use {}: {e}", dir.display()))
+            }
             Outcome::NoDialog(pending) => {
                 self.notify(
                     false,

@@ -459,6 +459,13 @@ fn controls_ui(
     };
     match &live.status {
         RunStatus::Running => {
+            if let Some(sweep) = &live.sweep {
+                let (done, all) = (sweep.rows.len(), sweep.planned_points().max(1));
+                ui.add(
+                    egui::ProgressBar::new(done as f32 / all as f32)
+                        .text(format!("sweep: {done} of {all} points")),
+                );
+            }
             let phase = live.phase.map_or("starting", |p| p.key());
             let left = live
                 .phase_secs_left()

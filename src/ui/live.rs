@@ -3,6 +3,7 @@
 //! distillation gap (agreement and KL with the teacher) beside them, and the soft-targets
 //! panel of the probe images.
 
+use crate::config::{Method, RunConfig};
 use crate::events::{EpochMetrics, Phase};
 use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 
@@ -58,6 +59,24 @@ fn phase_series(
         .collect()
 }
 
+/// Where to clip the y axis of test errors per epoch when the first epoch dwarfs the rest
+/// (3,400 errors, then 100–700): 1.2 × the largest later value or reference line, if the
+/// first epochs exceed 3 × that. `None` when nothing needs clipping.
+pub fn error_clip(spec: &PlotSpec) -> Option<f64> {
+    let later = spec
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(|p| p[0] >= 2.0).map(|p| p[1]))
+        .chain(spec.hlines.iter().map(|h| h.y))
+        .fold(f64::NAN, f64::max);
+    let first = spec
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(|p| p[0] < 2.0).map(|p| p[1]))
+        .fold(f64::NAN, f64::max);
+    (later.is_finite() && first > 3.0 * later).then_some(1.2 * later)
+}
+
 /// Test errors per epoch, one line per phase (and member), with optional reference lines.
 pub fn errors_spec(metrics: &[EpochMetrics], reference: &[(&str, f64)]) -> PlotSpec {
     PlotSpec {
@@ -74,33 +93,68 @@ pub fn errors_spec(metrics: &[EpochMetrics], reference: &[(&str, f64)]) -> PlotS
                 color: PAPER_COLOR,
             })
             .collect(),
+        heatmap: None,
+        y_max: None,
     }
 }
 
-/// Training loss per epoch; for the distilled student the soft and hard parts apart.
-pub fn loss_spec(metrics: &[EpochMetrics]) -> PlotSpec {
+/// Training loss per epoch, and for the distilled student the soft and hard parts as lines on
+/// the same scale as its total: for soft targets the parts as they enter the loss,
+/// `α·T²·KL` (`α·KL` without the T² factor) and `(1 − α)·CE`, which add up to the total.
+pub fn loss_spec(metrics: &[EpochMetrics], config: &RunConfig) -> PlotSpec {
+    let d = &config.distill;
+    let (soft_weight, hard_weight, soft_name, hard_name) = if d.method == Method::Hinton {
+        let scale = if d.t_squared {
+            d.temperature * d.temperature
+        } else {
+            1.0
+        };
+        let soft_name = if d.t_squared {
+            format!(
+                "student soft part α·T²·KL (α={}, T²={})",
+                d.alpha,
+                d.temperature * d.temperature
+            )
+        } else {
+            format!("student soft part α·KL (α={})", d.alpha)
+        };
+        (
+            d.alpha * scale,
+            1.0 - d.alpha,
+            soft_name,
+            format!("student hard part (1−α)·CE (1−α={})", 1.0 - d.alpha),
+        )
+    } else {
+        (
+            1.0,
+            1.0,
+            "student soft part".to_owned(),
+            "student hard part".to_owned(),
+        )
+    };
     let mut series = phase_series(metrics, "loss ", |m| m.loss);
     let student: Vec<&EpochMetrics> = metrics
         .iter()
         .filter(|m| m.phase == Phase::Student)
         .collect();
-    for (name, color, value) in [
+    for (name, color, weight, value) in [
         (
-            "student soft part",
+            soft_name,
             SOFT_COLOR,
+            soft_weight,
             (|m: &EpochMetrics| m.soft_loss) as fn(&EpochMetrics) -> f64,
         ),
-        ("student hard part", HARD_COLOR, |m: &EpochMetrics| {
+        (hard_name, HARD_COLOR, hard_weight, |m: &EpochMetrics| {
             m.hard_loss
         }),
     ] {
-        if student.iter().any(|m| value(m) != 0.0) {
+        if student.iter().any(|m| value(m) * weight != 0.0) {
             series.push(Series {
-                name: name.into(),
-                kind: SeriesKind::Points,
+                name,
+                kind: SeriesKind::Line,
                 points: student
                     .iter()
-                    .map(|m| [m.epoch as f64 + 0.01 * m.member as f64, value(m)])
+                    .map(|m| [m.epoch as f64 + 0.01 * m.member as f64, weight * value(m)])
                     .collect(),
                 color,
             });
@@ -113,6 +167,8 @@ pub fn loss_spec(metrics: &[EpochMetrics]) -> PlotSpec {
         log_x: false,
         series,
         hlines: Vec::new(),
+        heatmap: None,
+        y_max: None,
     }
 }
 
@@ -136,6 +192,8 @@ pub fn agreement_spec(metrics: &[EpochMetrics]) -> PlotSpec {
             m.gap.map_or(0.0, |g| 100.0 * g.agreement)
         }),
         hlines: Vec::new(),
+        heatmap: None,
+        y_max: None,
     }
 }
 
@@ -162,6 +220,8 @@ pub fn kl_spec(metrics: &[EpochMetrics], temperature: f64) -> PlotSpec {
         log_x: false,
         series,
         hlines: Vec::new(),
+        heatmap: None,
+        y_max: None,
     }
 }
 
@@ -171,6 +231,8 @@ pub fn kl_spec(metrics: &[EpochMetrics], temperature: f64) -> PlotSpec {
 pub struct LiveView {
     /// Draw the paper's reference numbers (67 / 146 / 74).
     pub show_paper_lines: bool,
+    /// Clip the test-error axis when the first epoch dwarfs the rest.
+    pub clip_first_epoch: bool,
     /// The probe images' soft targets (view state of the run being shown, not persisted).
     #[serde(skip)]
     pub soft_targets: SoftTargetsPanel,
@@ -180,6 +242,7 @@ impl Default for LiveView {
     fn default() -> Self {
         Self {
             show_paper_lines: true,
+            clip_first_epoch: true,
             soft_targets: SoftTargetsPanel::default(),
         }
     }
@@ -208,6 +271,8 @@ impl LiveView {
                 .on_hover_text(
                     "Hinton et al. 2015, MNIST: teacher 67, baseline 146, distilled 74 test errors",
                 );
+            ui.checkbox(&mut self.clip_first_epoch, "clip first epoch")
+                .on_hover_text("When the first epoch's errors dwarf the rest, cut the y axis at 1.2 × the later epochs' largest value (the CSV keeps every value)");
         });
         let reference = if self.show_paper_lines {
             crate::presets::paper_reference(ctx.preset)
@@ -224,7 +289,10 @@ impl LiveView {
                 color: TEACHER_COLOR,
             });
         }
-        let loss = loss_spec(&live.metrics);
+        if self.clip_first_epoch {
+            errors.y_max = error_clip(&errors);
+        }
+        let loss = loss_spec(&live.metrics, &live.config);
         let agreement = agreement_spec(&live.metrics);
         let kl = kl_spec(&live.metrics, live.config.distill.temperature);
         let mut actions = Vec::new();
@@ -283,7 +351,31 @@ mod tests {
         assert_eq!(names, vec!["teacher 1", "teacher 2", "baseline", "student"]);
         assert_eq!(spec.series[3].points, vec![[1.0, 350.0], [2.0, 250.0]]);
         assert_eq!(spec.hlines.len(), 1);
-        let loss = loss_spec(&metrics);
-        assert!(loss.series.iter().any(|s| s.name == "student soft part"));
+        let loss = loss_spec(&metrics, &RunConfig::default());
+        // Default α = 0.9, T = 20 with T²: the parts enter the loss as 0.9·400·KL and 0.1·CE.
+        let soft = loss
+            .series
+            .iter()
+            .find(|s| s.name.starts_with("student soft part α·T²·KL"));
+        assert_eq!(soft.unwrap().points[0], [1.0, 0.9 * 400.0 * 0.5]);
+        let hard = loss
+            .series
+            .iter()
+            .find(|s| s.name.starts_with("student hard part"));
+        let [_, y] = hard.unwrap().points[0];
+        assert!((y - 0.1 * 0.25).abs() < 1e-12 && hard.unwrap().kind == SeriesKind::Line);
+    }
+
+    #[test]
+    fn a_first_epoch_that_dwarfs_the_rest_is_clipped() {
+        let metrics = vec![
+            row(Phase::Student, 0, 1, 3400),
+            row(Phase::Student, 0, 2, 700),
+            row(Phase::Student, 0, 3, 100),
+        ];
+        let spec = errors_spec(&metrics, &[]);
+        assert_eq!(error_clip(&spec), Some(840.0));
+        let calm = errors_spec(&metrics[1..], &[]);
+        assert_eq!(error_clip(&calm), None);
     }
 }

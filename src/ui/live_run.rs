@@ -11,12 +11,14 @@ use crate::runs::StoredRun;
 
 use super::probe_history::ProbeHistory;
 
+use super::sweep::SweepTable;
+
 /// What kind of job the live run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunKind {
     /// Teacher → baseline → student.
     Run,
-    /// One student per temperature.
+    /// A sweep: one point per combination of axis values.
     Sweep,
     /// The plane playground's teacher and students.
     Plane,
@@ -62,8 +64,8 @@ pub struct LiveRun {
     pub loss: f64,
     /// Every finished epoch.
     pub metrics: Vec<EpochMetrics>,
-    /// Sweep results so far.
-    pub sweep_points: Vec<(f64, usize)>,
+    /// The sweep's axes and the points known so far (sweeps only).
+    pub sweep: Option<SweepTable>,
     /// The probe images' logits under every model, live and per epoch.
     pub probes: ProbeHistory,
     /// Running or how it ended.
@@ -90,7 +92,7 @@ impl LiveRun {
             batch: 0,
             loss: 0.0,
             metrics: Vec::new(),
-            sweep_points: Vec::new(),
+            sweep: None,
             probes: ProbeHistory::default(),
             status: RunStatus::Running,
             plane: PlaneLive::default(),
@@ -170,12 +172,13 @@ impl LiveRun {
                 self.loss = *loss;
             }
             Event::EpochEnded { metrics, .. } => self.metrics.push(metrics.clone()),
-            Event::SweepPoint {
-                temperature,
-                test_errors,
-                ..
-            } => {
-                self.sweep_points.push((*temperature, *test_errors));
+            Event::SweepPlanned { dir, axes, .. } => {
+                self.sweep = Some(SweepTable::planned(dir.clone(), axes));
+            }
+            Event::SweepCell { row, .. } => {
+                if let Some(table) = self.sweep.as_mut() {
+                    table.upsert((**row).clone());
+                }
             }
             Event::RunFinished { summary, .. } => {
                 self.status = RunStatus::Finished(summary.clone())
@@ -184,7 +187,7 @@ impl LiveRun {
             Event::RunCancelled { .. } => self.status = RunStatus::Cancelled,
             Event::Probes { snapshot, .. } => self.probes.push(snapshot.clone()),
             Event::PlanePoints { .. } | Event::PlaneGrid { .. } => self.plane.apply(event),
-            Event::LogitsReady { .. } | Event::Error { .. } => {}
+            Event::SweepPoint { .. } | Event::LogitsReady { .. } | Event::Error { .. } => {}
         }
     }
 }
@@ -242,10 +245,24 @@ mod tests {
             run: 7,
             metrics: metrics(Phase::Student, 1, 40),
         });
-        live.apply(&Event::SweepPoint {
+        live.apply(&Event::SweepPlanned {
             run: 7,
-            temperature: 4.0,
-            test_errors: 40,
+            dir: "runs/s".into(),
+            axes: vec![("distill.temperature".into(), vec!["4".into()])],
+        });
+        let row = crate::events::SweepRow {
+            point: 0,
+            values: vec!["4".into()],
+            status: crate::events::PointStatus::Done,
+            teacher_errors: Some(30),
+            baseline_errors: None,
+            student_errors: Some(40),
+            test_n: Some(100),
+            run_dir: "runs/s/runs/0".into(),
+        };
+        live.apply(&Event::SweepCell {
+            run: 7,
+            row: Box::new(row.clone()),
         });
         live.apply(&Event::Probes {
             run: 7,
@@ -260,9 +277,9 @@ mod tests {
             },
         });
         assert_eq!(live.metrics.len(), 1);
+        assert_eq!(live.sweep.as_ref().map(|s| s.rows.clone()), Some(vec![row]));
         assert_eq!(live.probes.samples(), vec![3]);
         assert_eq!(live.probes.last_epoch(), 1);
-        assert_eq!(live.sweep_points, vec![(4.0, 40)]);
         assert_eq!(live.dir.as_deref(), Some(std::path::Path::new("runs/x")));
         live.apply(&Event::RunCancelled { run: 7 });
         assert_eq!(live.status, RunStatus::Cancelled);

@@ -10,6 +10,7 @@ pub mod app;
 mod chrome;
 pub mod ctx;
 mod fold;
+mod heatmap_plot;
 mod jobs;
 mod launcher;
 mod live;
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use app::{AppOptions, DistilleryApp};
 pub use playground::soft_target_spec;
 pub use plot::plot_ui;
-pub use sweep::sweep_spec;
+pub use sweep::{sweep_spec, SweepTable};
 
 /// Opens the window (blocks until it is closed).
 pub fn run_app() -> anyhow::Result<()> {

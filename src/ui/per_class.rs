@@ -149,6 +149,8 @@ impl PerClassView {
             log_x: false,
             series,
             hlines: Vec::new(),
+            heatmap: None,
+            y_max: None,
         };
         let height = (ui.available_height() - 30.0).max(200.0);
         actions.extend(plot_ui(ui, "per-class", &spec, height));

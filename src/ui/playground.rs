@@ -81,6 +81,8 @@ pub fn soft_target_spec(
         log_x: false,
         series,
         hlines: Vec::new(),
+        heatmap: None,
+        y_max: None,
     }
 }
 

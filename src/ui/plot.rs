@@ -36,9 +36,20 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
             }));
         }
     });
+    if let Some(map) = &spec.heatmap {
+        let rect =
+            super::heatmap_plot::heatmap_plot_ui(ui, id, &spec.x_label, &spec.y_label, map, height);
+        remember_rect(ui, id, rect);
+        return action;
+    }
     let log_x = spec.log_x;
     let to_x = move |x: f64| if log_x { x.max(1e-9).log10() } else { x };
-    let mut plot = Plot::new(id)
+    // A clipped y axis is fixed bounds, which egui_plot keeps in memory per plot id: a new
+    // clip height gets a new id so the view follows it.
+    let plot_id = spec
+        .y_max
+        .map_or_else(|| id.to_owned(), |m| format!("{id}-y{}", m.round()));
+    let mut plot = Plot::new(plot_id)
         .height(height)
         .legend(Legend::default())
         .x_axis_label(spec.x_label.clone())
@@ -64,17 +75,27 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
     if spec.series.iter().any(|s| s.kind == SeriesKind::Bars) || !spec.hlines.is_empty() {
         plot = plot.include_y(0.0);
     }
+    if let Some(y_max) = spec.y_max {
+        let y_min = spec
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p[1]))
+            .filter(|y| y.is_finite())
+            .fold(0.0, f64::min);
+        if y_max > y_min {
+            plot = plot
+                .auto_bounds([true, false])
+                .default_y_bounds(y_min, y_max);
+        }
+    }
     if spec.series.iter().any(|s| s.kind == SeriesKind::Bars) {
         // Bars stand at whole numbers (classes): mark every one, even on a narrow plot.
         plot = plot.x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 5.0, 10.0]));
     }
     if log_x {
-        plot = plot.x_axis_formatter(|mark, _| {
-            format!("{:.3}", 10f64.powf(mark.value))
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_owned()
-        });
+        plot = plot
+            .x_grid_spacer(log_125_marks)
+            .x_axis_formatter(|mark, _| plain_number(10f64.powf(mark.value)));
     }
     let bar_width = series_bar_width(spec);
     let bar_count = spec
@@ -114,12 +135,62 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
             plot_ui.hline(HLine::new(line.name.clone(), line.y).color(color(line.color)));
         }
     });
-    let rect = response.response.rect;
+    remember_rect(ui, id, response.response.rect);
+    action
+}
+
+/// Keeps where plot `id` is on screen, for the PNG export's screen capture.
+fn remember_rect(ui: &egui::Ui, id: &str, rect: egui::Rect) {
     ui.ctx().memory_mut(|m| {
         m.data
             .insert_temp(egui::Id::unique(("plot-rect", id)), rect)
     });
-    action
+}
+
+/// Grid marks of a log10 axis at 1, 2 and 5 times each power of ten in view (decades drawn
+/// heavier), so tick labels read 1, 2, 5, 10, 20 instead of 1.259, 1.585, ….
+pub(crate) fn log_125_marks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    let (lo, hi) = input.bounds;
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+        return Vec::new();
+    }
+    // Many decades in view: decades only, else the labels run into each other.
+    let mantissas: &[f64] = if hi - lo > 4.0 {
+        &[1.0]
+    } else {
+        &[1.0, 2.0, 5.0]
+    };
+    let mut marks = Vec::new();
+    for decade in (lo.floor() as i32 - 1)..=(hi.ceil() as i32) {
+        for &m in mantissas {
+            let value = (m * 10f64.powi(decade)).log10();
+            if value >= lo && value <= hi {
+                marks.push(egui_plot::GridMark {
+                    value,
+                    step_size: if m == 1.0 { 1.0 } else { 0.3 },
+                });
+            }
+        }
+    }
+    marks
+}
+
+/// A tick label without float noise: `5`, `20`, `60000`, `0.5`, `0.05`.
+pub(crate) fn plain_number(value: f64) -> String {
+    if !value.is_finite() {
+        return format!("{value}");
+    }
+    let digits = if value.abs() >= 1.0 {
+        0
+    } else {
+        (-value.abs().log10().floor()) as usize + 2
+    };
+    let text = format!("{value:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
 }
 
 /// Bars of several series share each x: narrow them so they sit side by side.
@@ -131,4 +202,36 @@ fn series_bar_width(spec: &PlotSpec) -> f64 {
         .count()
         .max(1);
     0.8 / bar_series as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_are_1_2_5_with_plain_labels() {
+        let input = egui_plot::GridInput {
+            bounds: (0.0, 20f64.log10()),
+            base_step_size: 0.01,
+        };
+        let labels: Vec<String> = log_125_marks(input)
+            .iter()
+            .map(|m| plain_number(10f64.powf(m.value)))
+            .collect();
+        assert_eq!(labels, ["1", "2", "5", "10", "20"]);
+        assert_eq!(plain_number(0.05), "0.05");
+        assert_eq!(plain_number(60000.000001), "60000");
+        let wide = egui_plot::GridInput {
+            bounds: (2.0, 4.8),
+            base_step_size: 0.01,
+        };
+        let labels: Vec<String> = log_125_marks(wide)
+            .iter()
+            .map(|m| plain_number(10f64.powf(m.value)))
+            .collect();
+        assert_eq!(
+            labels,
+            ["100", "200", "500", "1000", "2000", "5000", "10000", "20000", "50000"]
+        );
+    }
 }

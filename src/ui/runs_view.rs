@@ -55,6 +55,8 @@ pub fn overlay_spec(runs: &[&StoredRun]) -> PlotSpec {
         log_x: false,
         series,
         hlines: Vec::new(),
+        heatmap: None,
+        y_max: None,
     }
 }
 

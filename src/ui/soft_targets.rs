@@ -137,6 +137,8 @@ pub fn probe_soft_targets_spec(
         log_x: false,
         series: model_series(&live.probes, &live.config, sample, at, &soft),
         hlines: Vec::new(),
+        heatmap: None,
+        y_max: None,
     }
 }
 
@@ -179,6 +181,8 @@ pub fn probe_logits_spec(
         log_x: false,
         series: model_series(&live.probes, &live.config, sample, at, &logits),
         hlines: Vec::new(),
+        heatmap: None,
+        y_max: None,
     }
 }
 

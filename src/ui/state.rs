@@ -24,7 +24,7 @@ pub enum Tab {
     Playground,
     /// Live training curves.
     Live,
-    /// Test errors against temperature.
+    /// Sweeps: curves and T × α maps.
     Sweep,
     /// Per-class errors and bias adjustment.
     PerClass,
@@ -50,7 +50,7 @@ impl Tab {
         match self {
             Tab::Playground => "Temperature playground",
             Tab::Live => "Live training",
-            Tab::Sweep => "T-sweep",
+            Tab::Sweep => "Sweeps",
             Tab::PerClass => "Per-class & bias",
             Tab::Runs => "Runs",
             Tab::Plane => "Plane (2-D)",
@@ -68,7 +68,7 @@ pub struct Views {
     pub playground: Playground,
     /// Live training curves.
     pub live: LiveView,
-    /// The T-sweep.
+    /// Sweeps.
     pub sweep: SweepView,
     /// Per-class errors and bias shift.
     pub per_class: PerClassView,

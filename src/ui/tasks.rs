@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::data::dataset::{Dataset, Mnist};
 use crate::events::Slot;
+
+use super::sweep::SweepTable;
 use crate::export::PlotSpec;
 use crate::export::{crop_rgba, render_png, render_svg, save_rgba_png, to_csv};
 use crate::files::write_atomic;
@@ -26,6 +29,10 @@ pub trait Dialogs: Send + Sync {
     fn save_file(&self, default_name: &str) -> Option<PathBuf>;
     /// Asks for a safetensors file to open; `None` if cancelled.
     fn open_weights(&self) -> Option<PathBuf>;
+    /// Asks for a folder to open (a sweep folder); `None` if cancelled.
+    fn pick_folder(&self) -> Option<PathBuf> {
+        None
+    }
     /// Whether a dialog can be shown at all; when not, the window asks for a path itself.
     fn available(&self) -> bool {
         true
@@ -46,6 +53,10 @@ impl Dialogs for SystemDialogs {
         rfd::FileDialog::new()
             .add_filter("safetensors", &["safetensors"])
             .pick_file()
+    }
+
+    fn pick_folder(&self) -> Option<PathBuf> {
+        rfd::FileDialog::new().pick_folder()
     }
 
     /// rfd needs the XDG desktop portal (on the session bus) or zenity; on a plain X11 window
@@ -85,6 +96,10 @@ pub enum PendingFile {
     },
     /// Export a plane panel (PNG of the screen region, SVG, grid and points CSV).
     ExportPlane(Box<super::plane::PlaneExport>),
+    /// Open a sweep folder into the Sweeps view.
+    OpenSweep,
+    /// Use another folder of MNIST-format files.
+    OpenDataDir,
 }
 
 impl PendingFile {
@@ -99,14 +114,25 @@ impl PendingFile {
                 }),
             PendingFile::OpenWeights { slot } => format!("{}.safetensors", slot.key()),
             PendingFile::ExportPlane(export) => format!("{}.png", export.name),
+            PendingFile::OpenSweep | PendingFile::OpenDataDir => String::new(),
         }
     }
 
     /// What the path field's button says.
     pub fn verb(&self) -> &'static str {
         match self {
-            PendingFile::OpenWeights { .. } => "Open",
+            PendingFile::OpenWeights { .. } | PendingFile::OpenSweep | PendingFile::OpenDataDir => {
+                "Open"
+            }
             _ => "Save",
+        }
+    }
+
+    /// What the path names: a file, or a folder (sweeps, data sets).
+    pub fn noun(&self) -> &'static str {
+        match self {
+            PendingFile::OpenSweep | PendingFile::OpenDataDir => "folder",
+            _ => "file",
         }
     }
 }
@@ -130,6 +156,15 @@ pub enum Outcome {
     },
     /// No system dialog could be shown: ask for the path in the window.
     NoDialog(PendingFile),
+    /// A sweep folder was read (or why it could not be).
+    SweepOpened(Result<Box<SweepTable>, String>),
+    /// A data folder's test set was read (or why it could not be).
+    DataOpened {
+        /// The folder.
+        dir: PathBuf,
+        /// Its test set.
+        test: Result<Arc<Dataset>, String>,
+    },
 }
 
 /// The background task runner.
@@ -200,6 +235,7 @@ impl Tasks {
             let asked = Instant::now();
             let chosen = match &pending {
                 PendingFile::OpenWeights { .. } => dialogs.open_weights(),
+                PendingFile::OpenSweep | PendingFile::OpenDataDir => dialogs.pick_folder(),
                 other => dialogs.save_file(&other.suggested_name()),
             };
             match chosen {
@@ -220,6 +256,17 @@ impl Tasks {
 fn complete(ctx: &egui::Context, pending: PendingFile, path: PathBuf) -> Outcome {
     match pending {
         PendingFile::OpenWeights { slot } => Outcome::Picked { slot, path },
+        PendingFile::OpenDataDir => Outcome::DataOpened {
+            test: Mnist::load_test(&path)
+                .map(Arc::new)
+                .map_err(|e| e.to_string()),
+            dir: path,
+        },
+        PendingFile::OpenSweep => Outcome::SweepOpened(
+            crate::sweep::table::read_sweep(&path)
+                .map(|c| Box::new(SweepTable::from_collected(path.clone(), &c)))
+                .map_err(|e| e.to_string()),
+        ),
         PendingFile::ExportWeights { source } => {
             let result = std::fs::read(&source)
                 .map_err(|e| format!("{}: {e}", source.display()))

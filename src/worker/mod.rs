@@ -7,7 +7,7 @@
 //! injected waker is called so the UI repaints; the worker knows nothing of egui.
 //!
 //! The worker owns threads and the command protocol only: what a run does is the injected
-//! [`Trainer`] (by default [`trainer::run`] and [`trainer::sweep`]), so tests can drive the
+//! [`Trainer`] (by default [`trainer::run`] and [`run_streamed`]), so tests can drive the
 //! thread handling with a trainer that fails or panics.
 
 pub mod protocol;
@@ -26,6 +26,8 @@ use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
 use crate::events::{Event, EventSink, RunId, RunSummary, Slot};
 use crate::model::weights;
 use crate::runs::{mark_run, RunStatus};
+use crate::sweep::local::run_streamed;
+use crate::sweep::{SweepError, SweepPlan};
 use crate::train::trainer::{self, CancelToken, TrainError};
 use protocol::Command;
 
@@ -42,14 +44,14 @@ pub enum Job {
         /// Parent folder of run folders.
         runs_dir: PathBuf,
     },
-    /// One teacher and baseline, then a student per temperature.
+    /// A sweep run here (see [`crate::sweep::local::run_streamed`]).
     Sweep {
-        /// The base configuration.
-        config: Box<RunConfig>,
-        /// The temperatures.
-        temperatures: Vec<f64>,
-        /// Parent folder of run folders.
-        runs_dir: PathBuf,
+        /// The planned sweep.
+        plan: Box<SweepPlan>,
+        /// The sweep folder.
+        dir: PathBuf,
+        /// Points trained at a time.
+        jobs: usize,
     },
     /// The plane playground: teacher, baseline and student with live grids.
     Plane {
@@ -68,15 +70,15 @@ pub type Trainer = Arc<
         + Sync,
 >;
 
-/// The engine's trainer: [`trainer::run`], [`trainer::sweep`] and [`crate::plane::run`].
+/// The engine's trainer: [`trainer::run`], [`run_streamed`] and [`crate::plane::run`].
 pub fn engine_trainer() -> Trainer {
     Arc::new(|job, run, sink, cancel| match job {
         Job::Run { config, runs_dir } => trainer::run(config, runs_dir, run, sink, cancel),
-        Job::Sweep {
-            config,
-            temperatures,
-            runs_dir,
-        } => trainer::sweep(config, temperatures, runs_dir, run, sink, cancel).map(|(s, _)| s),
+        Job::Sweep { plan, dir, jobs } => run_streamed(plan, dir, *jobs, run, sink, &cancel)
+            .map_err(|e| match e {
+                SweepError::Cancelled => TrainError::Cancelled,
+                other => TrainError::Other(other.to_string()),
+            }),
         Job::Plane { config, runs_dir } => {
             crate::plane::run(config, runs_dir, run, sink, cancel, true).map(|s| s.run)
         }
@@ -212,19 +214,15 @@ fn dispatch(commands: &Receiver<Command>, sink: &ChannelSink, trainer: &Trainer)
             ),
             Command::StartSweep {
                 run,
-                config,
-                temperatures,
-                runs_dir,
+                plan,
+                dir,
+                jobs,
             } => start(
                 &mut active,
                 sink,
                 trainer,
                 run,
-                Job::Sweep {
-                    config,
-                    temperatures,
-                    runs_dir,
-                },
+                Job::Sweep { plan, dir, jobs },
             ),
             Command::Cancel { run } => {
                 if let Some(active) = active.get(&run) {
@@ -293,13 +291,15 @@ fn start(
         .spawn(move || {
             let folder = FolderSink {
                 inner: &thread_sink,
-                dir: std::cell::RefCell::new(None),
+                dir: std::sync::Mutex::new(None),
             };
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 trainer(&job, run, &folder, thread_cancel)
             }));
             let event = terminal_event(run, outcome);
-            if let (Event::RunFailed { message, .. }, Some(dir)) = (&event, folder.dir.take()) {
+            if let (Event::RunFailed { message, .. }, Some(dir)) =
+                (&event, folder.dir.lock().ok().and_then(|mut d| d.take()))
+            {
                 // The trainer marks the folder itself when it returns an error; after a panic
                 // nobody has, so the Runs view would call the run "unfinished".
                 if message.starts_with(PANIC_PREFIX) {
@@ -356,13 +356,16 @@ const PANIC_PREFIX: &str = "internal error (panic): ";
 /// marked failed if the run panics.
 struct FolderSink<'a> {
     inner: &'a ChannelSink,
-    dir: std::cell::RefCell<Option<PathBuf>>,
+    // A Mutex, not a RefCell: sinks are shared by a sweep's point threads.
+    dir: std::sync::Mutex<Option<PathBuf>>,
 }
 
 impl EventSink for FolderSink<'_> {
     fn send(&self, event: Event) {
         if let Event::RunStarted { dir, .. } = &event {
-            *self.dir.borrow_mut() = Some(dir.clone());
+            if let Ok(mut slot) = self.dir.lock() {
+                *slot = Some(dir.clone());
+            }
         }
         self.inner.send(event);
     }

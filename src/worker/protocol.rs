@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::config::RunConfig;
 pub use crate::events::RunId;
 use crate::events::Slot;
+use crate::sweep::SweepPlan;
 
 /// A request from the UI to the worker.
 #[derive(Clone, Debug)]
@@ -21,16 +22,17 @@ pub enum Command {
         /// Parent folder of run folders.
         runs_dir: PathBuf,
     },
-    /// Train one teacher, a baseline, then one distilled student per temperature.
+    /// Run a sweep here: the reference run (the shared teacher), then the points `jobs` at a
+    /// time into the sweep folder `dir` (resuming finished points found there).
     StartSweep {
         /// Chosen by the sender.
         run: RunId,
-        /// The base configuration; its temperature is replaced per point.
-        config: Box<RunConfig>,
-        /// The temperatures to try.
-        temperatures: Vec<f64>,
-        /// Parent folder of run folders.
-        runs_dir: PathBuf,
+        /// The planned sweep (base configuration and axes).
+        plan: Box<SweepPlan>,
+        /// The sweep folder.
+        dir: PathBuf,
+        /// Points trained at a time.
+        jobs: usize,
     },
     /// Stop a run at the next batch; answered by [`Event::RunCancelled`].
     Cancel {

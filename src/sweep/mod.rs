@@ -1,0 +1,51 @@
+//! Sweeps over any setting: a base configuration times one or two [`Axis`]es gives one full
+//! configuration per point. One teacher, trained once by a *reference* run of the base
+//! configuration, is loaded by every point; each point keeps its own baseline only where an
+//! axis changes it (student widths, transfer-set size).
+//!
+//! The same folder layout ([`plan::Layout`]) serves a sweep run here ([`local::run_local`],
+//! `--jobs` points at a time, resumable) and one fanned out on a cluster scheduler (the Slurm
+//! job array and GNU parallel line that [`SweepPlan::write`] leaves beside the configs), read
+//! back by [`table::collect`].
+//!
+//! Sits above `train` and `runs`, below `worker` and `cli`.
+
+pub mod axis;
+pub mod local;
+pub mod plan;
+pub mod presets;
+pub mod table;
+
+pub use axis::Axis;
+pub use plan::{Layout, SweepPlan};
+pub use table::{PointStatus, SweepRow};
+
+use thiserror::Error;
+
+/// Why a sweep cannot be planned, run or read back.
+#[derive(Debug, Error)]
+pub enum SweepError {
+    /// An `--axis` is malformed, names an unknown setting, or has a value that does not fit it.
+    #[error("--axis {axis}: {problem}")]
+    Axis {
+        /// The axis's setting (or the whole argument when it has no `=`).
+        axis: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The sweep as a whole cannot be planned (no axis, too many, a bad combination).
+    #[error("{0}")]
+    Plan(String),
+    /// The base configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The reference run, whose teacher every point loads, failed.
+    #[error("reference run (the shared teacher) failed: {0}")]
+    Reference(String),
+    /// The sweep was cancelled; finished points stay and a rerun resumes.
+    #[error("cancelled (finished points are kept: run the same sweep again to resume)")]
+    Cancelled,
+    /// A sweep file could not be written or read.
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
+}
