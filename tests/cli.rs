@@ -483,6 +483,53 @@ fn a_run_whose_relus_all_die_fails_as_diverged_and_its_folder_says_so() {
 }
 
 #[test]
+fn the_shipped_teacher_is_named_portably_and_found_wherever_the_bundle_is() {
+    // What the window's launcher starts with: `teacher.weights = "@assets/teacher.safetensors"`.
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let mut args = vec![
+        "train",
+        "--preset",
+        "quick",
+        "--runs-dir",
+        runs.to_str().unwrap(),
+    ];
+    for set in [
+        "teacher.weights=\"@assets/teacher.safetensors\"",
+        "data.train_limit=300",
+        "data.test_limit=200",
+        "transfer.limit=300",
+        "student.hidden=[8]",
+        "student.epochs=1",
+        "student.baseline=false",
+    ] {
+        args.extend(["--set", set]);
+    }
+    let out = distillery().args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    // The run's config keeps the portable name, so it reruns on another machine.
+    let config = std::fs::read_to_string(Path::new(&run).join("config.toml")).unwrap();
+    assert!(
+        config.contains("weights = \"@assets/teacher.safetensors\""),
+        "{config}"
+    );
+    let out = distillery()
+        .args(["eval", "--run", &run, "--model", "teacher", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn eval_finds_a_runs_models_and_its_referenced_teacher() {
     let dir = tempfile::tempdir().unwrap();
     let teacher = dir.path().join("my-teacher.safetensors");

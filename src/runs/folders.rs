@@ -231,7 +231,13 @@ pub fn teacher_weights(dir: &Path, config: &RunConfig) -> Option<PathBuf> {
         .map(|source| source.path);
     recorded
         .into_iter()
-        .chain(config.teacher.weights.clone())
+        .chain(
+            config
+                .teacher
+                .weights
+                .as_deref()
+                .map(|p| crate::assets::resolve(p, None)),
+        )
         .find(|path| path.is_file())
 }
 

@@ -590,10 +590,12 @@ impl<'a> Session<'a> {
         let started = Instant::now();
         let mut members = Vec::new();
         if let Some(path) = &t.weights {
+            // `@assets/teacher.safetensors` is the shipped teacher wherever the bundle is.
+            let path = crate::assets::resolve(path, None);
             let dim = self.data.train.dim();
-            let teacher = weights::load_fitting(path, &self.device, dim, self.classes)?.mlp;
+            let teacher = weights::load_fitting(&path, &self.device, dim, self.classes)?.mlp;
             // Referenced (hard-linked where possible), never copied into the run folder.
-            self.dir.reference_teacher(path)?;
+            self.dir.reference_teacher(&path)?;
             // Its probes, as loaded: the soft targets the students are compared with.
             self.report_probes(&teacher, (Phase::Teacher, 0), 0, 0, true)?;
             members.push(teacher);
