@@ -59,22 +59,30 @@ fn phase_series(
         .collect()
 }
 
-/// Where to clip the y axis of test errors per epoch when the first epoch dwarfs the rest
-/// (3,400 errors, then 100–700): 1.2 × the largest later value or reference line, if the
-/// first epochs exceed 3 × that. `None` when nothing needs clipping.
+/// Where to clip the y axis of test errors per epoch when the first epochs dwarf the rest
+/// (3,400 errors, then 100–700): 1.5 × the median of the values after the first epoch (and
+/// above every reference line), when some value lies above that. `None` when nothing needs
+/// clipping. The exported CSV keeps every value.
 pub fn error_clip(spec: &PlotSpec) -> Option<f64> {
-    let later = spec
+    let mut later: Vec<f64> = spec
         .series
         .iter()
         .flat_map(|s| s.points.iter().filter(|p| p[0] >= 2.0).map(|p| p[1]))
-        .chain(spec.hlines.iter().map(|h| h.y))
-        .fold(f64::NAN, f64::max);
-    let first = spec
+        .filter(|y| y.is_finite())
+        .collect();
+    if later.is_empty() {
+        return None;
+    }
+    later.sort_by(f64::total_cmp);
+    let median = later[later.len() / 2];
+    let lines = spec.hlines.iter().map(|h| h.y).fold(0.0, f64::max);
+    let clip = (1.5 * median).max(1.1 * lines);
+    let highest = spec
         .series
         .iter()
-        .flat_map(|s| s.points.iter().filter(|p| p[0] < 2.0).map(|p| p[1]))
+        .flat_map(|s| s.points.iter().map(|p| p[1]))
         .fold(f64::NAN, f64::max);
-    (later.is_finite() && first > 3.0 * later).then_some(1.2 * later)
+    (highest > clip).then_some(clip)
 }
 
 /// Test errors per epoch, one line per phase (and member), with optional reference lines.
@@ -116,13 +124,13 @@ pub fn loss_spec(metrics: &[EpochMetrics], config: &RunConfig) -> PlotSpec {
                 d.temperature * d.temperature
             )
         } else {
-            format!("student soft part α·KL (α={})", d.alpha)
+            format!("student soft part α·KL (α={:.2})", d.alpha)
         };
         (
             d.alpha * scale,
             1.0 - d.alpha,
             soft_name,
-            format!("student hard part (1−α)·CE (1−α={})", 1.0 - d.alpha),
+            format!("student hard part (1−α)·CE (1−α={:.2})", 1.0 - d.alpha),
         )
     } else {
         (
@@ -374,8 +382,12 @@ mod tests {
             row(Phase::Student, 0, 3, 100),
         ];
         let spec = errors_spec(&metrics, &[]);
-        assert_eq!(error_clip(&spec), Some(840.0));
+        // Later values 700 and 100: median (upper) 700, so the axis stops at 1,050.
+        assert_eq!(error_clip(&spec), Some(1050.0));
         let calm = errors_spec(&metrics[1..], &[]);
         assert_eq!(error_clip(&calm), None);
+        // A reference line above the later values stays in view.
+        let lines = errors_spec(&metrics, &[("paper", 1000.0)]);
+        assert_eq!(error_clip(&lines), Some(1100.0));
     }
 }
