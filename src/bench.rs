@@ -13,6 +13,10 @@
 //! `kd_cached_probes` is `kd_cached` with the live probes on (the default probe set and
 //! interval, through the trainer's [`ProbeSet`]): the two should be within noise, and
 //! `probe_overhead` is the measured share of that epoch spent in probe forward passes.
+//!
+//! The report says where it was measured (CPU model, logical CPUs, candle's thread count) and
+//! how many cores each training workload kept busy (CPU time ÷ wall time of its timed epoch):
+//! the portable check that the cores are used, whatever the vendor.
 
 use std::time::Instant;
 
@@ -42,9 +46,58 @@ const TEMPERATURE: f64 = 4.0;
 /// Weight of the soft term of the KD workloads.
 const ALPHA: f64 = 0.9;
 
+/// Where a measurement was taken.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Machine {
+    /// The CPU model (`/proc/cpuinfo`'s model name; the architecture elsewhere).
+    pub cpu_model: String,
+    /// Logical CPUs the OS reports.
+    pub logical_cpus: usize,
+    /// Threads candle's matrix products use.
+    pub threads: usize,
+}
+
+impl Machine {
+    /// This machine.
+    pub fn here() -> Self {
+        let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_owned())
+            })
+            .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
+        Self {
+            cpu_model,
+            logical_cpus: std::thread::available_parallelism().map_or(1, usize::from),
+            threads: candle_core::utils::get_num_threads(),
+        }
+    }
+}
+
+/// CPU time (user + system) this process has used, in seconds: Linux's `/proc/self/stat`,
+/// whose times are in USER_HZ = 100 ticks per second on every Linux architecture. `None`
+/// elsewhere.
+fn process_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
 /// The measured speeds, with the JSON keys of `benches/pytorch_bench.py`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BenchReport {
+    /// Where it was measured.
+    pub machine: Machine,
+    /// Cores busy during each training workload's timed epoch (CPU time ÷ wall time; 2.0 is
+    /// both cores of a 2-core machine all the time). Absent where CPU time is not available.
+    pub cores_used: std::collections::BTreeMap<String, f64>,
     /// Teacher 784-1200-1200-10, dropout 0.2 / 0.5, cross-entropy: samples/s.
     pub teacher: f64,
     /// Student 784-800-800-10, cross-entropy on hard labels: samples/s.
@@ -153,11 +206,21 @@ fn selected(name: &str) -> bool {
         .map_or(true, |only| only.split(',').any(|n| n.trim() == name))
 }
 
-/// Warm-up, then one timed epoch over `set`; returns samples per second and the fraction
-/// of the epoch spent in probes.
-fn samples_per_sec(name: &str, work: &Workload<'_>, set: &Dataset) -> Result<(f64, f64)> {
+/// One workload's timed epoch.
+#[derive(Clone, Copy, Debug, Default)]
+struct Timing {
+    /// Samples per second.
+    rate: f64,
+    /// Fraction of the epoch spent in probes.
+    probe_share: f64,
+    /// CPU time ÷ wall time, if known.
+    cores_used: Option<f64>,
+}
+
+/// Warm-up, then one timed epoch over `set`.
+fn samples_per_sec(name: &str, work: &Workload<'_>, set: &Dataset) -> Result<Timing> {
     if !selected(name) {
-        return Ok((0.0, 0.0));
+        return Ok(Timing::default());
     }
     let mut model = Mlp::new(work.layers, 1, &Device::Cpu)?;
     let mut opt = Optimizer::new(&optim());
@@ -183,14 +246,23 @@ fn samples_per_sec(name: &str, work: &Workload<'_>, set: &Dataset) -> Result<(f6
     .with_context(|| format!("{name}: warm-up"))?;
     shuffle.shuffle(&mut order);
     let batches = set.len().div_ceil(BATCH);
+    let cpu_before = process_cpu_secs();
     let secs = train_batches(work, &mut model, &mut opt, set, &order, batches, &mut rng)
         .with_context(|| format!("{name}: epoch"))?;
+    let cores_used = cpu_before
+        .zip(process_cpu_secs())
+        .map(|(before, after)| (after - before) / secs);
     let rate = set.len() as f64 / secs;
     eprintln!(
-        "{name:<11} {rate:>9.0} samples/s  ({secs:.2} s per epoch of {})",
-        set.len()
+        "{name:<11} {rate:>9.0} samples/s  ({secs:.2} s per epoch of {}; {} cores busy)",
+        set.len(),
+        cores_used.map_or("?".to_owned(), |c| format!("{c:.2}"))
     );
-    Ok((rate, rng.probe_secs / secs))
+    Ok(Timing {
+        rate,
+        probe_share: rng.probe_secs / secs,
+        cores_used,
+    })
 }
 
 /// Median milliseconds of `Mlp::logits` on the test set, after one warm-up pass.
@@ -285,7 +357,7 @@ pub fn measure() -> Result<BenchReport> {
         train,
     )?;
     let probes = ProbeSet::new(&ProbeConfig::default(), test)?;
-    let (kd_cached_probes, probe_overhead) = samples_per_sec(
+    let kd_cached_probes = samples_per_sec(
         "kd_cached_probes",
         &Workload {
             layers: &student_layers,
@@ -296,13 +368,24 @@ pub fn measure() -> Result<BenchReport> {
         train,
     )?;
     let student = Mlp::new(&student_layers, 1, &Device::Cpu)?;
+    let cores_used = [
+        ("teacher", &teacher_rate),
+        ("student_ce", &student_ce),
+        ("kd_cached", &kd_cached),
+        ("kd_online", &kd_online),
+    ]
+    .into_iter()
+    .filter_map(|(name, t)| t.cores_used.map(|c| (name.to_owned(), c)))
+    .collect();
     Ok(BenchReport {
-        teacher: teacher_rate.0,
-        student_ce: student_ce.0,
-        kd_cached: kd_cached.0,
-        kd_online: kd_online.0,
-        kd_cached_probes,
-        probe_overhead,
+        machine: Machine::here(),
+        cores_used,
+        teacher: teacher_rate.rate,
+        student_ce: student_ce.rate,
+        kd_cached: kd_cached.rate,
+        kd_online: kd_online.rate,
+        kd_cached_probes: kd_cached_probes.rate,
+        probe_overhead: kd_cached_probes.probe_share,
         eval_teacher_ms: eval_ms("eval_teacher", &teacher, test)?,
         eval_student_ms: eval_ms("eval_student", &student, test)?,
     })
@@ -314,6 +397,13 @@ pub fn run(json: bool) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
+        println!(
+            "{} · {} logical CPUs · {} threads",
+            report.machine.cpu_model, report.machine.logical_cpus, report.machine.threads
+        );
+        for (name, cores) in &report.cores_used {
+            println!("{name:<12} {cores:>9.2} cores busy");
+        }
         println!("teacher      {:>9.0} samples/s", report.teacher);
         println!("student_ce   {:>9.0} samples/s", report.student_ce);
         println!("kd_cached    {:>9.0} samples/s", report.kd_cached);
@@ -328,4 +418,40 @@ pub fn run(json: bool) -> Result<()> {
         println!("eval_student {:>9.1} ms", report.eval_student_ms);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_cpu_time_follows_work_done() {
+        let Some(before) = process_cpu_secs() else {
+            // Not Linux: nothing to read, and the report leaves cores_used empty.
+            return;
+        };
+        // Spin until the process has used 0.2 s of CPU (however busy the machine is); a
+        // reader that does not follow the work never gets there.
+        let started = Instant::now();
+        let mut x = 0u64;
+        let mut used = 0.0;
+        while used < 0.2 && started.elapsed().as_secs_f64() < 10.0 {
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+            used = process_cpu_secs().unwrap() - before;
+        }
+        let wall = started.elapsed().as_secs_f64();
+        assert!(used >= 0.2, "only {used} s of CPU in {wall} s");
+        // No more CPU than every core for the whole time (plus a 10 ms tick).
+        let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+        assert!(used <= cores * wall + 0.011, "{used} s of CPU in {wall} s");
+    }
+
+    #[test]
+    fn the_machine_is_named() {
+        let machine = Machine::here();
+        assert!(!machine.cpu_model.is_empty());
+        assert!(machine.logical_cpus >= 1 && machine.threads >= 1);
+    }
 }
