@@ -205,8 +205,9 @@ where
 }
 
 /// Ticks of a log axis at 1, 2 and 5 times each power of ten inside `range` (decades only
-/// when it spans more than four), so labels read 1, 2, 5, 10, 20 as on screen.
-fn log_ticks_125(range: &Range<f64>) -> Vec<f64> {
+/// when it spans more than four, else the labels run into each other), so labels read 1, 2,
+/// 5, 10, 20: the exported plots and the window's plots (`ui::plot`) both tick here.
+pub fn log_ticks_125(range: &Range<f64>) -> Vec<f64> {
     let (lo, hi) = (range.start.log10(), range.end.log10());
     if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
         return Vec::new();

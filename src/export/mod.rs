@@ -16,6 +16,7 @@ mod screenshot;
 
 use crate::files::FileError;
 
+pub use chart::log_ticks_125;
 pub use csv::to_csv;
 pub use heatmap::Heatmap;
 pub use plane::{PlanePicture, PlanePoint, PLANE_SVG_SIDE};

@@ -151,28 +151,17 @@ fn remember_rect(ui: &egui::Ui, id: &str, rect: egui::Rect) {
 /// heavier), so tick labels read 1, 2, 5, 10, 20 instead of 1.259, 1.585, ….
 pub(crate) fn log_125_marks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
     let (lo, hi) = input.bounds;
-    if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
-        return Vec::new();
-    }
-    // Many decades in view: decades only, else the labels run into each other.
-    let mantissas: &[f64] = if hi - lo > 4.0 {
-        &[1.0]
-    } else {
-        &[1.0, 2.0, 5.0]
-    };
-    let mut marks = Vec::new();
-    for decade in (lo.floor() as i32 - 1)..=(hi.ceil() as i32) {
-        for &m in mantissas {
-            let value = (m * 10f64.powi(decade)).log10();
-            if value >= lo && value <= hi {
-                marks.push(egui_plot::GridMark {
-                    value,
-                    step_size: if m == 1.0 { 1.0 } else { 0.3 },
-                });
+    crate::export::log_ticks_125(&(10f64.powf(lo)..10f64.powf(hi)))
+        .into_iter()
+        .map(|tick| {
+            let value = tick.log10();
+            let decade = (value - value.round()).abs() < 1e-9;
+            egui_plot::GridMark {
+                value,
+                step_size: if decade { 1.0 } else { 0.3 },
             }
-        }
-    }
-    marks
+        })
+        .collect()
 }
 
 /// A tick label without float noise: `5`, `20`, `60000`, `0.5`, `0.05`.
