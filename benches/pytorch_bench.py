@@ -35,6 +35,8 @@ TEMPERATURE = 4.0
 ALPHA = 0.9
 LR = 0.05
 MOMENTUM = 0.9
+# CPU time / wall time of each training workload's timed epoch, as `distillery bench` reports.
+CORES_USED = {}
 
 
 def read_idx(path: pathlib.Path) -> np.ndarray:
@@ -111,9 +113,12 @@ def samples_per_sec(name, model, x_train, y_train, loss_kind="ce", q_cached=None
     train_batches(model, opt, x_train, y_train, order, WARMUP_BATCHES, loss_kind, q_cached, teacher)
     order = torch.randperm(n, generator=gen)
     batches = (n + BATCH - 1) // BATCH
+    cpu_before = time.process_time()
     secs = train_batches(model, opt, x_train, y_train, order, batches, loss_kind, q_cached, teacher)
+    CORES_USED[name] = (time.process_time() - cpu_before) / secs
     rate = n / secs
-    print(f"{name:<11} {rate:>9.0f} samples/s  ({secs:.2f} s per epoch of {n})", file=sys.stderr)
+    print(f"{name:<11} {rate:>9.0f} samples/s  ({secs:.2f} s per epoch of {n}; "
+          f"{CORES_USED[name]:.2f} cores busy)", file=sys.stderr)
     return rate
 
 
@@ -155,6 +160,8 @@ def main():
                                           "online", teacher=teacher)
     report["eval_teacher_ms"] = eval_ms("eval_teacher", teacher, x_test)
     report["eval_student_ms"] = eval_ms("eval_student", mlp(student_widths), x_test)
+    report["cores_used"] = CORES_USED
+    report["machine"] = {"threads": torch.get_num_threads(), "torch": torch.__version__}
     print(json.dumps(report, indent=2))
 
 
