@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 
 use candle_core::{CpuStorage, InplaceOp2, Layout, Result};
+use rayon::prelude::*;
 
 use crate::model::kernels::{values, values_mut};
 
@@ -19,6 +20,43 @@ fn check_lengths(op: &str, param: usize, grad: usize, state: usize) -> Result<()
         candle_core::bail!("{op}: parameter has {param} values, gradient {grad}, state {state}");
     }
     Ok(())
+}
+
+/// Parameters with fewer values than this are updated on the calling thread: splitting a small
+/// update costs more than it saves.
+const PARALLEL_MIN: usize = 1 << 15;
+
+/// Runs `update` over matching chunks of a parameter, its gradient and one or two state
+/// buffers, on every thread of the pool when the parameter is large. An element-wise update is
+/// memory-bound; on one thread it left the second core idle between the matrix products.
+fn par_update(
+    w: &mut [f32],
+    g: &[f32],
+    a: &mut [f32],
+    b: &mut [f32],
+    update: impl Fn(&mut [f32], &[f32], &mut [f32], &mut [f32]) + Sync,
+) {
+    if w.len() < PARALLEL_MIN {
+        update(w, g, a, b);
+        return;
+    }
+    let chunk = w
+        .len()
+        .div_ceil(rayon::current_num_threads())
+        .max(PARALLEL_MIN / 4);
+    // `b` is empty for single-state optimisers: give each chunk an empty slice then.
+    let mut b_parts: Vec<&mut [f32]> = if b.is_empty() {
+        std::iter::repeat_with(<&mut [f32]>::default)
+            .take(w.len().div_ceil(chunk))
+            .collect()
+    } else {
+        b.chunks_mut(chunk).collect()
+    };
+    w.par_chunks_mut(chunk)
+        .zip(g.par_chunks(chunk))
+        .zip(a.par_chunks_mut(chunk))
+        .zip(b_parts.par_iter_mut())
+        .for_each(|(((w, g), a), b)| update(w, g, a, b));
 }
 
 /// SGD with momentum (PyTorch's form) on a parameter `w` with gradient `g`:
@@ -52,18 +90,20 @@ impl InplaceOp2 for SgdUpdate<'_> {
         let mut velocity = self.velocity.borrow_mut();
         check_lengths(name, w.len(), grad.len(), velocity.len())?;
         let (lr, mu, wd) = (self.lr, self.momentum, self.weight_decay);
-        // Two loops rather than a branch per element, so both vectorise.
-        if wd > 0.0 {
-            for ((w, g), m) in w.iter_mut().zip(grad).zip(velocity.iter_mut()) {
-                *m = mu * *m + (g + wd * *w);
-                *w -= lr * *m;
+        par_update(w, grad, &mut velocity, &mut [], |w, grad, velocity, _| {
+            // Two loops rather than a branch per element, so both vectorise.
+            if wd > 0.0 {
+                for ((w, g), m) in w.iter_mut().zip(grad).zip(velocity.iter_mut()) {
+                    *m = mu * *m + (g + wd * *w);
+                    *w -= lr * *m;
+                }
+            } else {
+                for ((w, g), m) in w.iter_mut().zip(grad).zip(velocity.iter_mut()) {
+                    *m = mu * *m + g;
+                    *w -= lr * *m;
+                }
             }
-        } else {
-            for ((w, g), m) in w.iter_mut().zip(grad).zip(velocity.iter_mut()) {
-                *m = mu * *m + g;
-                *w -= lr * *m;
-            }
-        }
+        });
         Ok(())
     }
 }
@@ -113,17 +153,100 @@ impl InplaceOp2 for AdamwUpdate<'_> {
         check_lengths(name, w.len(), grad.len(), second.len())?;
         let decay = 1.0 - self.lr * self.weight_decay;
         let (b1, b2) = (self.beta1, self.beta2);
-        for (((w, g), m), v) in w
-            .iter_mut()
-            .zip(grad)
-            .zip(first.iter_mut())
-            .zip(second.iter_mut())
-        {
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            let direction = (*m * self.m_correction) / ((*v * self.v_correction).sqrt() + self.eps);
-            *w = *w * decay - self.lr * direction;
-        }
+        let (lr, eps, mc, vc) = (self.lr, self.eps, self.m_correction, self.v_correction);
+        par_update(
+            w,
+            grad,
+            &mut first,
+            &mut second,
+            |w, grad, first, second| {
+                for (((w, g), m), v) in w
+                    .iter_mut()
+                    .zip(grad)
+                    .zip(first.iter_mut())
+                    .zip(second.iter_mut())
+                {
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    let direction = (*m * mc) / ((*v * vc).sqrt() + eps);
+                    *w = *w * decay - lr * direction;
+                }
+            },
+        );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Tensor};
+
+    /// A parameter big enough to be split across threads, plus its gradient and states.
+    fn inputs(n: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+        let wave = |k: f32| {
+            (0..n)
+                .map(move |i| ((i as f32) * k).sin())
+                .collect::<Vec<_>>()
+        };
+        let second: Vec<f32> = wave(0.11).iter().map(|x| x * x).collect();
+        (wave(0.37), wave(0.73), wave(0.19), second)
+    }
+
+    #[test]
+    fn split_updates_equal_the_one_thread_loop_value_for_value() {
+        // Odd length, several times the split threshold: the chunks' ends must line up across
+        // parameter, gradient and every state buffer.
+        let n = 5 * PARALLEL_MIN + 17;
+        let (w0, g, m0, v0) = inputs(n);
+        let device = Device::Cpu;
+
+        for wd in [0.0f32, 0.01] {
+            let w = Tensor::from_slice(&w0, n, &device).unwrap();
+            let grad = Tensor::from_slice(&g, n, &device).unwrap();
+            let mut m = m0.clone();
+            let op = SgdUpdate {
+                lr: 0.05,
+                momentum: 0.9,
+                weight_decay: wd,
+                velocity: RefCell::new(&mut m),
+            };
+            w.inplace_op2(&grad, &op).unwrap();
+            let (mut w_ref, mut m_ref) = (w0.clone(), m0.clone());
+            for i in 0..n {
+                m_ref[i] = 0.9 * m_ref[i] + (g[i] + wd * w_ref[i]);
+                w_ref[i] -= 0.05 * m_ref[i];
+            }
+            assert_eq!(w.to_vec1::<f32>().unwrap(), w_ref, "sgd weights, wd {wd}");
+            assert_eq!(m, m_ref, "sgd momentum, wd {wd}");
+        }
+
+        let w = Tensor::from_slice(&w0, n, &device).unwrap();
+        let grad = Tensor::from_slice(&g, n, &device).unwrap();
+        let (mut m, mut v) = (m0.clone(), v0.clone());
+        let op = AdamwUpdate {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+            m_correction: 1.0 / (1.0 - 0.9f32.powi(3)),
+            v_correction: 1.0 / (1.0 - 0.999f32.powi(3)),
+            first: RefCell::new(&mut m),
+            second: RefCell::new(&mut v),
+        };
+        w.inplace_op2(&grad, &op).unwrap();
+        let (mut w_ref, mut m_ref, mut v_ref) = (w0.clone(), m0.clone(), v0.clone());
+        let decay = 1.0 - op.lr * op.weight_decay;
+        for i in 0..n {
+            m_ref[i] = 0.9 * m_ref[i] + (1.0 - 0.9) * g[i];
+            v_ref[i] = 0.999 * v_ref[i] + (1.0 - 0.999) * g[i] * g[i];
+            let direction =
+                (m_ref[i] * op.m_correction) / ((v_ref[i] * op.v_correction).sqrt() + op.eps);
+            w_ref[i] = w_ref[i] * decay - op.lr * direction;
+        }
+        assert_eq!(w.to_vec1::<f32>().unwrap(), w_ref, "adamw weights");
+        assert_eq!(m, m_ref, "adamw first moments");
+        assert_eq!(v, v_ref, "adamw second moments");
     }
 }
