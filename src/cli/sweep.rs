@@ -11,7 +11,7 @@ use super::{print_json, progress::ProgressSink, resolve_config, ConfigArgs};
 use crate::events::Event;
 use crate::sweep::local::{default_jobs, run_local, Hooks};
 use crate::sweep::table::{best, collect, Collected};
-use crate::sweep::{presets, Axis, Layout, PointStatus, SweepPlan, SweepRow};
+use crate::sweep::{axis_keys, presets, Axis, Layout, PointStatus, SweepPlan, SweepRow};
 use crate::train::trainer::CancelToken;
 
 /// The arguments of `distillery sweep`.
@@ -128,7 +128,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let plan = plan_from(args)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(args, &plan));
     let binary = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("distillery"));
-    let keys: Vec<String> = plan.axes.iter().map(|a| a.key.clone()).collect();
+    let keys = axis_keys(&plan.axes);
     if args.plan {
         let out = std::path::absolute(&out).with_context(|| out.display().to_string())?;
         let points = plan.write(&Layout::new(&out), &binary)?;
@@ -208,12 +208,7 @@ fn row_json(row: &SweepRow) -> serde_json::Value {
 /// every point that is not done. Fails when a point failed or is missing.
 pub fn collect_dir(dir: &Path, as_json: bool) -> Result<()> {
     let collected: Collected = collect(dir)?;
-    let keys: Vec<String> = collected
-        .manifest
-        .axes
-        .iter()
-        .map(|a| a.key.clone())
-        .collect();
+    let keys = axis_keys(&collected.manifest.axes);
     let total = collected.rows.len();
     for row in &collected.rows {
         eprintln!("{}", describe(&keys, row, total));

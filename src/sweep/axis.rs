@@ -130,6 +130,11 @@ impl Axis {
     }
 }
 
+/// The dotted keys of `axes`, in order: the axis columns of `sweep.csv`.
+pub fn axis_keys(axes: &[Axis]) -> Vec<String> {
+    axes.iter().map(|a| a.key.clone()).collect()
+}
+
 /// Splits `a,b,[c,d]` at commas outside brackets and trims each value. An empty text gives
 /// no values.
 pub fn split_values(list: &str) -> Vec<String> {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use super::axis::axis_keys;
 use super::plan::{Layout, Point, SweepPlan};
 use super::table::{read_run_folder, sweep_csv, PointStatus, SweepRow};
 use super::SweepError;
@@ -89,7 +90,7 @@ pub fn run_local(
     } else {
         None
     };
-    let keys: Vec<String> = plan.axes.iter().map(|a| a.key.clone()).collect();
+    let keys = axis_keys(&plan.axes);
     let rows: Mutex<Vec<Option<SweepRow>>> = Mutex::new(vec![None; points.len()]);
     let next = AtomicUsize::new(0);
     let csv_error: Mutex<Option<SweepError>> = Mutex::new(None);

@@ -16,7 +16,7 @@ pub mod plan;
 pub mod presets;
 pub mod table;
 
-pub use axis::Axis;
+pub use axis::{axis_keys, Axis};
 pub use plan::{Layout, SweepPlan};
 pub use table::{PointStatus, SweepRow};
 

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::axis::axis_keys;
 use super::plan::{read_manifest, value_index, Layout, Manifest};
 use super::SweepError;
 use crate::events::RunSummary;
@@ -202,12 +203,7 @@ pub fn read_sweep(dir: &Path) -> Result<Collected, SweepError> {
 /// a cluster job array. Missing, failed and unfinished points are rows with that status.
 pub fn collect(dir: &Path) -> Result<Collected, SweepError> {
     let collected = read_sweep(dir)?;
-    let keys: Vec<String> = collected
-        .manifest
-        .axes
-        .iter()
-        .map(|a| a.key.clone())
-        .collect();
+    let keys = axis_keys(&collected.manifest.axes);
     write_atomic(
         &Layout::new(dir).csv(),
         sweep_csv(&keys, &collected.rows).as_bytes(),

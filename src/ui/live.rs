@@ -101,8 +101,7 @@ pub fn errors_spec(metrics: &[EpochMetrics], reference: &[(&str, f64)]) -> PlotS
                 color: PAPER_COLOR,
             })
             .collect(),
-        heatmap: None,
-        y_max: None,
+        ..PlotSpec::default()
     }
 }
 
@@ -175,8 +174,7 @@ pub fn loss_spec(metrics: &[EpochMetrics], config: &RunConfig) -> PlotSpec {
         log_x: false,
         series,
         hlines: Vec::new(),
-        heatmap: None,
-        y_max: None,
+        ..PlotSpec::default()
     }
 }
 
@@ -200,8 +198,7 @@ pub fn agreement_spec(metrics: &[EpochMetrics]) -> PlotSpec {
             m.gap.map_or(0.0, |g| 100.0 * g.agreement)
         }),
         hlines: Vec::new(),
-        heatmap: None,
-        y_max: None,
+        ..PlotSpec::default()
     }
 }
 
@@ -228,8 +225,7 @@ pub fn kl_spec(metrics: &[EpochMetrics], temperature: f64) -> PlotSpec {
         log_x: false,
         series,
         hlines: Vec::new(),
-        heatmap: None,
-        y_max: None,
+        ..PlotSpec::default()
     }
 }
 

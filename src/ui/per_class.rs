@@ -149,8 +149,7 @@ impl PerClassView {
             log_x: false,
             series,
             hlines: Vec::new(),
-            heatmap: None,
-            y_max: None,
+            ..PlotSpec::default()
         };
         let height = (ui.available_height() - 30.0).max(200.0);
         actions.extend(plot_ui(ui, "per-class", &spec, height));

@@ -81,8 +81,7 @@ pub fn soft_target_spec(
         log_x: false,
         series,
         hlines: Vec::new(),
-        heatmap: None,
-        y_max: None,
+        ..PlotSpec::default()
     }
 }
 

@@ -55,8 +55,7 @@ pub fn overlay_spec(runs: &[&StoredRun]) -> PlotSpec {
         log_x: false,
         series,
         hlines: Vec::new(),
-        heatmap: None,
-        y_max: None,
+        ..PlotSpec::default()
     }
 }
 

@@ -137,8 +137,7 @@ pub fn probe_soft_targets_spec(
         log_x: false,
         series: model_series(&live.probes, &live.config, sample, at, &soft),
         hlines: Vec::new(),
-        heatmap: None,
-        y_max: None,
+        ..PlotSpec::default()
     }
 }
 
@@ -181,8 +180,7 @@ pub fn probe_logits_spec(
         log_x: false,
         series: model_series(&live.probes, &live.config, sample, at, &logits),
         hlines: Vec::new(),
-        heatmap: None,
-        y_max: None,
+        ..PlotSpec::default()
     }
 }
 
