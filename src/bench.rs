@@ -154,6 +154,7 @@ fn train_batches(
 ) -> Result<f64> {
     let device = Device::Cpu;
     let mut pixels = vec![0f32; BATCH * set.dim()];
+    let mut views = Vec::with_capacity(BATCH);
     let step = StepSettings {
         dropout: work.dropout,
         max_norm: 0.0,
@@ -162,7 +163,15 @@ fn train_batches(
     let started = Instant::now();
     let mut probe_secs = 0.0;
     for batch in order.chunks(BATCH).cycle().take(batches) {
-        let x = batch_input(set, batch, 0, &mut rng.jitter, &mut pixels, &device)?;
+        let x = batch_input(
+            set,
+            batch,
+            0,
+            &mut rng.jitter,
+            &mut pixels,
+            &mut views,
+            &device,
+        )?;
         let parts = match work.loss {
             Loss::Targets(targets) => train_step(model, opt, &x, &step, &mut rng.dropout, |z| {
                 targets.loss(z, batch, CLASSES, &mut rng.noise)

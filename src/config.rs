@@ -247,6 +247,10 @@ pub struct TransferConfig {
     /// Give the students (baseline and distilled) only the first N training examples, while
     /// the teacher learns from all of them: soft targets as a regulariser (Hinton et al. §6).
     pub limit: Option<usize>,
+    /// Shift the distilled student's images by up to ±N pixels, with the teacher's targets
+    /// computed on the same shifted image (cached for all `(2N + 1)²` shifts when the transfer
+    /// set is built). 0: the paper's unjittered transfer set.
+    pub jitter_px: usize,
 }
 
 /// Number of classes of MNIST-format datasets.
@@ -368,6 +372,10 @@ pub struct DataConfig {
     pub train_limit: Option<usize>,
     /// Use only the first N test examples.
     pub test_limit: Option<usize>,
+    /// Hold out the last N training examples as a validation split and evaluate on them
+    /// *instead of* the test set (the run never sees a test image): how hyperparameters are
+    /// chosen honestly. Applied before `train_limit` and `test_limit`.
+    pub validation: Option<usize>,
     /// The synthetic dataset (read when `source` is `plane`).
     pub plane: PlaneDataConfig,
 }
@@ -503,7 +511,8 @@ pub struct BiasConfig {
     pub classes: Vec<u8>,
     /// A fixed shift (used when `search` is off).
     pub shift: f64,
-    /// Search the shift that minimises test errors (the paper's helper).
+    /// Search the shift that minimises errors on the training images (all classes, whatever
+    /// the transfer set kept), then report the test errors at that shift.
     pub search: bool,
 }
 
@@ -726,6 +735,12 @@ impl RunConfig {
                 format!("must be ≤ 8, got {}", t.jitter_px),
             ));
         }
+        if self.transfer.jitter_px > 8 {
+            return Err(invalid(
+                "transfer.jitter_px",
+                format!("must be ≤ 8, got {}", self.transfer.jitter_px),
+            ));
+        }
         if t.ensemble == 0 {
             return Err(invalid("teacher.ensemble", "must be ≥ 1, got 0"));
         }
@@ -783,6 +798,9 @@ impl RunConfig {
         }
         if self.data.test_limit == Some(0) {
             return Err(invalid("data.test_limit", "must be ≥ 1, got 0"));
+        }
+        if self.data.validation == Some(0) {
+            return Err(invalid("data.validation", "must be ≥ 1, got 0"));
         }
         let p = &self.probes;
         if p.samples.len() > MAX_PROBES {
@@ -946,10 +964,11 @@ fn set_path(root: &mut toml::Value, key: &str, value: toml::Value) -> Result<(),
 }
 
 /// Keys of `Option` fields, which do not appear in the serialised table while unset.
-const OPTIONAL_KEYS: [&str; 5] = [
+const OPTIONAL_KEYS: [&str; 6] = [
     "data.dir",
     "data.train_limit",
     "data.test_limit",
+    "data.validation",
     "teacher.weights",
     "transfer.limit",
 ];

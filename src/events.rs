@@ -315,15 +315,6 @@ pub enum Event {
         /// The metrics row.
         metrics: EpochMetrics,
     },
-    /// A T-sweep point is done.
-    SweepPoint {
-        /// The run.
-        run: RunId,
-        /// Temperature.
-        temperature: f64,
-        /// The distilled student's test errors at that temperature.
-        test_errors: usize,
-    },
     /// A sweep is planned: its folder and axes are known before any point runs.
     SweepPlanned {
         /// The sweep (the worker's id for it).
@@ -435,7 +426,6 @@ impl Event {
             | Event::PhaseStarted { run, .. }
             | Event::Progress { run, .. }
             | Event::EpochEnded { run, .. }
-            | Event::SweepPoint { run, .. }
             | Event::SweepPlanned { run, .. }
             | Event::SweepCell { run, .. }
             | Event::RunFinished { run, .. }

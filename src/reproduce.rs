@@ -1,9 +1,14 @@
 //! `distillery reproduce`: the paper's MNIST table, one row per experiment, with our numbers.
 //!
 //! One teacher is trained (the `hinton-mnist` preset's) and reused by every experiment that
-//! uses it in the paper (distilled, omit-3, only-7-8, logit-l2, noisy-teacher, munge); the
-//! ensemble trains its own members. Each experiment is an ordinary run (same trainer, same run
-//! folders); the table is written as `results.md` and `results.csv` beside them.
+//! uses it in the paper (distilled, omit-3, only-7-8, logit-l2, noisy-teacher, munge, the 2×30
+//! temperature sweep); the ensemble trains its own members. Each experiment is an ordinary run
+//! (same trainer, same run folders) in a folder named after its configuration, so a rerun
+//! after a crash or Ctrl-C reuses every run that finished with the same configuration. The
+//! table is written as `results.md` and `results.csv` beside them.
+//!
+//! `--split validation` runs the same table with the last 10,000 training images held out as
+//! the evaluation set: how the presets' hyperparameters were chosen, without the test set.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,18 +16,19 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::config::RunConfig;
+use crate::config::{OptimConfig, RunConfig};
 use crate::events::{EventSink, RunSummary};
 use crate::files::{csv_text, write_atomic};
 use crate::presets;
+use crate::runs::{load_run, RunStatus};
 use crate::train::trainer::{self, CancelToken};
 
 /// How much compute the reproduction may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Budget {
-    /// About 10 minutes on 2 cores: the same story with short training.
+    /// A few minutes on 2 cores: the same story with short training.
     Quick,
-    /// The presets as tuned, aiming at the paper's numbers (about half an hour on 2 cores).
+    /// The presets as tuned, aiming at the paper's numbers (under half an hour on 2 cores).
     Full,
 }
 
@@ -34,17 +40,60 @@ impl Budget {
         }
     }
 
-    /// Shrinks a preset's epochs for the quick budget.
+    /// Shrinks a preset's epochs (and the jittered transfer set's shifts) for the quick budget.
     fn apply(self, config: &mut RunConfig) {
         if self == Budget::Quick {
             config.teacher.epochs = config.teacher.epochs.min(8);
             config.student.epochs = config.student.epochs.min(4);
+            config.transfer.jitter_px = config.transfer.jitter_px.min(1);
             if config.teacher.ensemble > 1 {
                 config.teacher.epochs = config.teacher.epochs.min(3);
             }
         }
     }
 }
+
+/// Which images the table's errors are counted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Split {
+    /// Train on all 60,000 training images, count errors on the 10,000 test images.
+    Test,
+    /// Train on the first 50,000 training images, count errors on the last 10,000: where the
+    /// hyperparameters are chosen.
+    Validation,
+}
+
+/// Training images held out by [`Split::Validation`].
+pub const VALIDATION_SIZE: usize = 10_000;
+
+impl Split {
+    fn key(self) -> &'static str {
+        match self {
+            Split::Test => "test",
+            Split::Validation => "validation",
+        }
+    }
+
+    fn apply(self, config: &mut RunConfig) {
+        if self == Split::Validation {
+            config.data.validation = Some(VALIDATION_SIZE);
+        }
+    }
+}
+
+/// What `distillery reproduce` was asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Epoch budget.
+    pub budget: Budget,
+    /// Test or validation errors.
+    pub split: Split,
+    /// Seeds for the baseline and the distilled student (the teacher is trained once).
+    pub seeds: usize,
+}
+
+/// The temperatures of the 2×30 student's sweep (the paper finds 2.5–4 best at this size).
+pub const SMALL_TEMPERATURES: [f64; 7] = [1.0, 2.0, 2.5, 3.0, 4.0, 8.0, 20.0];
 
 /// One row of the results table.
 #[derive(Clone, Debug)]
@@ -71,27 +120,127 @@ fn on_class(per_class: &[usize], class: usize) -> usize {
     per_class.get(class).copied().unwrap_or(0)
 }
 
+/// `mean [min–max]` of error counts.
+fn mean_range(values: &[usize]) -> String {
+    let mean = values.iter().sum::<usize>() as f64 / values.len().max(1) as f64;
+    let min = values.iter().min().copied().unwrap_or(0);
+    let max = values.iter().max().copied().unwrap_or(0);
+    format!("{mean:.1} [{min}–{max}]")
+}
+
+/// The run folder of a configuration: its name and a fingerprint of everything in it, so
+/// that the same configuration always lands in the same folder and a changed one never does.
+pub fn run_folder(runs_dir: &Path, config: &RunConfig) -> PathBuf {
+    let fingerprint = crate::rng::fingerprint(&config.to_toml());
+    runs_dir.join(format!("{}-{:016x}", config.name, fingerprint))
+}
+
+/// The summary of a run in `dir` that finished with exactly `config`.
+fn finished_run(dir: &Path, config: &RunConfig) -> Option<RunSummary> {
+    let stored = load_run(dir).ok()?;
+    if stored.status == RunStatus::Finished && stored.config == *config {
+        stored.summary
+    } else {
+        None
+    }
+}
+
+/// Runs configurations in `runs_dir`, reusing the ones that already finished.
+struct Runner<'a> {
+    runs_dir: PathBuf,
+    sink: &'a dyn EventSink,
+    reused: usize,
+}
+
+impl Runner<'_> {
+    fn run(&mut self, config: &RunConfig) -> Result<RunSummary> {
+        let dir = run_folder(&self.runs_dir, config);
+        if let Some(summary) = finished_run(&dir, config) {
+            eprintln!(
+                "== {}: finished before, reusing {} ==",
+                config.name,
+                dir.display()
+            );
+            self.reused += 1;
+            return Ok(summary);
+        }
+        eprintln!("== {} ==", config.name);
+        let summary = trainer::run_at(config, &dir, 0, self.sink, CancelToken::new())?;
+        eprintln!("{}: {}", config.name, summary.describe());
+        Ok(summary)
+    }
+}
+
+/// `adamw lr 0.001, cosine to 0, 2 warm-up epochs, batch 128`.
+fn describe_optim(o: &OptimConfig) -> String {
+    let mut text = format!("{:?} lr {}", o.kind, o.lr).to_lowercase();
+    if o.kind == crate::config::OptimizerKind::Sgd {
+        let _ = write!(text, " momentum {}", o.momentum);
+    }
+    if o.weight_decay > 0.0 {
+        let _ = write!(text, " weight decay {}", o.weight_decay);
+    }
+    let _ = write!(
+        text,
+        ", {} to {}×, {} warm-up epochs, batch {}",
+        format!("{:?}", o.schedule).to_lowercase(),
+        o.final_lr_fraction,
+        o.warmup_epochs,
+        o.batch_size
+    );
+    text
+}
+
+/// The recipe of the main run, as the table's readers need it.
+fn recipe(main: &RunConfig, jittered: &RunConfig) -> Vec<String> {
+    let t = &main.teacher;
+    let s = &main.student;
+    vec![
+        format!(
+            "teacher {:?}: {} epochs, {}; dropout {} input / {} hidden, max-norm {}, ±{} px shifts",
+            t.hidden,
+            t.epochs,
+            describe_optim(&t.optim),
+            t.dropout_input,
+            t.dropout_hidden,
+            t.max_norm,
+            t.jitter_px
+        ),
+        format!(
+            "students {:?} (baseline and distilled): {} epochs, {}; no dropout, no max-norm",
+            s.hidden,
+            s.epochs,
+            describe_optim(&s.optim)
+        ),
+        format!(
+            "distilled: T = {}, α = {} (soft term × T²); jittered transfer set: ±{} px, the teacher's logits cached for each shift",
+            main.distill.temperature, main.distill.alpha, jittered.transfer.jitter_px
+        ),
+    ]
+}
+
 /// Runs the whole table and writes `results.md` and `results.csv` into `out_dir`.
-pub fn reproduce(budget: Budget, out_dir: &Path, sink: &dyn EventSink) -> Result<PathBuf> {
-    let runs_dir = out_dir.join("runs");
+pub fn reproduce(options: &Options, out_dir: &Path, sink: &dyn EventSink) -> Result<PathBuf> {
+    anyhow::ensure!(options.seeds >= 1, "--seeds must be ≥ 1");
+    let mut runner = Runner {
+        runs_dir: out_dir.join("runs"),
+        sink,
+        reused: 0,
+    };
     let started = Instant::now();
     let mut rows = Vec::new();
     let config_of = |name: &str| -> Result<RunConfig> {
         let mut c = presets::find(name)
             .with_context(|| format!("preset {name}"))?
             .config();
-        budget.apply(&mut c);
+        options.budget.apply(&mut c);
+        options.split.apply(&mut c);
         Ok(c)
-    };
-    let run = |config: &RunConfig| -> Result<RunSummary> {
-        eprintln!("== {} ==", config.name);
-        let summary = trainer::run(config, &runs_dir, 0, sink, CancelToken::new())?;
-        eprintln!("{}: {}", config.name, summary.describe());
-        Ok(summary)
     };
 
     // The paper's main experiment: teacher, baseline, distilled at T = 20.
-    let main = run(&config_of("hinton-mnist")?)?;
+    let main_config = config_of("hinton-mnist")?;
+    let main = runner.run(&main_config)?;
     let teacher_path = main.dir.join("teacher.safetensors");
     let t_epochs = main.teacher.epochs;
     let epochs = |s: &RunSummary| format!("{t_epochs} / {}", s.student.epochs);
@@ -124,7 +273,10 @@ pub fn reproduce(budget: Budget, out_dir: &Path, sink: &dyn EventSink) -> Result
         });
     }
     rows.push(row(
-        "student 2×800 distilled, T = 20",
+        &format!(
+            "student 2×800 distilled, T = {}, unjittered transfer set (the paper's)",
+            main.temperature
+        ),
         "74",
         main.student.test_errors.to_string(),
         &main,
@@ -137,7 +289,64 @@ pub fn reproduce(budget: Budget, out_dir: &Path, sink: &dyn EventSink) -> Result
         Ok(c)
     };
 
-    let omit = run(&reuse_teacher("omit-3")?)?;
+    // The same student on the jittered transfer set, with consistent teacher targets.
+    let mut jittered_config = reuse_teacher("hinton-mnist")?;
+    jittered_config.name = "hinton-mnist-jittered".into();
+    jittered_config.transfer.jitter_px = main_config.teacher.jitter_px;
+    if options.budget == Budget::Quick {
+        jittered_config.transfer.jitter_px = jittered_config.transfer.jitter_px.min(1);
+    }
+    let jittered = runner.run(&jittered_config)?;
+    rows.push(row(
+        &format!(
+            "student 2×800 distilled, T = {}, transfer set jittered ±{} px (teacher on the same shift)",
+            jittered.temperature, jittered_config.transfer.jitter_px
+        ),
+        "74",
+        jittered.student.test_errors.to_string(),
+        &jittered,
+    ));
+
+    // More seeds for the baseline and the jittered distilled student, same teacher.
+    if options.seeds > 1 {
+        let mut baselines: Vec<usize> = main.baseline.iter().map(|b| b.test_errors).collect();
+        let mut distilled = vec![jittered.student.test_errors];
+        let mut seconds = 0.0;
+        for i in 1..options.seeds {
+            let mut c = jittered_config.clone();
+            c.name = format!("hinton-mnist-jittered-seed{}", c.seed + i as u64);
+            c.seed += i as u64;
+            c.student.baseline = true;
+            let s = runner.run(&c)?;
+            baselines.extend(s.baseline.iter().map(|b| b.test_errors));
+            distilled.push(s.student.test_errors);
+            seconds += s.duration_secs;
+        }
+        let seeds_row = |experiment: String, values: &[usize]| Row {
+            experiment,
+            paper: "—".into(),
+            ours: mean_range(values),
+            epochs: format!("{}", jittered_config.student.epochs),
+            seconds,
+            dir: runner.runs_dir.clone(),
+        };
+        rows.push(seeds_row(
+            format!(
+                "student 2×800, hard labels: mean [range] over {} seeds",
+                baselines.len()
+            ),
+            &baselines,
+        ));
+        rows.push(seeds_row(
+            format!(
+                "student 2×800 distilled, jittered: mean [range] over {} seeds",
+                distilled.len()
+            ),
+            &distilled,
+        ));
+    }
+
+    let omit = runner.run(&reuse_teacher("omit-3")?)?;
     let threes = |per_class: &[usize]| on_class(per_class, 3);
     rows.push(row(
         "distilled, all 3s omitted from transfer set",
@@ -151,14 +360,17 @@ pub fn reproduce(budget: Budget, out_dir: &Path, sink: &dyn EventSink) -> Result
     ));
     if let Some(b) = &omit.bias {
         rows.push(row(
-            &format!("… after {:+.1} bias on class 3 (paper +3.5)", b.shift),
+            &format!(
+                "… after {:+.1} bias on class 3, chosen on the training images (paper +3.5)",
+                b.shift
+            ),
             "109 (14 on 3s)",
             format!("{} ({} on 3s)", b.test_errors, threes(&b.per_class_errors)),
             &omit,
         ));
     }
 
-    let only = run(&reuse_teacher("only-7-8")?)?;
+    let only = runner.run(&reuse_teacher("only-7-8")?)?;
     rows.push(row(
         "distilled, transfer set only 7s and 8s",
         "47.3 %",
@@ -167,7 +379,10 @@ pub fn reproduce(budget: Budget, out_dir: &Path, sink: &dyn EventSink) -> Result
     ));
     if let Some(b) = &only.bias {
         rows.push(row(
-            &format!("… after {:+.1} bias on 7 and 8 (paper −7.6)", b.shift),
+            &format!(
+                "… after {:+.1} bias on 7 and 8, chosen on the training images (paper −7.6)",
+                b.shift
+            ),
             "13.2 %",
             errors_pct(b.test_errors, only.student.test_n),
             &only,
@@ -185,33 +400,29 @@ pub fn reproduce(budget: Budget, out_dir: &Path, sink: &dyn EventSink) -> Result
         ),
         ("munge", "student 2×800, MUNGE model compression (Buciluă)"),
     ] {
-        let s = run(&reuse_teacher(name)?)?;
+        let s = runner.run(&reuse_teacher(name)?)?;
         rows.push(row(label, "—", s.student.test_errors.to_string(), &s));
     }
 
     let mut ens_config = config_of("ensemble")?;
     ens_config.student.baseline = false;
-    let ens = run(&ens_config)?;
+    let ens = runner.run(&ens_config)?;
+    let ens_epochs = format!(
+        "{} × {} / {}",
+        ens_config.teacher.ensemble, ens.teacher.epochs, ens.student.epochs
+    );
+    let members = ens_config.teacher.ensemble;
     rows.push(Row {
-        epochs: format!(
-            "{} × {} / {}",
-            ens_config.teacher.ensemble, ens.teacher.epochs, ens.student.epochs
-        ),
+        epochs: ens_epochs.clone(),
         ..row(
-            &format!(
-                "ensemble of {} teachers (2×800)",
-                ens_config.teacher.ensemble
-            ),
+            &format!("ensemble of {members} teachers (2×800)"),
             "—",
             ens.teacher.test_errors.to_string(),
             &ens,
         )
     });
     rows.push(Row {
-        epochs: format!(
-            "{} × {} / {}",
-            ens_config.teacher.ensemble, ens.teacher.epochs, ens.student.epochs
-        ),
+        epochs: ens_epochs,
         ..row(
             "student 2×800 distilled from the ensemble",
             "—",
@@ -220,46 +431,68 @@ pub fn reproduce(budget: Budget, out_dir: &Path, sink: &dyn EventSink) -> Result
         )
     });
 
-    let mut small = config_of("small-30")?;
-    small.teacher.weights = Some(teacher_path.clone());
-    eprintln!("== small-30 sweep ==");
-    let temperatures = [1.0, 2.5, 4.0, 8.0, 20.0];
-    let (sweep, points) = trainer::sweep(
-        &small,
-        &temperatures,
-        &runs_dir,
-        0,
-        sink,
-        CancelToken::new(),
-    )?;
+    // The 2×30 student at each temperature (its hard-label baseline once, with the first).
+    let mut points = Vec::new();
+    for (i, &t) in SMALL_TEMPERATURES.iter().enumerate() {
+        let mut c = reuse_teacher("small-30")?;
+        c.name = format!("small-30-t{t}");
+        c.distill.temperature = t;
+        c.student.baseline = i == 0;
+        points.push((t, runner.run(&c)?));
+    }
     let listing: Vec<String> = points
         .iter()
-        .map(|p| format!("T={}: {}", p.temperature, p.test_errors))
+        .map(|(t, s)| format!("T={t}: {}", s.student.test_errors))
         .collect();
-    rows.push(row(
-        &format!("2×30 student: best T ({})", listing.join(", ")),
-        "2.5 – 4",
-        format!("T = {}", sweep.temperature),
-        &sweep,
-    ));
-    if let Some(b) = &sweep.baseline {
-        rows.push(row(
-            "2×30 student, hard labels",
-            "—",
-            b.test_errors.to_string(),
-            &sweep,
-        ));
+    let best = points
+        .iter()
+        .min_by_key(|(_, s)| s.student.test_errors)
+        .context("no temperature point")?;
+    rows.push(Row {
+        seconds: points.iter().map(|(_, s)| s.duration_secs).sum(),
+        ..row(
+            &format!("2×30 student: best T ({})", listing.join(", ")),
+            "2.5 – 4",
+            format!("T = {}", best.0),
+            &best.1,
+        )
+    });
+    if let Some((_, first)) = points.first() {
+        if let Some(b) = &first.baseline {
+            rows.push(row(
+                "2×30 student, hard labels",
+                "—",
+                b.test_errors.to_string(),
+                first,
+            ));
+        }
     }
 
     let total = started.elapsed().as_secs_f64();
     std::fs::create_dir_all(out_dir).with_context(|| out_dir.display().to_string())?;
     let seed = main.seed;
+    let header = Header {
+        options: *options,
+        seed,
+        total_secs: total,
+        reused: runner.reused,
+        recipe: recipe(&main_config, &jittered_config),
+    };
     write_atomic(
         &out_dir.join("results.md"),
-        markdown(&rows, budget, seed, total).as_bytes(),
+        markdown(&rows, &header).as_bytes(),
     )?;
     write_atomic(&out_dir.join("results.csv"), csv(&rows, seed).as_bytes())?;
     Ok(out_dir.join("results.md"))
+}
+
+/// What the table's header says about how it was made.
+struct Header {
+    options: Options,
+    seed: u64,
+    total_secs: f64,
+    reused: usize,
+    recipe: Vec<String>,
 }
 
 /// A one-line description of this machine (CPU model and core count).
@@ -277,17 +510,49 @@ pub fn machine() -> String {
     format!("{cpu}, {cores} cores, {}", std::env::consts::ARCH)
 }
 
-fn markdown(rows: &[Row], budget: Budget, seed: u64, total_secs: f64) -> String {
+fn markdown(rows: &[Row], h: &Header) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Hinton et al. (2015) MNIST table, reproduced\n");
+    let seeds = if h.options.seeds > 1 {
+        format!(" --seeds {}", h.options.seeds)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "`distillery reproduce --budget {}` · seed {seed} · {} · total {:.1} min\n",
-        budget.key(),
+        "`distillery reproduce --budget {} --split {}{seeds}` · seed {} · {} · total {:.1} min{}\n",
+        h.options.budget.key(),
+        h.options.split.key(),
+        h.seed,
         machine(),
-        total_secs / 60.0
+        h.total_secs / 60.0,
+        if h.reused > 0 {
+            format!(" ({} runs reused from an earlier attempt)", h.reused)
+        } else {
+            String::new()
+        }
     );
-    let _ = writeln!(out, "Test errors out of 10,000 unless marked %.\n");
+    let _ = match h.options.split {
+        Split::Test => writeln!(
+            out,
+            "Errors on the 10,000 test images (out of 10,000 unless marked %), each model as it \
+             stands after its last epoch. Every hyperparameter was chosen with `--split \
+             validation` (trained on the first 50,000 training images, errors counted on the \
+             last 10,000), never on the test set.\n"
+        ),
+        Split::Validation => writeln!(
+            out,
+            "Errors on the validation split: trained on the first 50,000 training images, \
+             errors counted on the last {VALIDATION_SIZE} (out of 10,000 unless marked %), \
+             after the last epoch. This is the table the hyperparameters are chosen on; the \
+             test images are not used.\n"
+        ),
+    };
+    let _ = writeln!(out, "Recipe:\n");
+    for line in &h.recipe {
+        let _ = writeln!(out, "- {line}");
+    }
+    let _ = writeln!(out);
     let _ = writeln!(
         out,
         "| experiment | paper | ours | epochs (teacher / student) | wall time |"
@@ -331,6 +596,61 @@ fn csv(rows: &[Row], seed: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rerun reuses a finished run of the same configuration (no training: its model file
+    /// is not rewritten), retrains an interrupted one, and never mixes up two configurations.
+    #[test]
+    fn runner_reuses_finished_runs_of_the_same_config_only() {
+        let mut config = RunConfig {
+            name: "tiny".into(),
+            ..RunConfig::default()
+        };
+        config.data.train_limit = Some(300);
+        config.data.test_limit = Some(100);
+        config.teacher.hidden = vec![16];
+        config.teacher.epochs = 1;
+        config.student.hidden = vec![8];
+        config.student.epochs = 1;
+        config.probes.samples = Vec::new();
+        let out = tempfile::tempdir().unwrap();
+        let mut runner = Runner {
+            runs_dir: out.path().join("runs"),
+            sink: &|_| {},
+            reused: 0,
+        };
+        let first = runner.run(&config).unwrap();
+        assert_eq!(first.dir, run_folder(&runner.runs_dir, &config));
+        let model = first.dir.join("student.safetensors");
+        let written = std::fs::metadata(&model).unwrap().modified().unwrap();
+
+        let again = runner.run(&config).unwrap();
+        assert_eq!(runner.reused, 1);
+        assert_eq!(again.student.test_errors, first.student.test_errors);
+        assert_eq!(
+            std::fs::metadata(&model).unwrap().modified().unwrap(),
+            written
+        );
+
+        // Another configuration gets its own folder and trains.
+        let mut other = config.clone();
+        other.student.epochs = 2;
+        let second = runner.run(&other).unwrap();
+        assert_ne!(second.dir, first.dir);
+        assert_eq!(runner.reused, 1);
+
+        // A run that never finished (no status: crashed or interrupted) is trained again.
+        std::fs::remove_file(first.dir.join(crate::runs::status::STATUS_FILE)).unwrap();
+        std::fs::remove_file(first.dir.join("summary.json")).unwrap();
+        let retrained = runner.run(&config).unwrap();
+        assert_eq!(runner.reused, 1);
+        assert_eq!(retrained.student.test_errors, first.student.test_errors);
+    }
+
+    #[test]
+    fn mean_range_of_error_counts() {
+        assert_eq!(mean_range(&[70, 64, 67]), "67.0 [64–70]");
+        assert_eq!(mean_range(&[5]), "5.0 [5–5]");
+    }
 
     /// The table's cells (commas, quotes, the en dash and the multiplication sign of the
     /// experiment names) come back unchanged when `results.csv` is read as CSV.

@@ -18,10 +18,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 #[derive(Clone, Debug)]
 pub struct FastRng(Xoshiro256PlusPlus);
 
-/// FNV-1a of a stream's name: a fixed, portable 64-bit hash (std's `DefaultHasher` may change
-/// between Rust releases, which would change every run's numbers).
-fn stream_hash(stream: &str) -> u64 {
-    stream.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+/// FNV-1a of a text: a fixed, portable 64-bit hash (std's `DefaultHasher` may change between
+/// Rust releases, which would change every run's numbers and every fingerprinted folder name).
+pub fn fingerprint(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
@@ -36,7 +36,7 @@ impl FastRng {
     /// An independent generator for a named purpose, so adding draws to one stream never
     /// changes another's numbers.
     pub fn fork(seed: u64, stream: &str) -> Self {
-        Self::new(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ stream_hash(stream))
+        Self::new(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ fingerprint(stream))
     }
 
     /// Uniform in [0, 1), 53 random bits (`rand`'s standard `f64`).

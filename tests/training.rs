@@ -282,38 +282,6 @@ fn a_teacher_loaded_from_a_file_is_referenced_not_copied() {
     assert!(second.dir.join("teacher-source.json").is_file());
 }
 
-#[test]
-fn sweep_writes_one_point_per_temperature() {
-    let mut config = small_config();
-    config.teacher.epochs = 1;
-    config.student.epochs = 1;
-    config.student.baseline = false;
-    let runs = tempfile::tempdir().unwrap();
-    let (events, sink) = collect();
-    let (summary, points) = trainer::sweep(
-        &config,
-        &[1.0, 8.0],
-        runs.path(),
-        1,
-        &sink,
-        CancelToken::new(),
-    )
-    .unwrap();
-    assert_eq!(points.len(), 2);
-    let path = summary.dir.join("sweep.csv");
-    let csv = std::fs::read_to_string(&path).unwrap();
-    assert!(csv.starts_with("temperature,test_errors\n1,"));
-    let read: Vec<trainer::SweepPoint> = distillery::files::read_csv(&path, &csv).unwrap();
-    assert_eq!(read, points);
-    let sweep_events = events
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|e| matches!(e, Event::SweepPoint { .. }))
-        .count();
-    assert_eq!(sweep_events, 2);
-}
-
 fn wait_for_terminal(worker: &Worker, timeout: Duration) -> Vec<Event> {
     let deadline = std::time::Instant::now() + timeout;
     let mut seen = Vec::new();
@@ -436,4 +404,106 @@ fn worker_runs_cancels_and_reports_failures_through_its_channels() {
         }
         other => panic!("expected an error, got {other:?}"),
     }
+}
+
+/// With `transfer.jitter_px`, every cached teacher row `view · n + i` is the teacher's logits
+/// on image `i` shifted by that view's `(dx, dy)`: the targets a jittered student sees belong
+/// to exactly the image it sees. The unshifted view equals the unjittered transfer set.
+#[test]
+fn jittered_transfer_set_caches_the_teachers_logits_on_every_shift() {
+    let mut config = small_config();
+    config.data.train_limit = Some(200);
+    config.teacher.epochs = 1;
+    config.transfer.jitter_px = 1;
+    let runs = tempfile::tempdir().unwrap();
+    let mut session =
+        trainer::Session::start(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    let teacher = session.teacher().unwrap();
+    let transfer = session.transfer(&teacher).unwrap();
+    let n = transfer.set.len();
+    assert_eq!(transfer.views(), 9);
+    assert_eq!(transfer.member_logits[0].len(), 9 * n * 10);
+    let model = &teacher.members[0];
+    let device = candle_core::Device::Cpu;
+    let mut shifted = vec![0f32; transfer.set.dim()];
+    for view in 0..9 {
+        let (dx, dy) = trainer::view_shift(view, 1);
+        assert_eq!(trainer::shift_view(dx, dy, 1), view);
+        for i in [0, 17, n - 1] {
+            transfer.set.write_shifted(i, dx, dy, &mut shifted);
+            let expected = model.logits(&shifted, &device).unwrap();
+            let row = (view * n + i) * 10;
+            let cached = &transfer.member_logits[0][row..row + 10];
+            for (a, b) in cached.iter().zip(&expected) {
+                assert!(
+                    (a - b).abs() < 1e-4,
+                    "view {view} image {i}: {cached:?} vs {expected:?}"
+                );
+            }
+        }
+    }
+    // Shifts change the teacher's answer: the views are not copies of one another.
+    let centre = trainer::shift_view(0, 0, 1);
+    let corner = trainer::shift_view(-1, -1, 1);
+    assert_ne!(
+        transfer.member_logits[0][centre * n * 10..(centre * n + 1) * 10],
+        transfer.member_logits[0][corner * n * 10..(corner * n + 1) * 10]
+    );
+    // The rows a batch looks up are those of the shifts `batch_input` drew.
+    let mut rng = distillery::rng::FastRng::new(3);
+    let mut pixels = vec![0f32; 4 * transfer.set.dim()];
+    let mut views = Vec::new();
+    let x = trainer::batch_input(
+        &transfer.set,
+        &[0, 1, 2, 3],
+        1,
+        &mut rng,
+        &mut pixels,
+        &mut views,
+        &device,
+    )
+    .unwrap();
+    let rows: Vec<Vec<f32>> = x.to_vec2().unwrap();
+    for (r, (&view, row)) in views.iter().zip(&rows).enumerate() {
+        let (dx, dy) = trainer::view_shift(view, 1);
+        transfer.set.write_shifted(r, dx, dy, &mut shifted);
+        assert_eq!(row, &shifted);
+    }
+}
+
+/// A distilled student trained on a jittered transfer set learns (consistent targets give a
+/// real signal) and `data.validation` evaluates on held-out training images, never the test set.
+#[test]
+fn jittered_distillation_on_a_validation_split_learns() {
+    let mut config = small_config();
+    config.data.train_limit = None;
+    config.data.validation = Some(1000);
+    config.teacher.epochs = 2;
+    config.transfer.jitter_px = 1;
+    config.transfer.limit = Some(3000);
+    config.student.baseline = false;
+    let runs = tempfile::tempdir().unwrap();
+    let session =
+        trainer::Session::start(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    // The last 1,000 of the 60,000 training images are the evaluation set.
+    assert_eq!(session.data.train.len(), 59_000);
+    assert_eq!(session.data.test.len(), 1000);
+    let all = trainer::load_data(&RunConfig::default()).unwrap();
+    assert_eq!(
+        session.data.test.images[..],
+        all.train.images[59_000 * 784..]
+    );
+    assert_eq!(session.data.test.labels[..], all.train.labels[59_000..]);
+    drop(session);
+    let summary = trainer::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
+    assert_eq!(summary.student.test_n, 1000);
+    // Chance is 900 of 1,000; 3 epochs of a 32-unit student on 3k jittered images do far better.
+    assert!(
+        summary.student.test_errors < 250,
+        "{}",
+        summary.student.test_errors
+    );
+    config.data.validation = Some(60_000);
+    let error = trainer::run(&config, runs.path(), 3, &|_| {}, CancelToken::new()).unwrap_err();
+    assert!(error.to_string().contains("data.validation"), "{error}");
 }

@@ -181,10 +181,15 @@ pub fn estimate(config: &RunConfig, shape: &DataShape) -> MemoryEstimate {
             (t.optim.batch_size as f64).min(train),
         ));
     }
-    // Each member's cached logits on the transfer set.
+    // Each member's cached logits on the transfer set, for every shift view.
+    let views = ((2 * config.transfer.jitter_px + 1) as f64).powi(2);
     let logits = (
-        "teacher.ensemble",
-        members.max(1.0) * transfer_size * classes * F32,
+        if views > 1.0 {
+            "transfer.jitter_px"
+        } else {
+            "teacher.ensemble"
+        },
+        members.max(1.0) * views * transfer_size * classes * F32,
     );
     let set_field = if copies > 0.0 {
         "transfer.munge_params.k"
@@ -195,7 +200,11 @@ pub fn estimate(config: &RunConfig, shape: &DataShape) -> MemoryEstimate {
         // The students' examples, and the class-filtered set made from them; with MUNGE, the
         // `k` synthetic copies and the grown set they are appended to, and a chunk of
         // nearest-neighbour distances.
-        ("data.train_limit", students * d * F32),
+        // With jitter, one shifted copy of the set at a time.
+        (
+            "data.train_limit",
+            students * d * F32 * if views > 1.0 { 2.0 } else { 1.0 },
+        ),
         (
             set_field,
             copies * students * d * F32 + transfer_size * d * F32,
@@ -213,8 +222,8 @@ pub fn estimate(config: &RunConfig, shape: &DataShape) -> MemoryEstimate {
     let mut student_phase: Vec<Part> = vec![
         (set_field, transfer_size * d * F32),
         logits,
-        // The targets made from the logits (soft targets or logits, and labels).
-        (set_field, transfer_size * (classes * F32 + 1.0)),
+        // The targets made from the logits (soft targets or logits, and labels), per view.
+        (set_field, views * transfer_size * (classes * F32 + 1.0)),
         // The distilled student is kept for the bias adjustment.
         ("student.hidden", parameters(&student_layers) * F32),
     ];

@@ -35,7 +35,6 @@ use crate::events::{
     BiasResult, EpochMetrics, Event, EventSink, Phase, PhaseResult, ProbeSnapshot, RunId,
     RunSummary,
 };
-use crate::files::csv_text;
 use crate::model::mlp::{Dropout, Mlp};
 use crate::model::weights;
 use crate::rng::FastRng;
@@ -130,16 +129,30 @@ pub struct TransferSet {
     pub set: Dataset,
     /// How many of them are real training examples.
     pub real: usize,
-    /// Each member's logits on `set`, `[n, classes]`.
+    /// The students see each example shifted by up to this many pixels (`transfer.jitter_px`),
+    /// and the teacher's logits are cached for every such shift.
+    pub jitter_px: usize,
+    /// Each member's logits, `[views · n, classes]`: row `view · n + i` is example `i` under
+    /// shift `view` ([`shift_view`]); one view (the unshifted images) when `jitter_px` is 0.
     pub member_logits: Vec<Vec<f32>>,
 }
 
 impl TransferSet {
+    /// Number of shift views the logits are cached for.
+    pub fn views(&self) -> usize {
+        shift_views(self.jitter_px)
+    }
+
+    /// Number of target rows: one per example and view.
+    pub fn rows(&self) -> usize {
+        self.views() * self.set.len()
+    }
+
     /// Number of classes of the teacher's logits.
     pub fn classes(&self) -> usize {
         self.member_logits
             .first()
-            .map_or(0, |logits| logits.len() / self.set.len().max(1))
+            .map_or(0, |logits| logits.len() / self.rows().max(1))
     }
 }
 
@@ -157,6 +170,9 @@ struct PhaseSpec<'a> {
     dropout: Dropout,
     max_norm: f64,
     jitter_px: usize,
+    /// The targets have a row per example and shift view (`view · n + i`), as a jittered
+    /// transfer set's cached teacher logits do; otherwise one row per example.
+    targets_per_view: bool,
     detail: String,
     /// Temperature of the distillation-gap metrics; `None` for the teacher (no gap).
     gap_temperature: Option<f64>,
@@ -196,6 +212,23 @@ pub fn load_data(config: &RunConfig) -> Result<Mnist, DataError> {
         }
         DataSource::Plane => plane::generate(&config.data.plane),
     };
+    if let Some(n) = config.data.validation {
+        if n >= data.train.len() {
+            let dir = config.data.dir.clone().unwrap_or_else(bundled_mnist_dir);
+            return Err(DataError::invalid(
+                &dir,
+                format!(
+                    "data.validation = {n} leaves no training examples (the training set has {})",
+                    data.train.len()
+                ),
+            ));
+        }
+        let keep = data.train.len() - n;
+        data.test = data
+            .train
+            .select(&(keep..data.train.len()).collect::<Vec<_>>());
+        data.train = data.train.take(keep);
+    }
     if let Some(n) = config.data.train_limit {
         data.train = data.train.take(n);
     }
@@ -239,12 +272,15 @@ pub struct StepSettings {
 /// Copies the examples `batch` of `set` into `pixels`, each shifted by a random
 /// `±jitter_px` pixels (none when 0), and returns them as a `[batch, dim]` tensor.
 /// `pixels` must hold at least `batch.len() · dim` values; it is reused across batches.
+/// `views` receives each row's shift as a view number (see [`shift_view`]), so that targets
+/// cached per shift can be looked up for exactly the image the model sees.
 pub fn batch_input(
     set: &Dataset,
     batch: &[usize],
     jitter_px: usize,
     rng: &mut FastRng,
     pixels: &mut [f32],
+    views: &mut Vec<usize>,
     device: &Device,
 ) -> candle_core::Result<Tensor> {
     let dim = set.dim();
@@ -255,6 +291,7 @@ pub fn batch_input(
             batch.len() * dim
         );
     };
+    views.clear();
     let k = jitter_px as i32;
     for (row, &i) in buffer.chunks_exact_mut(dim).zip(batch) {
         let (dx, dy) = if k > 0 {
@@ -263,9 +300,30 @@ pub fn batch_input(
         } else {
             (0, 0)
         };
+        views.push(shift_view(dx, dy, jitter_px));
         set.write_shifted(i, dx, dy, row);
     }
     Tensor::from_slice(buffer, (batch.len(), dim), device)
+}
+
+/// Number of integer shifts within `±jitter_px` pixels in x and y: `(2k + 1)²`.
+pub fn shift_views(jitter_px: usize) -> usize {
+    (2 * jitter_px + 1).pow(2)
+}
+
+/// The view number of shift `(dx, dy)` within `±jitter_px`: row-major over `dy`, then `dx`,
+/// from `(−k, −k)` = 0 to `(k, k)` = `(2k + 1)² − 1`; the unshifted image is the middle view.
+pub fn shift_view(dx: i32, dy: i32, jitter_px: usize) -> usize {
+    let k = jitter_px as i32;
+    let span = 2 * k + 1;
+    ((dy + k) * span + (dx + k)) as usize
+}
+
+/// The shift `(dx, dy)` of view `view` within `±jitter_px` (inverse of [`shift_view`]).
+pub fn view_shift(view: usize, jitter_px: usize) -> (i32, i32) {
+    let k = jitter_px as i32;
+    let span = 2 * jitter_px + 1;
+    ((view % span) as i32 - k, (view / span) as i32 - k)
 }
 
 /// One optimisation step on one batch, the body of every phase's training loop (and of
@@ -418,6 +476,8 @@ impl<'a> Session<'a> {
         let mut optimizer = Optimizer::new(spec.optim);
         let mut order: Vec<usize> = (0..set.len()).collect();
         let mut pixels = vec![0f32; batch_size * set.dim()];
+        let mut views = Vec::with_capacity(batch_size);
+        let mut rows = Vec::with_capacity(batch_size);
         let classes = self.classes;
         let mut watch = LossWatch::new();
         let diverged = |epoch: usize, cause: Divergence| TrainError::Diverged {
@@ -443,15 +503,23 @@ impl<'a> Session<'a> {
                     spec.jitter_px,
                     &mut jitter_rng,
                     &mut pixels,
+                    &mut views,
                     &self.device,
                 )?;
+                let target_rows = if spec.targets_per_view {
+                    rows.clear();
+                    rows.extend(views.iter().zip(batch).map(|(v, i)| v * set.len() + i));
+                    &rows[..]
+                } else {
+                    batch
+                };
                 let step = StepSettings {
                     dropout: spec.dropout,
                     max_norm: spec.max_norm,
                     lr: lr * warmup_factor(spec.optim, epoch - 1, b, batches),
                 };
                 let parts = train_step(model, &mut optimizer, &x, &step, &mut dropout_rng, |z| {
-                    targets.loss(z, batch, classes, &mut noise_rng)
+                    targets.loss(z, target_rows, classes, &mut noise_rng)
                 })?;
                 watch
                     .check(b + 1, parts.total)
@@ -623,6 +691,7 @@ impl<'a> Session<'a> {
                     },
                     max_norm: t.max_norm,
                     jitter_px: t.jitter_px,
+                    targets_per_view: false,
                     detail: if t.ensemble > 1 {
                         format!("member {} of {}", m + 1, t.ensemble)
                     } else {
@@ -715,14 +784,25 @@ impl<'a> Session<'a> {
         if self.cancel.is_cancelled() {
             return Err(TrainError::Cancelled);
         }
-        let member_logits = teacher
-            .members
-            .iter()
-            .map(|m| m.logits(&set.images, &self.device))
-            .collect::<candle_core::Result<Vec<_>>>()?;
+        let jitter_px = self.config.transfer.jitter_px;
+        let mut member_logits = vec![Vec::new(); teacher.members.len()];
+        let mut shifted = vec![0f32; set.images.len()];
+        for view in 0..shift_views(jitter_px) {
+            let (dx, dy) = view_shift(view, jitter_px);
+            for (i, out) in shifted.chunks_exact_mut(set.dim()).enumerate() {
+                set.write_shifted(i, dx, dy, out);
+            }
+            for (logits, member) in member_logits.iter_mut().zip(&teacher.members) {
+                logits.extend(member.logits(&shifted, &self.device)?);
+            }
+            if self.cancel.is_cancelled() {
+                return Err(TrainError::Cancelled);
+            }
+        }
         Ok(TransferSet {
             set,
             real,
+            jitter_px,
             member_logits,
         })
     }
@@ -782,6 +862,7 @@ impl<'a> Session<'a> {
             dropout: Dropout::default(),
             max_norm: 0.0,
             jitter_px: 0,
+            targets_per_view: false,
             detail,
             gap_temperature: Some(temperature),
         }
@@ -802,7 +883,11 @@ impl<'a> Session<'a> {
             Method::Hinton => format!("T = {temperature}"),
             other => other.key().to_owned(),
         };
-        let spec = self.student_spec(Phase::Student, member, detail, &s.optim, temperature);
+        let spec = PhaseSpec {
+            jitter_px: transfer.jitter_px,
+            targets_per_view: true,
+            ..self.student_spec(Phase::Student, member, detail, &s.optim, temperature)
+        };
         let result = self.train_phase(&mut model, &transfer.set, &targets, &spec)?;
         self.save_model(
             file,
@@ -824,14 +909,16 @@ impl<'a> Session<'a> {
         }
         let logits = self.test_logits(student)?;
         let labels = &self.data.test.labels;
-        let (shift, eval) = if b.search {
-            best_shift(&logits, labels, self.classes, &b.classes)
+        // The searched shift is chosen on the training images (the classes the transfer set
+        // left out are still there), never on the test set it is then measured on.
+        let shift = if b.search {
+            let train = &self.data.train;
+            let train_logits = student.logits(&train.images, &self.device)?;
+            best_shift(&train_logits, &train.labels, self.classes, &b.classes).0
         } else {
-            (
-                b.shift,
-                evaluate_with_shift(&logits, labels, self.classes, &b.classes, b.shift),
-            )
+            b.shift
         };
+        let eval = evaluate_with_shift(&logits, labels, self.classes, &b.classes, shift);
         let mut adjusted = student.clone();
         adjusted.shift_output_bias(&b.classes, shift)?;
         self.save_model(
@@ -915,11 +1002,20 @@ pub fn student_targets(config: &RunConfig, transfer: &TransferSet, temperature: 
             .map(|row| crate::eval::argmax(row) as u8)
             .collect()
     };
-    // Real examples keep their true labels; synthetic ones take the teacher's.
+    // Real examples keep their true labels; synthetic ones take the teacher's (on each view).
+    let n = transfer.set.len();
     let mixed_labels = || -> Vec<u8> {
-        let mut labels = transfer.set.labels[..transfer.real].to_vec();
-        labels.extend_from_slice(&teacher_labels()[transfer.real..]);
-        labels
+        let teacher = teacher_labels();
+        (0..transfer.rows())
+            .map(|row| {
+                let i = row % n;
+                if i < transfer.real {
+                    transfer.set.labels[i]
+                } else {
+                    teacher[row]
+                }
+            })
+            .collect()
     };
     match d.method {
         Method::Hinton => Targets::Soft {
@@ -1016,88 +1112,6 @@ pub(crate) fn record_outcome<T>(
     }
 }
 
-/// One point of a T-sweep.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SweepPoint {
-    /// Temperature.
-    pub temperature: f64,
-    /// The distilled student's test errors.
-    pub test_errors: usize,
-}
-
-/// The text of `sweep.csv`: a `temperature,test_errors` header, one row per point.
-pub fn sweep_csv(points: &[SweepPoint]) -> String {
-    let header = ["temperature", "test_errors"].map(str::to_owned);
-    csv_text(
-        std::iter::once(header).chain(
-            points
-                .iter()
-                .map(|p| [p.temperature.to_string(), p.test_errors.to_string()]),
-        ),
-    )
-}
-
-/// Trains one teacher and baseline, then one distilled student per temperature; writes
-/// `sweep.csv` (`temperature,test_errors`). The summary describes the best temperature.
-pub fn sweep(
-    config: &RunConfig,
-    temperatures: &[f64],
-    runs_dir: &Path,
-    run: RunId,
-    sink: &dyn EventSink,
-    cancel: CancelToken,
-) -> Result<(RunSummary, Vec<SweepPoint>), TrainError> {
-    if temperatures.is_empty() {
-        return Err(TrainError::Other("temperatures: give at least one".into()));
-    }
-    if let Some(t) = temperatures.iter().find(|t| !t.is_finite() || **t <= 0.0) {
-        return Err(TrainError::Config(ConfigError::Invalid {
-            field: "temperatures".into(),
-            problem: format!("must be finite and > 0, got {t}"),
-        }));
-    }
-    let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
-    let dir = session.dir.path.clone();
-    let outcome = sweep_session(&mut session, temperatures, run, sink);
-    record_outcome(&dir, outcome, |(summary, _)| summary.describe())
-}
-
-/// The body of [`sweep`], once its session has started.
-fn sweep_session(
-    session: &mut Session<'_>,
-    temperatures: &[f64],
-    run: RunId,
-    sink: &dyn EventSink,
-) -> Result<(RunSummary, Vec<SweepPoint>), TrainError> {
-    let (teacher, transfer, baseline) = session.prepare()?;
-    let mut points = Vec::new();
-    let mut best: Option<(f64, PhaseResult)> = None;
-    for (i, &t) in temperatures.iter().enumerate() {
-        let (_, result) = session.student(&transfer, t, i, &format!("student-T{t}.safetensors"))?;
-        sink.send(Event::SweepPoint {
-            run,
-            temperature: t,
-            test_errors: result.test_errors,
-        });
-        points.push(SweepPoint {
-            temperature: t,
-            test_errors: result.test_errors,
-        });
-        session
-            .dir
-            .write("sweep.csv", sweep_csv(&points).as_bytes())?;
-        if best
-            .as_ref()
-            .is_none_or(|(_, b)| result.test_errors < b.test_errors)
-        {
-            best = Some((t, result));
-        }
-    }
-    let (t, result) = best.ok_or_else(|| TrainError::Other("no sweep point finished".into()))?;
-    let summary = session.finish(&teacher, baseline, result, None, transfer.set.len(), t)?;
-    Ok((summary, points))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1119,6 +1133,7 @@ mod tests {
                 cols: 1,
             },
             real: 2,
+            jitter_px: 0,
             member_logits: vec![logits],
         }
     }
@@ -1211,27 +1226,5 @@ mod tests {
                 other => panic!("{method:?}: expected logits, got {other:?}"),
             }
         }
-    }
-
-    /// Written by the `csv` crate and read back: the header and one row per point.
-    #[test]
-    fn sweep_csv_round_trips() {
-        let points = vec![
-            SweepPoint {
-                temperature: 2.5,
-                test_errors: 7,
-            },
-            SweepPoint {
-                temperature: 20.0,
-                test_errors: 9,
-            },
-        ];
-        let text = sweep_csv(&points);
-        assert!(
-            text.starts_with("temperature,test_errors\n2.5,7\n"),
-            "{text}"
-        );
-        let read: Vec<SweepPoint> = crate::files::read_csv(Path::new("sweep.csv"), &text).unwrap();
-        assert_eq!(read, points);
     }
 }

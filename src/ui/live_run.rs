@@ -187,7 +187,7 @@ impl LiveRun {
             Event::RunCancelled { .. } => self.status = RunStatus::Cancelled,
             Event::Probes { snapshot, .. } => self.probes.push(snapshot.clone()),
             Event::PlanePoints { .. } | Event::PlaneGrid { .. } => self.plane.apply(event),
-            Event::SweepPoint { .. } | Event::LogitsReady { .. } | Event::Error { .. } => {}
+            Event::LogitsReady { .. } | Event::Error { .. } => {}
         }
     }
 }
