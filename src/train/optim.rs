@@ -5,10 +5,11 @@
 
 use std::cell::RefCell;
 
-use candle_core::{Result, Tensor};
+use candle_core::{Result, Storage, Tensor};
 
 use super::update::{AdamwUpdate, SgdUpdate};
 use crate::config::{OptimConfig, OptimizerKind, Schedule};
+use crate::model::kernels::values;
 use crate::model::mlp::{Gradients, Mlp};
 
 /// Learning rate of epoch `epoch` (0-based) of `epochs`.
@@ -74,10 +75,23 @@ impl Optimizer {
     /// The parameter tensors are written in place: a model that shares storage with another
     /// (`Tensor::clone`, not [`Mlp::clone`]) would see the update too.
     pub fn step(&mut self, model: &mut Mlp, grads: &Gradients, lr: f64) -> Result<()> {
+        self.step_parts(model, &[grads], lr)
+    }
+
+    /// [`step`](Self::step) with the gradient in parts (one per slice of a batch split across
+    /// threads), which the update kernels sum as they read them.
+    pub fn step_parts(&mut self, model: &mut Mlp, parts: &[&Gradients], lr: f64) -> Result<()> {
+        let Some((grads, rest)) = parts.split_first() else {
+            candle_core::bail!("an optimiser step needs at least one gradient");
+        };
         self.steps += 1;
         let params: Vec<&Tensor> = model.weights.iter().chain(&model.biases).collect();
-        let gradients: Vec<&Tensor> = grads.weights.iter().chain(&grads.biases).collect();
-        if params.len() != gradients.len() {
+        let per_param = |g: &'_ Gradients| -> Vec<Tensor> {
+            g.weights.iter().chain(&g.biases).cloned().collect()
+        };
+        let gradients = per_param(grads);
+        let rest: Vec<Vec<Tensor>> = rest.iter().map(|g| per_param(g)).collect();
+        if params.len() != gradients.len() || rest.iter().any(|r| r.len() != params.len()) {
             candle_core::bail!(
                 "{} parameters but {} gradients",
                 params.len(),
@@ -99,7 +113,17 @@ impl Optimizer {
             };
         }
         let c = &self.config;
-        for (slot, (param, grad)) in params.into_iter().zip(gradients).enumerate() {
+        for (slot, (param, grad)) in params.into_iter().zip(&gradients).enumerate() {
+            // The other parts' values, read in place (their storage stays locked for reading
+            // while the update runs).
+            let guards: Vec<_> = rest.iter().map(|r| r[slot].storage_and_layout()).collect();
+            let extra = guards
+                .iter()
+                .map(|(storage, layout)| match &**storage {
+                    Storage::Cpu(cpu) => values(cpu, layout, "gradient part"),
+                    _ => candle_core::bail!("gradient parts must be on the CPU"),
+                })
+                .collect::<Result<Vec<_>>>()?;
             match c.kind {
                 OptimizerKind::Sgd => param.inplace_op2(
                     grad,
@@ -108,6 +132,7 @@ impl Optimizer {
                         momentum: c.momentum as f32,
                         weight_decay: c.weight_decay as f32,
                         velocity: RefCell::new(&mut self.first[slot]),
+                        extra,
                     },
                 )?,
                 OptimizerKind::Adamw => param.inplace_op2(
@@ -122,6 +147,7 @@ impl Optimizer {
                         v_correction: (1.0 / (1.0 - ADAM_BETA2.powi(self.steps))) as f32,
                         first: RefCell::new(&mut self.first[slot]),
                         second: RefCell::new(&mut self.second[slot]),
+                        extra,
                     },
                 )?,
             }

@@ -26,18 +26,52 @@ fn check_lengths(op: &str, param: usize, grad: usize, state: usize) -> Result<()
 /// update costs more than it saves.
 const PARALLEL_MIN: usize = 1 << 15;
 
+/// Values summed per block when a gradient comes in parts: small enough to stay in L1.
+const SUM_BLOCK: usize = 4096;
+
 /// Runs `update` over matching chunks of a parameter, its gradient and one or two state
 /// buffers, on every thread of the pool when the parameter is large. An element-wise update is
 /// memory-bound; on one thread it left the second core idle between the matrix products.
+///
+/// `extra` holds the gradient's other parts (a batch split across threads yields one per part):
+/// they are added to `g` block by block just before the update reads it, so summing the parts
+/// costs no pass over memory of its own.
 fn par_update(
     w: &mut [f32],
     g: &[f32],
+    extra: &[&[f32]],
     a: &mut [f32],
     b: &mut [f32],
     update: impl Fn(&mut [f32], &[f32], &mut [f32], &mut [f32]) + Sync,
 ) {
+    // `start`: where this chunk begins in the whole parameter (to index the extra parts).
+    let run = |start: usize, w: &mut [f32], g: &[f32], a: &mut [f32], b: &mut [f32]| {
+        if extra.is_empty() {
+            update(w, g, a, b);
+            return;
+        }
+        let mut sum = [0f32; SUM_BLOCK];
+        let mut from = 0;
+        while from < w.len() {
+            let to = (from + SUM_BLOCK).min(w.len());
+            let block = &mut sum[..to - from];
+            block.copy_from_slice(&g[from..to]);
+            for part in extra {
+                for (s, x) in block.iter_mut().zip(&part[start + from..start + to]) {
+                    *s += x;
+                }
+            }
+            let b = if b.is_empty() {
+                &mut [][..]
+            } else {
+                &mut b[from..to]
+            };
+            update(&mut w[from..to], block, &mut a[from..to], b);
+            from = to;
+        }
+    };
     if w.len() < PARALLEL_MIN {
-        update(w, g, a, b);
+        run(0, w, g, a, b);
         return;
     }
     let chunk = w
@@ -56,7 +90,16 @@ fn par_update(
         .zip(g.par_chunks(chunk))
         .zip(a.par_chunks_mut(chunk))
         .zip(b_parts.par_iter_mut())
-        .for_each(|(((w, g), a), b)| update(w, g, a, b));
+        .enumerate()
+        .for_each(|(i, (((w, g), a), b))| run(i * chunk, w, g, a, b));
+}
+
+/// Checks that every extra gradient part has the parameter's length.
+fn check_extra(op: &str, param: usize, extra: &[&[f32]]) -> Result<()> {
+    for part in extra {
+        check_lengths(op, param, part.len(), param)?;
+    }
+    Ok(())
 }
 
 /// SGD with momentum (PyTorch's form) on a parameter `w` with gradient `g`:
@@ -70,6 +113,8 @@ pub struct SgdUpdate<'a> {
     pub weight_decay: f32,
     /// The momentum buffer `m`, one value per parameter value.
     pub velocity: RefCell<&'a mut [f32]>,
+    /// The gradient's other parts, added to it (empty: the gradient is whole).
+    pub extra: Vec<&'a [f32]>,
 }
 
 impl InplaceOp2 for SgdUpdate<'_> {
@@ -89,21 +134,29 @@ impl InplaceOp2 for SgdUpdate<'_> {
         let w = values_mut(s1, l1, name)?;
         let mut velocity = self.velocity.borrow_mut();
         check_lengths(name, w.len(), grad.len(), velocity.len())?;
+        check_extra(name, w.len(), &self.extra)?;
         let (lr, mu, wd) = (self.lr, self.momentum, self.weight_decay);
-        par_update(w, grad, &mut velocity, &mut [], |w, grad, velocity, _| {
-            // Two loops rather than a branch per element, so both vectorise.
-            if wd > 0.0 {
-                for ((w, g), m) in w.iter_mut().zip(grad).zip(velocity.iter_mut()) {
-                    *m = mu * *m + (g + wd * *w);
-                    *w -= lr * *m;
+        par_update(
+            w,
+            grad,
+            &self.extra,
+            &mut velocity,
+            &mut [],
+            |w, grad, velocity, _| {
+                // Two loops rather than a branch per element, so both vectorise.
+                if wd > 0.0 {
+                    for ((w, g), m) in w.iter_mut().zip(grad).zip(velocity.iter_mut()) {
+                        *m = mu * *m + (g + wd * *w);
+                        *w -= lr * *m;
+                    }
+                } else {
+                    for ((w, g), m) in w.iter_mut().zip(grad).zip(velocity.iter_mut()) {
+                        *m = mu * *m + g;
+                        *w -= lr * *m;
+                    }
                 }
-            } else {
-                for ((w, g), m) in w.iter_mut().zip(grad).zip(velocity.iter_mut()) {
-                    *m = mu * *m + g;
-                    *w -= lr * *m;
-                }
-            }
-        });
+            },
+        );
         Ok(())
     }
 }
@@ -130,6 +183,8 @@ pub struct AdamwUpdate<'a> {
     pub first: RefCell<&'a mut [f32]>,
     /// Second moments `v`.
     pub second: RefCell<&'a mut [f32]>,
+    /// The gradient's other parts, added to it (empty: the gradient is whole).
+    pub extra: Vec<&'a [f32]>,
 }
 
 impl InplaceOp2 for AdamwUpdate<'_> {
@@ -151,12 +206,14 @@ impl InplaceOp2 for AdamwUpdate<'_> {
         let mut second = self.second.borrow_mut();
         check_lengths(name, w.len(), grad.len(), first.len())?;
         check_lengths(name, w.len(), grad.len(), second.len())?;
+        check_extra(name, w.len(), &self.extra)?;
         let decay = 1.0 - self.lr * self.weight_decay;
         let (b1, b2) = (self.beta1, self.beta2);
         let (lr, eps, mc, vc) = (self.lr, self.eps, self.m_correction, self.v_correction);
         par_update(
             w,
             grad,
+            &self.extra,
             &mut first,
             &mut second,
             |w, grad, first, second| {
@@ -210,6 +267,7 @@ mod tests {
                 momentum: 0.9,
                 weight_decay: wd,
                 velocity: RefCell::new(&mut m),
+                extra: Vec::new(),
             };
             w.inplace_op2(&grad, &op).unwrap();
             let (mut w_ref, mut m_ref) = (w0.clone(), m0.clone());
@@ -234,6 +292,7 @@ mod tests {
             v_correction: 1.0 / (1.0 - 0.999f32.powi(3)),
             first: RefCell::new(&mut m),
             second: RefCell::new(&mut v),
+            extra: Vec::new(),
         };
         w.inplace_op2(&grad, &op).unwrap();
         let (mut w_ref, mut m_ref, mut v_ref) = (w0.clone(), m0.clone(), v0.clone());
@@ -248,5 +307,70 @@ mod tests {
         assert_eq!(w.to_vec1::<f32>().unwrap(), w_ref, "adamw weights");
         assert_eq!(m, m_ref, "adamw first moments");
         assert_eq!(v, v_ref, "adamw second moments");
+    }
+
+    /// A gradient in three parts updates exactly as their sum does (both optimisers, split
+    /// across threads and blocks with unaligned ends).
+    #[test]
+    fn gradient_parts_update_as_their_sum() {
+        let n = 3 * PARALLEL_MIN + 4097;
+        let (w0, g, m0, v0) = inputs(n);
+        let (_, g2, g3, _) = inputs(n);
+        let g3: Vec<f32> = g3.iter().map(|x| 0.5 * x).collect();
+        let sum: Vec<f32> = (0..n).map(|i| g[i] + g2[i] + g3[i]).collect();
+        let device = Device::Cpu;
+        let grad = Tensor::from_slice(&g, n, &device).unwrap();
+        let whole = Tensor::from_slice(&sum, n, &device).unwrap();
+
+        let sgd = |grad: &Tensor, extra: Vec<&[f32]>| {
+            let w = Tensor::from_slice(&w0, n, &device).unwrap();
+            let mut m = m0.clone();
+            let op = SgdUpdate {
+                lr: 0.05,
+                momentum: 0.9,
+                weight_decay: 0.01,
+                velocity: RefCell::new(&mut m),
+                extra,
+            };
+            w.inplace_op2(grad, &op).unwrap();
+            (w.to_vec1::<f32>().unwrap(), m)
+        };
+        let (w_parts, m_parts) = sgd(&grad, vec![&g2, &g3]);
+        let (w_sum, m_sum) = sgd(&whole, Vec::new());
+        assert_eq!(w_parts, w_sum);
+        assert_eq!(m_parts, m_sum);
+
+        let adamw = |grad: &Tensor, extra: Vec<&[f32]>| {
+            let w = Tensor::from_slice(&w0, n, &device).unwrap();
+            let (mut m, mut v) = (m0.clone(), v0.clone());
+            let op = AdamwUpdate {
+                lr: 1e-3,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: 0.01,
+                m_correction: 1.0 / (1.0 - 0.9f32.powi(3)),
+                v_correction: 1.0 / (1.0 - 0.999f32.powi(3)),
+                first: RefCell::new(&mut m),
+                second: RefCell::new(&mut v),
+                extra,
+            };
+            w.inplace_op2(grad, &op).unwrap();
+            (w.to_vec1::<f32>().unwrap(), m, v)
+        };
+        assert_eq!(adamw(&grad, vec![&g2, &g3]), adamw(&whole, Vec::new()));
+
+        // A part of the wrong length is refused, not read out of bounds.
+        let short = vec![0f32; n - 1];
+        let w = Tensor::from_slice(&w0, n, &device).unwrap();
+        let mut m = m0.clone();
+        let op = SgdUpdate {
+            lr: 0.05,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            velocity: RefCell::new(&mut m),
+            extra: vec![&short],
+        };
+        assert!(w.inplace_op2(&grad, &op).is_err());
     }
 }
