@@ -639,3 +639,29 @@ fn the_soft_targets_panel_selects_probes_rescales_and_replays_epochs() {
         trained.as_slice()
     );
 }
+
+/// Ticking "shift the student's images" in the launcher turns on the jittered transfer set
+/// (±2 px by default), and a run started from there trains its student on shifted images.
+#[test]
+fn the_jittered_transfer_set_is_a_launcher_checkbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.step();
+    assert_eq!(h.state().state.config.transfer.jitter_px, 0);
+    h.get_by_label_contains("shift the student's images")
+        .click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().state.config.transfer.jitter_px, 2);
+    h.get_by_label("Start run").click();
+    h.step();
+    step_until(&mut h, Duration::from_secs(180), |a| {
+        a.live.as_ref().is_some_and(|l| !l.is_running())
+    });
+    let live = h.state().live.clone().unwrap();
+    let RunStatus::Finished(summary) = &live.status else {
+        panic!("run did not finish: {:?}", live.status);
+    };
+    let config = std::fs::read_to_string(summary.dir.join("config.toml")).unwrap();
+    assert!(config.contains("jitter_px = 2\n"), "{config}");
+}

@@ -390,6 +390,22 @@ fn transfer_ui(
                     ui.label("examples");
                 }
             });
+            ui.horizontal(|ui| {
+                let mut jittered = c.transfer.jitter_px > 0;
+                let check = ui
+                    .checkbox(&mut jittered, "shift the student's images by up to ±")
+                    .on_hover_text(
+                        "Each batch shows the distilled student randomly shifted images, and its soft targets come from the teacher on the same shifted image (the teacher's logits are cached for every shift when the transfer set is built)",
+                    );
+                if check.changed() {
+                    c.transfer.jitter_px = if jittered { 2 } else { 0 };
+                }
+                if c.transfer.jitter_px > 0 {
+                    ui.add(egui::DragValue::new(&mut c.transfer.jitter_px).range(1..=4))
+                        .labelled_by(check.id);
+                    ui.label("px");
+                }
+            });
             let forced = c.distill.method == Method::ModelCompression;
             let mut munge = c.transfer.munge || forced;
             ui.add_enabled_ui(!forced, |ui| {
@@ -418,6 +434,7 @@ fn transfer_ui(
             for field in [
                 "transfer.classes",
                 "transfer.limit",
+                "transfer.jitter_px",
                 "transfer.munge_params.p",
                 "transfer.munge_params.s",
                 "transfer.munge_params.k",
