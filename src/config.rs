@@ -511,8 +511,9 @@ pub struct BiasConfig {
     pub classes: Vec<u8>,
     /// A fixed shift (used when `search` is off).
     pub shift: f64,
-    /// Search the shift that minimises errors on the training images (all classes, whatever
-    /// the transfer set kept), then report the test errors at that shift.
+    /// Search the shift that minimises errors on the held-out images of a validation run
+    /// (`data.validation`), else on the training images (all classes, whatever the transfer
+    /// set kept); never on the test set. The test errors at that shift are reported.
     pub search: bool,
 }
 

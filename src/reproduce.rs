@@ -346,7 +346,23 @@ pub fn reproduce(options: &Options, out_dir: &Path, sink: &dyn EventSink) -> Res
         ));
     }
 
-    let omit = runner.run(&reuse_teacher("omit-3")?)?;
+    // The bias shift is a hyperparameter: a run on the validation split (same teacher, the
+    // student trained on the first 50,000 training images) searches it on the held-out 10,000,
+    // and the test run applies that shift.
+    let mut bias_experiment = |name: &str| -> Result<RunSummary> {
+        let mut c = reuse_teacher(name)?;
+        if options.split == Split::Test && c.bias.search {
+            let mut v = c.clone();
+            v.name = format!("{name}-validation");
+            Split::Validation.apply(&mut v);
+            if let Some(b) = runner.run(&v)?.bias {
+                c.bias.search = false;
+                c.bias.shift = b.shift;
+            }
+        }
+        runner.run(&c)
+    };
+    let omit = bias_experiment("omit-3")?;
     let threes = |per_class: &[usize]| on_class(per_class, 3);
     rows.push(row(
         "distilled, all 3s omitted from transfer set",
@@ -361,7 +377,7 @@ pub fn reproduce(options: &Options, out_dir: &Path, sink: &dyn EventSink) -> Res
     if let Some(b) = &omit.bias {
         rows.push(row(
             &format!(
-                "… after {:+.1} bias on class 3, chosen on the training images (paper +3.5)",
+                "… after {:+.1} bias on class 3, chosen on the validation split (paper +3.5)",
                 b.shift
             ),
             "109 (14 on 3s)",
@@ -370,7 +386,7 @@ pub fn reproduce(options: &Options, out_dir: &Path, sink: &dyn EventSink) -> Res
         ));
     }
 
-    let only = runner.run(&reuse_teacher("only-7-8")?)?;
+    let only = bias_experiment("only-7-8")?;
     rows.push(row(
         "distilled, transfer set only 7s and 8s",
         "47.3 %",
@@ -380,7 +396,7 @@ pub fn reproduce(options: &Options, out_dir: &Path, sink: &dyn EventSink) -> Res
     if let Some(b) = &only.bias {
         rows.push(row(
             &format!(
-                "… after {:+.1} bias on 7 and 8, chosen on the training images (paper −7.6)",
+                "… after {:+.1} bias on 7 and 8, chosen on the validation split (paper −7.6)",
                 b.shift
             ),
             "13.2 %",

@@ -992,9 +992,14 @@ impl<'a> Session<'a> {
         }
         let logits = self.test_logits(student)?;
         let labels = &self.data.test.labels;
-        // The searched shift is chosen on the training images (the classes the transfer set
-        // left out are still there), never on the test set it is then measured on.
-        let shift = if b.search {
+        // The searched shift is never chosen on the test set it is then measured on: in a
+        // validation run (`data.validation`) it is chosen on the held-out images, which is what
+        // they are for; otherwise on the training images (the classes the transfer set left
+        // out are still there, though the student fits the others it trained on too well, so
+        // this overshoots: `reproduce` carries the validation run's shift over instead).
+        let shift = if b.search && self.config.data.validation.is_some() {
+            best_shift(&logits, labels, self.classes, &b.classes).0
+        } else if b.search {
             let train = &self.data.train;
             let train_logits = student.logits(&train.images, &self.device)?;
             best_shift(&train_logits, &train.labels, self.classes, &b.classes).0
