@@ -120,6 +120,11 @@ fn on_class(per_class: &[usize], class: usize) -> usize {
     per_class.get(class).copied().unwrap_or(0)
 }
 
+/// A shift with its sign as the paper prints it: `+0.9`, `−2.8` (a minus sign, not a hyphen).
+fn signed(shift: f64) -> String {
+    format!("{shift:+.1}").replace('-', "−")
+}
+
 /// `mean [min–max]` of error counts.
 fn mean_range(values: &[usize]) -> String {
     let mean = values.iter().sum::<usize>() as f64 / values.len().max(1) as f64;
@@ -180,12 +185,17 @@ fn describe_optim(o: &OptimConfig) -> String {
     if o.weight_decay > 0.0 {
         let _ = write!(text, " weight decay {}", o.weight_decay);
     }
+    let schedule = format!("{:?}", o.schedule).to_lowercase();
+    if o.final_lr_fraction > 0.0 {
+        let _ = write!(text, ", {schedule} to {}× lr", o.final_lr_fraction);
+    } else {
+        let _ = write!(text, ", {schedule} to 0");
+    }
     let _ = write!(
         text,
-        ", {} to {}×, {} warm-up epochs, batch {}",
-        format!("{:?}", o.schedule).to_lowercase(),
-        o.final_lr_fraction,
+        ", warm-up {} epoch{}, batch {}",
         o.warmup_epochs,
+        if o.warmup_epochs == 1.0 { "" } else { "s" },
         o.batch_size
     );
     text
@@ -377,8 +387,8 @@ pub fn reproduce(options: &Options, out_dir: &Path, sink: &dyn EventSink) -> Res
     if let Some(b) = &omit.bias {
         rows.push(row(
             &format!(
-                "… after {:+.1} bias on class 3, chosen on the validation split (paper +3.5)",
-                b.shift
+                "… after {} bias on class 3, chosen on the validation split (paper +3.5)",
+                signed(b.shift)
             ),
             "109 (14 on 3s)",
             format!("{} ({} on 3s)", b.test_errors, threes(&b.per_class_errors)),
@@ -396,8 +406,8 @@ pub fn reproduce(options: &Options, out_dir: &Path, sink: &dyn EventSink) -> Res
     if let Some(b) = &only.bias {
         rows.push(row(
             &format!(
-                "… after {:+.1} bias on 7 and 8, chosen on the validation split (paper −7.6)",
-                b.shift
+                "… after {} bias on 7 and 8, chosen on the validation split (paper −7.6)",
+                signed(b.shift)
             ),
             "13.2 %",
             errors_pct(b.test_errors, only.student.test_n),
