@@ -771,6 +771,12 @@ impl RunConfig {
         check_probability("distill.noise_p", d.noise_p)?;
         if self.data.source == DataSource::Plane {
             self.data.plane.validate()?;
+            if self.transfer.jitter_px > 0 {
+                return Err(invalid(
+                    "transfer.jitter_px",
+                    "shifts images by pixels: plane points have no pixels, use 0",
+                ));
+            }
         }
         let classes = self.data.classes();
         let tr = &self.transfer;
@@ -979,6 +985,23 @@ const OPTIONAL_KEYS: [&str; 6] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jittered_transfer_sets_are_for_images_only() {
+        let mut config = RunConfig::default();
+        config.set("transfer.jitter_px=2").unwrap();
+        config.validate().unwrap();
+        config.set("transfer.jitter_px=9").unwrap();
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("transfer.jitter_px"));
+        config.set("transfer.jitter_px=1").unwrap();
+        config.set("data.source=\"plane\"").unwrap();
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("transfer.jitter_px"), "{error}");
+    }
 
     #[test]
     fn default_config_is_valid_and_round_trips() {
