@@ -869,14 +869,22 @@ impl<'a> Session<'a> {
         }
         let jitter_px = self.config.transfer.jitter_px;
         let mut member_logits = vec![Vec::new(); teacher.members.len()];
-        let mut shifted = vec![0f32; set.images.len()];
+        // One shifted copy of the set at a time; the unshifted view (the only one without
+        // jitter) reads the set itself.
+        let mut shifted = Vec::new();
         for view in 0..shift_views(jitter_px) {
             let (dx, dy) = view_shift(view, jitter_px);
-            for (i, out) in shifted.chunks_exact_mut(set.dim()).enumerate() {
-                set.write_shifted(i, dx, dy, out);
-            }
+            let images = if (dx, dy) == (0, 0) {
+                &set.images
+            } else {
+                shifted.resize(set.images.len(), 0.0);
+                for (i, out) in shifted.chunks_exact_mut(set.dim()).enumerate() {
+                    set.write_shifted(i, dx, dy, out);
+                }
+                &shifted
+            };
             for (logits, member) in member_logits.iter_mut().zip(&teacher.members) {
-                logits.extend(member.logits(&shifted, &self.device)?);
+                logits.extend(member.logits(images, &self.device)?);
             }
             if self.cancel.is_cancelled() {
                 return Err(TrainError::Cancelled);
