@@ -45,32 +45,22 @@ impl DataShape {
     /// plane dataset's), cut to the configuration's limits (a custom data folder is checked
     /// again once loaded).
     pub fn assumed(config: &RunConfig) -> DataShape {
-        if config.data.source == super::DataSource::Plane {
+        let full = if config.data.source == super::DataSource::Plane {
             let plane = &config.data.plane;
-            return DataShape {
-                train: config
-                    .data
-                    .train_limit
-                    .map_or(plane.train, |n| n.min(plane.train)),
-                test: config
-                    .data
-                    .test_limit
-                    .map_or(plane.test, |n| n.min(plane.test)),
+            DataShape {
+                train: plane.train,
+                test: plane.test,
                 features: 2,
                 classes: config.data.classes(),
-            };
-        }
-        let mnist = DataShape::MNIST;
+            }
+        } else {
+            DataShape::MNIST
+        };
+        let cut = |limit: Option<usize>, n: usize| limit.map_or(n, |l| l.min(n));
         DataShape {
-            train: config
-                .data
-                .train_limit
-                .map_or(mnist.train, |n| n.min(mnist.train)),
-            test: config
-                .data
-                .test_limit
-                .map_or(mnist.test, |n| n.min(mnist.test)),
-            ..mnist
+            train: cut(config.data.train_limit, full.train),
+            test: cut(config.data.test_limit, full.test),
+            ..full
         }
     }
 }
