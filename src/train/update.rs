@@ -97,7 +97,12 @@ fn par_update(
 /// Checks that every extra gradient part has the parameter's length.
 fn check_extra(op: &str, param: usize, extra: &[&[f32]]) -> Result<()> {
     for part in extra {
-        check_lengths(op, param, part.len(), param)?;
+        if part.len() != param {
+            candle_core::bail!(
+                "{op}: parameter has {param} values, a gradient part {}",
+                part.len()
+            );
+        }
     }
     Ok(())
 }
@@ -250,6 +255,37 @@ mod tests {
         (wave(0.37), wave(0.73), wave(0.19), second)
     }
 
+    /// The SGD update every test uses (lr 0.05, momentum 0.9).
+    fn sgd<'a>(weight_decay: f32, velocity: &'a mut [f32], extra: Vec<&'a [f32]>) -> SgdUpdate<'a> {
+        SgdUpdate {
+            lr: 0.05,
+            momentum: 0.9,
+            weight_decay,
+            velocity: RefCell::new(velocity),
+            extra,
+        }
+    }
+
+    /// The AdamW update every test uses (step 3, lr 1e-3, weight decay 0.01).
+    fn adamw<'a>(
+        first: &'a mut [f32],
+        second: &'a mut [f32],
+        extra: Vec<&'a [f32]>,
+    ) -> AdamwUpdate<'a> {
+        AdamwUpdate {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+            m_correction: 1.0 / (1.0 - 0.9f32.powi(3)),
+            v_correction: 1.0 / (1.0 - 0.999f32.powi(3)),
+            first: RefCell::new(first),
+            second: RefCell::new(second),
+            extra,
+        }
+    }
+
     #[test]
     fn split_updates_equal_the_one_thread_loop_value_for_value() {
         // Odd length, several times the split threshold: the chunks' ends must line up across
@@ -262,14 +298,7 @@ mod tests {
             let w = Tensor::from_slice(&w0, n, &device).unwrap();
             let grad = Tensor::from_slice(&g, n, &device).unwrap();
             let mut m = m0.clone();
-            let op = SgdUpdate {
-                lr: 0.05,
-                momentum: 0.9,
-                weight_decay: wd,
-                velocity: RefCell::new(&mut m),
-                extra: Vec::new(),
-            };
-            w.inplace_op2(&grad, &op).unwrap();
+            w.inplace_op2(&grad, &sgd(wd, &mut m, Vec::new())).unwrap();
             let (mut w_ref, mut m_ref) = (w0.clone(), m0.clone());
             for i in 0..n {
                 m_ref[i] = 0.9 * m_ref[i] + (g[i] + wd * w_ref[i]);
@@ -282,27 +311,24 @@ mod tests {
         let w = Tensor::from_slice(&w0, n, &device).unwrap();
         let grad = Tensor::from_slice(&g, n, &device).unwrap();
         let (mut m, mut v) = (m0.clone(), v0.clone());
-        let op = AdamwUpdate {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.01,
-            m_correction: 1.0 / (1.0 - 0.9f32.powi(3)),
-            v_correction: 1.0 / (1.0 - 0.999f32.powi(3)),
-            first: RefCell::new(&mut m),
-            second: RefCell::new(&mut v),
-            extra: Vec::new(),
+        let (lr, eps, weight_decay, m_correction, v_correction) = {
+            let op = adamw(&mut m, &mut v, Vec::new());
+            w.inplace_op2(&grad, &op).unwrap();
+            (
+                op.lr,
+                op.eps,
+                op.weight_decay,
+                op.m_correction,
+                op.v_correction,
+            )
         };
-        w.inplace_op2(&grad, &op).unwrap();
         let (mut w_ref, mut m_ref, mut v_ref) = (w0.clone(), m0.clone(), v0.clone());
-        let decay = 1.0 - op.lr * op.weight_decay;
+        let decay = 1.0 - lr * weight_decay;
         for i in 0..n {
             m_ref[i] = 0.9 * m_ref[i] + (1.0 - 0.9) * g[i];
             v_ref[i] = 0.999 * v_ref[i] + (1.0 - 0.999) * g[i] * g[i];
-            let direction =
-                (m_ref[i] * op.m_correction) / ((v_ref[i] * op.v_correction).sqrt() + op.eps);
-            w_ref[i] = w_ref[i] * decay - op.lr * direction;
+            let direction = (m_ref[i] * m_correction) / ((v_ref[i] * v_correction).sqrt() + eps);
+            w_ref[i] = w_ref[i] * decay - lr * direction;
         }
         assert_eq!(w.to_vec1::<f32>().unwrap(), w_ref, "adamw weights");
         assert_eq!(m, m_ref, "adamw first moments");
@@ -322,55 +348,33 @@ mod tests {
         let grad = Tensor::from_slice(&g, n, &device).unwrap();
         let whole = Tensor::from_slice(&sum, n, &device).unwrap();
 
-        let sgd = |grad: &Tensor, extra: Vec<&[f32]>| {
+        let sgd_step = |grad: &Tensor, extra: Vec<&[f32]>| {
             let w = Tensor::from_slice(&w0, n, &device).unwrap();
             let mut m = m0.clone();
-            let op = SgdUpdate {
-                lr: 0.05,
-                momentum: 0.9,
-                weight_decay: 0.01,
-                velocity: RefCell::new(&mut m),
-                extra,
-            };
-            w.inplace_op2(grad, &op).unwrap();
+            w.inplace_op2(grad, &sgd(0.01, &mut m, extra)).unwrap();
             (w.to_vec1::<f32>().unwrap(), m)
         };
-        let (w_parts, m_parts) = sgd(&grad, vec![&g2, &g3]);
-        let (w_sum, m_sum) = sgd(&whole, Vec::new());
+        let (w_parts, m_parts) = sgd_step(&grad, vec![&g2, &g3]);
+        let (w_sum, m_sum) = sgd_step(&whole, Vec::new());
         assert_eq!(w_parts, w_sum);
         assert_eq!(m_parts, m_sum);
 
-        let adamw = |grad: &Tensor, extra: Vec<&[f32]>| {
+        let adamw_step = |grad: &Tensor, extra: Vec<&[f32]>| {
             let w = Tensor::from_slice(&w0, n, &device).unwrap();
             let (mut m, mut v) = (m0.clone(), v0.clone());
-            let op = AdamwUpdate {
-                lr: 1e-3,
-                beta1: 0.9,
-                beta2: 0.999,
-                eps: 1e-8,
-                weight_decay: 0.01,
-                m_correction: 1.0 / (1.0 - 0.9f32.powi(3)),
-                v_correction: 1.0 / (1.0 - 0.999f32.powi(3)),
-                first: RefCell::new(&mut m),
-                second: RefCell::new(&mut v),
-                extra,
-            };
-            w.inplace_op2(grad, &op).unwrap();
+            w.inplace_op2(grad, &adamw(&mut m, &mut v, extra)).unwrap();
             (w.to_vec1::<f32>().unwrap(), m, v)
         };
-        assert_eq!(adamw(&grad, vec![&g2, &g3]), adamw(&whole, Vec::new()));
+        assert_eq!(
+            adamw_step(&grad, vec![&g2, &g3]),
+            adamw_step(&whole, Vec::new())
+        );
 
         // A part of the wrong length is refused, not read out of bounds.
         let short = vec![0f32; n - 1];
         let w = Tensor::from_slice(&w0, n, &device).unwrap();
         let mut m = m0.clone();
-        let op = SgdUpdate {
-            lr: 0.05,
-            momentum: 0.9,
-            weight_decay: 0.0,
-            velocity: RefCell::new(&mut m),
-            extra: vec![&short],
-        };
-        assert!(w.inplace_op2(&grad, &op).is_err());
+        let refused = w.inplace_op2(&grad, &sgd(0.0, &mut m, vec![&short]));
+        assert!(refused.unwrap_err().to_string().contains("a gradient part"));
     }
 }
