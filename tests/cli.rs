@@ -11,6 +11,17 @@ fn distillery() -> Command {
     Command::cargo_bin("distillery").unwrap()
 }
 
+/// Runs `cmd`, checks that it succeeded (showing its stderr if not) and returns its stdout.
+fn succeeds(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Runs `args` and checks failure with a one-line error containing `needle`.
 fn fails_with(args: &[&str], needle: &str) {
     let output = distillery().args(args).output().unwrap();
@@ -245,12 +256,8 @@ fn eval_and_soft_targets_print_the_documented_json() {
     .unwrap();
     let p = path.to_str().unwrap();
 
-    let out = distillery()
-        .args(["eval", "--weights", p, "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = succeeds(distillery().args(["eval", "--weights", p, "--json"]));
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["n"], 10_000);
     let per_class: Vec<u64> = serde_json::from_value(json["per_class_errors"].clone()).unwrap();
     assert_eq!(per_class.len(), 10);
@@ -264,21 +271,17 @@ fn eval_and_soft_targets_print_the_documented_json() {
     assert_eq!(total, 10_000);
     assert_eq!(total - diagonal, json["test_errors"].as_u64().unwrap());
 
-    let out = distillery()
-        .args([
-            "soft-targets",
-            "--weights",
-            p,
-            "--sample",
-            "0",
-            "--temperature",
-            "5",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = succeeds(distillery().args([
+        "soft-targets",
+        "--weights",
+        p,
+        "--sample",
+        "0",
+        "--temperature",
+        "5",
+        "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["sample"], 0);
     assert_eq!(json["label"], 7, "the first MNIST test image is a 7");
     let probs: Vec<f64> = serde_json::from_value(json["probs"].clone()).unwrap();
@@ -505,28 +508,15 @@ fn the_shipped_teacher_is_named_portably_and_found_wherever_the_bundle_is() {
     ] {
         args.extend(["--set", set]);
     }
-    let out = distillery().args(&args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let out = succeeds(distillery().args(&args));
+    let run = String::from_utf8(out).unwrap().trim().to_owned();
     // The run's config keeps the portable name, so it reruns on another machine.
     let config = std::fs::read_to_string(Path::new(&run).join("config.toml")).unwrap();
     assert!(
         config.contains("weights = \"@assets/teacher.safetensors\""),
         "{config}"
     );
-    let out = distillery()
-        .args(["eval", "--run", &run, "--model", "teacher", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(distillery().args(["eval", "--run", &run, "--model", "teacher", "--json"]));
 }
 
 #[test]
@@ -560,26 +550,13 @@ fn eval_finds_a_runs_models_and_its_referenced_teacher() {
     ] {
         args.extend(["--set", set]);
     }
-    let out = distillery().args(&args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let out = succeeds(distillery().args(&args));
+    let run = String::from_utf8(out).unwrap().trim().to_owned();
     // Even if the run's own hard link is gone, the referenced file is found.
     let _ = std::fs::remove_file(Path::new(&run).join("teacher.safetensors"));
     let errors = |model: &str| -> u64 {
-        let out = distillery()
-            .args(["eval", "--run", &run, "--model", model, "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let out = succeeds(distillery().args(["eval", "--run", &run, "--model", model, "--json"]));
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
         json["test_errors"].as_u64().unwrap()
     };
     let direct = distillery()
@@ -615,17 +592,8 @@ fn train_with_probes_writes_probes_csv_and_gap_columns() {
     ] {
         args.extend(["--set", set]);
     }
-    let output = distillery()
-        .args(&args)
-        .args(["--probe", "0,42,4205"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let output = succeeds(distillery().args(&args).args(["--probe", "0,42,4205"]));
+    let dir = String::from_utf8_lossy(&output).trim().to_owned();
     let stored = distillery::runs::load_run(Path::new(&dir)).unwrap();
     // Before training and after the one epoch, for teacher, baseline and student.
     assert_eq!(stored.probes.len(), 6);
@@ -691,13 +659,8 @@ fn plane_args<'a>(runs: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 fn plane_writes_a_run_folder_that_reruns_to_the_same_numbers() {
     let runs = tempfile::tempdir().unwrap();
     let runs = runs.path().to_str().unwrap();
-    let out = distillery().args(plane_args(runs, &[])).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = succeeds(distillery().args(plane_args(runs, &[])));
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["dataset"], "moons");
     assert_eq!(json["classes"], 2);
     assert_eq!(json["run"]["method"], "logit-l2");
@@ -723,23 +686,15 @@ fn plane_writes_a_run_folder_that_reruns_to_the_same_numbers() {
     }
 
     let config = dir.join("config.toml");
-    let again = distillery()
-        .args([
-            "plane",
-            "--config",
-            config.to_str().unwrap(),
-            "--runs-dir",
-            runs,
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
-    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    let again = succeeds(distillery().args([
+        "plane",
+        "--config",
+        config.to_str().unwrap(),
+        "--runs-dir",
+        runs,
+        "--json",
+    ]));
+    let again: serde_json::Value = serde_json::from_slice(&again).unwrap();
     for key in [
         "student_accuracy",
         "baseline_agreement",
