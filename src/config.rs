@@ -180,6 +180,9 @@ pub struct OptimConfig {
     pub batch_size: usize,
     /// Linear learning-rate warm-up over this many epochs (0 = off).
     pub warmup_epochs: f64,
+    /// Per-step decay of an exponential moving average of the weights, which the phase then
+    /// evaluates and keeps instead of the last weights (0 = off; e.g. 0.9995).
+    pub ema_decay: f64,
 }
 
 impl Default for OptimConfig {
@@ -193,6 +196,7 @@ impl Default for OptimConfig {
             final_lr_fraction: 0.02,
             batch_size: 128,
             warmup_epochs: 1.0,
+            ema_decay: 0.0,
         }
     }
 }
@@ -706,6 +710,12 @@ impl OptimConfig {
                 format!("must be ≥ 0, got {}", self.warmup_epochs),
             ));
         }
+        if !self.ema_decay.is_finite() || !(0.0..1.0).contains(&self.ema_decay) {
+            return Err(invalid(
+                &format!("{prefix}.ema_decay"),
+                format!("must be in [0, 1), got {}", self.ema_decay),
+            ));
+        }
         if self.batch_size == 0 {
             return Err(invalid(
                 &format!("{prefix}.batch_size"),
@@ -1128,7 +1138,7 @@ mod tests {
 
     #[test]
     fn validate_names_the_bad_field() {
-        let cases: [(&str, &str); 8] = [
+        let cases: [(&str, &str); 10] = [
             ("distill.temperature=0", "distill.temperature"),
             ("distill.temperature=-2", "distill.temperature"),
             ("distill.temperature=nan", "distill.temperature"),
@@ -1137,6 +1147,8 @@ mod tests {
             ("student.epochs=0", "student.epochs"),
             ("teacher.optim.lr=0", "teacher.optim.lr"),
             ("student.optim.lr=-1", "student.optim.lr"),
+            ("teacher.optim.ema_decay=1", "teacher.optim.ema_decay"),
+            ("student.optim.ema_decay=nan", "student.optim.ema_decay"),
         ];
         for (assignment, field) in cases {
             let mut config = RunConfig::default();

@@ -176,7 +176,7 @@ impl Runner<'_> {
     }
 }
 
-/// `adamw lr 0.001, cosine to 0, 2 warm-up epochs, batch 128`.
+/// `adamw lr 0.001, cosine to 0, warm-up 2 epochs, batch 128`.
 fn describe_optim(o: &OptimConfig) -> String {
     let mut text = format!("{:?} lr {}", o.kind, o.lr).to_lowercase();
     if o.kind == crate::config::OptimizerKind::Sgd {
@@ -198,6 +198,13 @@ fn describe_optim(o: &OptimConfig) -> String {
         if o.warmup_epochs == 1.0 { "" } else { "s" },
         o.batch_size
     );
+    if o.ema_decay > 0.0 {
+        let _ = write!(
+            text,
+            "; the weights' moving average (decay {}) evaluated",
+            o.ema_decay
+        );
+    }
     text
 }
 

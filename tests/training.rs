@@ -123,6 +123,53 @@ fn same_seed_gives_the_same_numbers() {
     );
 }
 
+/// With `optim.ema_decay` the phase judges and keeps the weights' moving average: the saved
+/// teacher, evaluated afresh, makes exactly the errors the summary reports, and it is not the
+/// model the same run without the average ends with.
+#[test]
+fn a_weight_average_is_the_model_a_phase_evaluates_and_keeps() {
+    let mut config = small_config();
+    config.student.epochs = 1;
+    config.student.baseline = false;
+    let runs = tempfile::tempdir().unwrap();
+    let plain = trainer::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    config.teacher.optim.ema_decay = 0.99;
+    let averaged = trainer::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
+
+    let load = |s: &distillery::events::RunSummary| {
+        weights::load(
+            &s.dir.join("teacher.safetensors"),
+            &candle_core::Device::Cpu,
+        )
+        .unwrap()
+        .mlp
+    };
+    let data = trainer::load_data(&config).unwrap();
+    let model = load(&averaged);
+    let logits = model
+        .logits(&data.test.images, &candle_core::Device::Cpu)
+        .unwrap();
+    let eval = distillery::eval::evaluate_logits(&logits, &data.test.labels, 10);
+    assert_eq!(eval.errors, averaged.teacher.test_errors);
+    assert!(
+        averaged.teacher.test_errors < 350,
+        "{}",
+        averaged.teacher.test_errors
+    );
+    let differs = |a: &candle_core::Tensor, b: &candle_core::Tensor| {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+            > 1e-4
+    };
+    assert!(differs(&model.weights[1], &load(&plain).weights[1]));
+}
+
 #[test]
 fn every_method_and_transfer_set_runs_end_to_end() {
     let runs = tempfile::tempdir().unwrap();

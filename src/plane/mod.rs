@@ -51,6 +51,7 @@ pub fn default_config() -> RunConfig {
         final_lr_fraction: 0.05,
         batch_size: 64,
         warmup_epochs: 0.0,
+        ema_decay: 0.0,
     };
     let t = &mut c.teacher;
     t.hidden = vec![64, 64];

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use super::divergence::{Divergence, EpochOutcome, LossWatch};
+use super::ema::WeightAverage;
 use super::optim::{learning_rate, warmup_factor, Optimizer};
 use super::probes::{ProbeSet, TeacherTestLogits};
 use super::targets::{Noise, Targets};
@@ -573,6 +574,10 @@ impl<'a> Session<'a> {
         // A model that only ever sees one class answers it by design: not a divergence.
         let trained_classes = distinct_classes(&set.labels);
         let mut last = None;
+        let mut average = match spec.optim.ema_decay {
+            d if d > 0.0 => Some(WeightAverage::new(model, d)?),
+            _ => None,
+        };
         self.report_probes(model, (spec.phase, spec.member), 0, 0, true)?;
         for epoch in 1..=spec.epochs {
             let lr = learning_rate(spec.optim, epoch - 1, spec.epochs);
@@ -607,6 +612,9 @@ impl<'a> Session<'a> {
                 watch
                     .check(b + 1, parts.total)
                     .map_err(|cause| diverged(epoch, cause))?;
+                if let Some(average) = average.as_mut() {
+                    average.after_step(model)?;
+                }
                 sum += parts.total;
                 soft += parts.soft;
                 hard += parts.hard;
@@ -630,7 +638,10 @@ impl<'a> Session<'a> {
                     return Err(TrainError::Cancelled);
                 }
             }
-            let logits = self.test_logits(model)?;
+            // The model this epoch is judged by: the weight average when there is one.
+            let averaged = average.as_ref().map(|a| a.model(model)).transpose()?;
+            let judged: &Mlp = averaged.as_ref().unwrap_or(model);
+            let logits = self.test_logits(judged)?;
             let eval = evaluate_logits(&logits, &self.data.test.labels, classes);
             let gap = spec
                 .gap_temperature
@@ -652,13 +663,13 @@ impl<'a> Session<'a> {
             };
             self.dir.record(&metrics)?;
             if let Some(hook) = self.epoch_hook.as_mut() {
-                hook(&metrics, model)?;
+                hook(&metrics, judged)?;
             }
             self.sink.send(Event::EpochEnded {
                 run: self.run,
                 metrics,
             });
-            self.report_probes(model, (spec.phase, spec.member), epoch, batches, true)?;
+            self.report_probes(judged, (spec.phase, spec.member), epoch, batches, true)?;
             watch
                 .check_epoch(&EpochOutcome {
                     eval: &eval,
@@ -668,6 +679,9 @@ impl<'a> Session<'a> {
                 })
                 .map_err(|cause| diverged(epoch, cause))?;
             last = Some(eval);
+            if let Some(averaged) = averaged.filter(|_| epoch == spec.epochs) {
+                *model = averaged;
+            }
         }
         let eval = match last {
             Some(eval) => eval,
