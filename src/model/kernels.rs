@@ -23,7 +23,9 @@
 
 use std::cell::RefCell;
 
-use candle_core::{CpuStorage, CustomOp1, InplaceOp1, InplaceOp2, Layout, Result, Shape, Tensor};
+use candle_core::{
+    CpuStorage, CustomOp1, InplaceOp1, InplaceOp2, Layout, Result, Shape, Storage, Tensor,
+};
 
 use crate::rng::FastRng;
 
@@ -52,6 +54,16 @@ pub(crate) fn values<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> 
         candle_core::bail!("{op}: the tensor must be contiguous");
     };
     Ok(&values[start..end])
+}
+
+/// The contiguous `f32` values of a tensor's storage (from `Tensor::storage_and_layout`), which
+/// must be on the CPU: how the optimiser reads gradient parts and the weight average reads
+/// parameters in place.
+pub(crate) fn cpu_values<'a>(storage: &'a Storage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
+    match storage {
+        Storage::Cpu(cpu) => values(cpu, layout, op),
+        _ => candle_core::bail!("{op}: the tensor must be on the CPU"),
+    }
 }
 
 /// The `(rows, cols)` of a rank-2 layout.

@@ -7,10 +7,10 @@
 //! `(1 + n)/(10 + n)` after `n` updates, so that the average forgets the random initial
 //! weights quickly instead of dragging them along for thousands of steps.
 
-use candle_core::{Result, Storage, Tensor};
+use candle_core::{Result, Tensor};
 use rayon::prelude::*;
 
-use crate::model::kernels::values;
+use crate::model::kernels::cpu_values;
 use crate::model::mlp::Mlp;
 
 /// Optimiser steps between two updates of the average.
@@ -38,10 +38,7 @@ fn with_parameters<T>(model: &Mlp, f: impl FnOnce(Vec<&[f32]>) -> T) -> Result<T
         .collect();
     let slices = guards
         .iter()
-        .map(|(storage, layout)| match &**storage {
-            Storage::Cpu(cpu) => values(cpu, layout, "weight average"),
-            _ => candle_core::bail!("the weight average needs parameters on the CPU"),
-        })
+        .map(|(storage, layout)| cpu_values(storage, layout, "weight average"))
         .collect::<Result<Vec<_>>>()?;
     Ok(f(slices))
 }

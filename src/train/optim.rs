@@ -5,11 +5,11 @@
 
 use std::cell::RefCell;
 
-use candle_core::{Result, Storage, Tensor};
+use candle_core::{Result, Tensor};
 
 use super::update::{AdamwUpdate, SgdUpdate};
 use crate::config::{OptimConfig, OptimizerKind, Schedule};
-use crate::model::kernels::values;
+use crate::model::kernels::cpu_values;
 use crate::model::mlp::{Gradients, Mlp};
 
 /// Learning rate of epoch `epoch` (0-based) of `epochs`.
@@ -119,10 +119,7 @@ impl Optimizer {
             let guards: Vec<_> = rest.iter().map(|r| r[slot].storage_and_layout()).collect();
             let extra = guards
                 .iter()
-                .map(|(storage, layout)| match &**storage {
-                    Storage::Cpu(cpu) => values(cpu, layout, "gradient part"),
-                    _ => candle_core::bail!("gradient parts must be on the CPU"),
-                })
+                .map(|(storage, layout)| cpu_values(storage, layout, "gradient part"))
                 .collect::<Result<Vec<_>>>()?;
             match c.kind {
                 OptimizerKind::Sgd => param.inplace_op2(
