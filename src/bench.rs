@@ -28,12 +28,13 @@ use crate::config::{EnsembleCombine, OptimConfig, ProbeConfig};
 use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist, CLASSES};
 use crate::distill::loss;
 use crate::distill::soft::{ensemble_soft_targets, softmax_rows};
+use crate::distill::targets::{HardLabels, SoftTargets, Targets};
 use crate::model::mlp::{Dropout, Mlp};
 use crate::rng::FastRng;
 use crate::train::optim::Optimizer;
 use crate::train::probes::ProbeSet;
-use crate::train::targets::Targets;
-use crate::train::trainer::{batch_input, train_step, StepSettings};
+use crate::train::step::{train_step, StepSettings};
+use crate::train::views::batch_input;
 
 /// Examples per batch (the paper's and the PyTorch reference's).
 pub const BATCH: usize = 128;
@@ -119,7 +120,7 @@ pub struct BenchReport {
 /// What the model is fitted to in a workload.
 enum Loss<'a> {
     /// A per-example target set indexed like the training set (hard labels, cached soft targets).
-    Targets(&'a Targets),
+    Targets(&'a dyn Targets),
     /// Soft targets from a teacher forward pass on each batch (Hinton loss).
     OnlineTeacher(&'a Mlp),
 }
@@ -304,12 +305,12 @@ pub fn measure() -> Result<BenchReport> {
     let dim = train.dim();
     let teacher_layers = [dim, 1200, 1200, CLASSES];
     let student_layers = [dim, 800, 800, CLASSES];
-    let hard = Targets::Hard {
+    let hard = HardLabels {
         labels: train.labels.clone(),
     };
     // Distillation needs a teacher; its speed does not depend on how well it was trained.
     let teacher = Mlp::new(&teacher_layers, 7, &Device::Cpu)?;
-    let cached = Targets::Soft {
+    let cached = SoftTargets {
         q: ensemble_soft_targets(
             &[&teacher.logits(&train.images, &Device::Cpu)?],
             CLASSES,

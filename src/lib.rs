@@ -1,7 +1,7 @@
 //! Distillery: explore knowledge distillation (Hinton, Vinyals & Dean 2015) on real MNIST.
 //!
 //! The engine (data, models, losses, trainer, runs, export) knows nothing of egui; the GUI
-//! (`ui`) and the command line (`cli`) both drive the same [`train::trainer`] code path, the GUI
+//! (`ui`) and the command line (`cli`) both drive the same [`train::pipeline`] code path, the GUI
 //! through the background [`worker`].
 
 #![forbid(unsafe_code)]

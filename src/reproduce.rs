@@ -20,8 +20,9 @@ use crate::config::{OptimConfig, RunConfig};
 use crate::events::{EventSink, RunSummary};
 use crate::files::{csv_text, write_atomic};
 use crate::presets;
+use crate::runs;
 use crate::runs::{load_run, RunStatus};
-use crate::train::trainer::{self, CancelToken};
+use crate::train::CancelToken;
 
 /// How much compute the reproduction may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -170,7 +171,7 @@ impl Runner<'_> {
             return Ok(summary);
         }
         eprintln!("== {} ==", config.name);
-        let summary = trainer::run_at(config, &dir, 0, self.sink, CancelToken::new())?;
+        let summary = runs::run_at(config, &dir, 0, self.sink, CancelToken::new())?;
         eprintln!("{}: {}", config.name, summary.describe());
         Ok(summary)
     }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use distillery::config::{Method, PlaneKind, RunConfig};
 use distillery::events::{Event, Phase};
 use distillery::plane::{self, PlaneSummary};
-use distillery::train::trainer::CancelToken;
+use distillery::train::CancelToken;
 
 fn collect() -> (Arc<Mutex<Vec<Event>>>, impl Fn(Event)) {
     let events = Arc::new(Mutex::new(Vec::new()));

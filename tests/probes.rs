@@ -10,8 +10,9 @@ use distillery::config::RunConfig;
 use distillery::data::dataset::{bundled_mnist_dir, Mnist};
 use distillery::events::{EpochMetrics, Event, Phase, ProbeSnapshot};
 use distillery::model::weights;
+use distillery::runs;
 use distillery::runs::load_run;
-use distillery::train::trainer::{self, CancelToken};
+use distillery::train::CancelToken;
 use distillery::worker::protocol::Command;
 use distillery::worker::Worker;
 
@@ -86,7 +87,7 @@ fn the_trainer_reports_probes_during_and_after_every_epoch_and_the_gap_per_epoch
     let mut config = config();
     // Every batch is due: mid-epoch reports are certain, not a matter of timing.
     config.probes.interval_secs = 0.0;
-    let summary = trainer::run(&config, runs.path(), 3, &sink, CancelToken::new()).unwrap();
+    let summary = runs::run(&config, runs.path(), 3, &sink, CancelToken::new()).unwrap();
     let events = events.lock().unwrap().clone();
     let snapshots = probes(&events);
 

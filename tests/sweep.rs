@@ -7,11 +7,12 @@ use std::sync::Mutex;
 
 use distillery::config::RunConfig;
 use distillery::events::{Event, Phase};
+use distillery::runs;
 use distillery::runs::{load_run, mark_run, RunStatus};
 use distillery::sweep::local::{run_local, Hooks};
 use distillery::sweep::table::{collect, read_run_folder};
 use distillery::sweep::{Axis, Layout, PointStatus, SweepPlan, SweepRow};
-use distillery::train::trainer::{self, CancelToken};
+use distillery::train::CancelToken;
 
 /// A tiny but real experiment: 1,500 training and 500 test images, seconds per run.
 fn tiny() -> RunConfig {
@@ -171,7 +172,7 @@ fn a_run_that_fails_in_its_folder_leaves_its_reason() {
     let mut config = tiny();
     config.teacher.weights = Some("/no/such/teacher.safetensors".into());
     let sink = |_: Event| {};
-    let error = trainer::run_at(&config, &dir, 1, &sink, CancelToken::new()).unwrap_err();
+    let error = runs::run_at(&config, &dir, 1, &sink, CancelToken::new()).unwrap_err();
     let (status, _) = read_run_folder(&dir);
     match status {
         PointStatus::Failed(reason) => {

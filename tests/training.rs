@@ -5,11 +5,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use distillery::config::{Method, RunConfig, TransferKind};
+use distillery::data::source;
 use distillery::events::{Event, Phase};
 use distillery::model::weights;
+use distillery::runs;
+use distillery::runs::record::new_folder;
 use distillery::runs::{list_runs, load_run, RunStatus};
 use distillery::train::divergence::Divergence;
-use distillery::train::trainer::{self, CancelToken, TrainError};
+use distillery::train::session::Session;
+use distillery::train::{views, CancelToken, TrainError};
 use distillery::worker::protocol::Command;
 use distillery::worker::Worker;
 
@@ -40,7 +44,7 @@ fn collect() -> (Arc<Mutex<Vec<Event>>>, impl Fn(Event)) {
 fn training_lowers_test_error_and_writes_a_complete_run_folder() {
     let runs = tempfile::tempdir().unwrap();
     let (events, sink) = collect();
-    let summary = trainer::run(&small_config(), runs.path(), 7, &sink, CancelToken::new()).unwrap();
+    let summary = runs::run(&small_config(), runs.path(), 7, &sink, CancelToken::new()).unwrap();
 
     let events = events.lock().unwrap();
     let epochs: Vec<_> = events
@@ -111,12 +115,12 @@ fn same_seed_gives_the_same_numbers() {
     config.student.epochs = 1;
     config.data.train_limit = Some(1000);
     let runs = tempfile::tempdir().unwrap();
-    let a = trainer::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
-    let b = trainer::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
+    let a = runs::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    let b = runs::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
     assert_eq!(a.teacher.per_class_errors, b.teacher.per_class_errors);
     assert_eq!(a.student.per_class_errors, b.student.per_class_errors);
     config.seed += 1;
-    let c = trainer::run(&config, runs.path(), 3, &|_| {}, CancelToken::new()).unwrap();
+    let c = runs::run(&config, runs.path(), 3, &|_| {}, CancelToken::new()).unwrap();
     assert_ne!(
         (a.teacher.per_class_errors, a.student.per_class_errors),
         (c.teacher.per_class_errors, c.student.per_class_errors)
@@ -132,9 +136,9 @@ fn a_weight_average_is_the_model_a_phase_evaluates_and_keeps() {
     config.student.epochs = 1;
     config.student.baseline = false;
     let runs = tempfile::tempdir().unwrap();
-    let plain = trainer::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    let plain = runs::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
     config.teacher.optim.ema_decay = 0.99;
-    let averaged = trainer::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
+    let averaged = runs::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
 
     let load = |s: &distillery::events::RunSummary| {
         weights::load(
@@ -144,7 +148,7 @@ fn a_weight_average_is_the_model_a_phase_evaluates_and_keeps() {
         .unwrap()
         .mlp
     };
-    let data = trainer::load_data(&config).unwrap();
+    let data = source::load(&config.data).unwrap();
     let model = load(&averaged);
     let logits = model
         .logits(&data.test.images, &candle_core::Device::Cpu)
@@ -179,7 +183,7 @@ fn every_method_and_transfer_set_runs_end_to_end() {
         let mut config = base.clone();
         config.distill.method = method;
         config.transfer.munge_params.k = 1;
-        let summary = trainer::run(&config, runs.path(), 1, &|_| {}, CancelToken::new())
+        let summary = runs::run(&config, runs.path(), 1, &|_| {}, CancelToken::new())
             .unwrap_or_else(|e| panic!("{method:?}: {e}"));
         // Chance is 900 errors of 1,000: every method must have learnt something.
         let errors = summary.student.test_errors;
@@ -197,7 +201,7 @@ fn every_method_and_transfer_set_runs_end_to_end() {
     omit.transfer.classes = vec![3];
     omit.bias.classes = vec![3];
     omit.bias.search = true;
-    let summary = trainer::run(&omit, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    let summary = runs::run(&omit, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
     let bias = summary.bias.expect("bias result");
     // The student never saw a 3, so raising class 3's bias must recover some of them (the
     // search itself is pinned against a known optimum in `distill::bias`).
@@ -225,7 +229,7 @@ fn a_diverging_run_names_the_epoch_and_batch() {
     config.distill.method = Method::LogitL2;
     config.student.optim.lr = 1e30;
     let runs = tempfile::tempdir().unwrap();
-    let err = trainer::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap_err();
+    let err = runs::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap_err();
     match &err {
         TrainError::Diverged {
             phase,
@@ -264,9 +268,9 @@ fn a_cancelled_run_and_a_finished_one_say_so_in_their_folders() {
     let runs = tempfile::tempdir().unwrap();
     let cancel = CancelToken::new();
     cancel.cancel();
-    let err = trainer::run(&config, runs.path(), 1, &|_| {}, cancel).unwrap_err();
+    let err = runs::run(&config, runs.path(), 1, &|_| {}, cancel).unwrap_err();
     assert!(matches!(err, TrainError::Cancelled));
-    let summary = trainer::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
+    let summary = runs::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
     let mut statuses: Vec<_> = list_runs(runs.path())
         .into_iter()
         .map(|l| {
@@ -291,12 +295,12 @@ fn a_teacher_loaded_from_a_file_is_referenced_not_copied() {
     config.student.epochs = 1;
     config.student.baseline = false;
     let runs = tempfile::tempdir().unwrap();
-    let first = trainer::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    let first = runs::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
     let source = first.dir.join("teacher.safetensors");
     let source_bytes = std::fs::metadata(&source).unwrap().len();
     config.teacher.weights = Some(source.clone());
     config.name = "reuse".into();
-    let second = trainer::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
+    let second = runs::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
     assert_eq!(second.teacher.test_errors, first.teacher.test_errors);
     let stored = load_run(&second.dir).unwrap();
     let teacher = stored
@@ -463,8 +467,14 @@ fn jittered_transfer_set_caches_the_teachers_logits_on_every_shift() {
     config.teacher.epochs = 1;
     config.transfer.jitter_px = 1;
     let runs = tempfile::tempdir().unwrap();
-    let mut session =
-        trainer::Session::start(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    let mut session = Session::start(
+        &config,
+        1,
+        &|_| {},
+        CancelToken::new(),
+        new_folder(runs.path()),
+    )
+    .unwrap();
     let teacher = session.teacher().unwrap();
     let transfer = session.transfer(&teacher).unwrap();
     let n = transfer.set.len();
@@ -474,8 +484,8 @@ fn jittered_transfer_set_caches_the_teachers_logits_on_every_shift() {
     let device = candle_core::Device::Cpu;
     let mut shifted = vec![0f32; transfer.set.dim()];
     for view in 0..9 {
-        let (dx, dy) = trainer::view_shift(view, 1);
-        assert_eq!(trainer::shift_view(dx, dy, 1), view);
+        let (dx, dy) = views::view_shift(view, 1);
+        assert_eq!(views::shift_view(dx, dy, 1), view);
         for i in [0, 17, n - 1] {
             transfer.set.write_shifted(i, dx, dy, &mut shifted);
             let expected = model.logits(&shifted, &device).unwrap();
@@ -490,8 +500,8 @@ fn jittered_transfer_set_caches_the_teachers_logits_on_every_shift() {
         }
     }
     // Shifts change the teacher's answer: the views are not copies of one another.
-    let centre = trainer::shift_view(0, 0, 1);
-    let corner = trainer::shift_view(-1, -1, 1);
+    let centre = views::shift_view(0, 0, 1);
+    let corner = views::shift_view(-1, -1, 1);
     assert_ne!(
         transfer.member_logits[0][centre * n * 10..(centre * n + 1) * 10],
         transfer.member_logits[0][corner * n * 10..(corner * n + 1) * 10]
@@ -500,7 +510,7 @@ fn jittered_transfer_set_caches_the_teachers_logits_on_every_shift() {
     let mut rng = distillery::rng::FastRng::new(3);
     let mut pixels = vec![0f32; 4 * transfer.set.dim()];
     let mut views = Vec::new();
-    let x = trainer::batch_input(
+    let x = views::batch_input(
         &transfer.set,
         &[0, 1, 2, 3],
         1,
@@ -512,7 +522,7 @@ fn jittered_transfer_set_caches_the_teachers_logits_on_every_shift() {
     .unwrap();
     let rows: Vec<Vec<f32>> = x.to_vec2().unwrap();
     for (r, (&view, row)) in views.iter().zip(&rows).enumerate() {
-        let (dx, dy) = trainer::view_shift(view, 1);
+        let (dx, dy) = views::view_shift(view, 1);
         transfer.set.write_shifted(r, dx, dy, &mut shifted);
         assert_eq!(row, &shifted);
     }
@@ -530,19 +540,25 @@ fn jittered_distillation_on_a_validation_split_learns() {
     config.transfer.limit = Some(3000);
     config.student.baseline = false;
     let runs = tempfile::tempdir().unwrap();
-    let session =
-        trainer::Session::start(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    let session = Session::start(
+        &config,
+        1,
+        &|_| {},
+        CancelToken::new(),
+        new_folder(runs.path()),
+    )
+    .unwrap();
     // The last 1,000 of the 60,000 training images are the evaluation set.
     assert_eq!(session.data.train.len(), 59_000);
     assert_eq!(session.data.test.len(), 1000);
-    let all = trainer::load_data(&RunConfig::default()).unwrap();
+    let all = source::load(&RunConfig::default().data).unwrap();
     assert_eq!(
         session.data.test.images[..],
         all.train.images[59_000 * 784..]
     );
     assert_eq!(session.data.test.labels[..], all.train.labels[59_000..]);
     drop(session);
-    let summary = trainer::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
+    let summary = runs::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
     assert_eq!(summary.student.test_n, 1000);
     // Chance is 900 of 1,000; 3 epochs of a 32-unit student on 3k jittered images do far better.
     assert!(
@@ -551,6 +567,6 @@ fn jittered_distillation_on_a_validation_split_learns() {
         summary.student.test_errors
     );
     config.data.validation = Some(60_000);
-    let error = trainer::run(&config, runs.path(), 3, &|_| {}, CancelToken::new()).unwrap_err();
+    let error = runs::run(&config, runs.path(), 3, &|_| {}, CancelToken::new()).unwrap_err();
     assert!(error.to_string().contains("data.validation"), "{error}");
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use distillery::config::RunConfig;
 use distillery::events::{Event, PhaseResult, RunSummary, Slot};
-use distillery::train::trainer::TrainError;
+use distillery::train::TrainError;
 use distillery::worker::protocol::Command;
 use distillery::worker::{Trainer, Worker};
 

@@ -16,7 +16,8 @@ use crate::distill::soft::softmax_t;
 use crate::eval::evaluate_logits;
 use crate::model::weights;
 use crate::presets;
-use crate::train::trainer::{self, CancelToken};
+use crate::runs;
+use crate::train::CancelToken;
 
 /// Distillery: knowledge distillation on real MNIST. With no command, opens the GUI.
 #[derive(Debug, Parser)]
@@ -249,8 +250,8 @@ pub fn execute(command: Command) -> Result<()> {
             let config = resolve_config(&args)?;
             let sink = progress::ProgressSink::new();
             let summary = match &run_dir {
-                Some(dir) => trainer::run_at(&config, dir, 1, &sink, CancelToken::new()),
-                None => trainer::run(&config, &args.runs_dir, 1, &sink, CancelToken::new()),
+                Some(dir) => runs::run_at(&config, dir, 1, &sink, CancelToken::new()),
+                None => runs::run(&config, &args.runs_dir, 1, &sink, CancelToken::new()),
             }?;
             sink.finish();
             eprintln!("{}", summary.describe());

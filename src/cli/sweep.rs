@@ -12,7 +12,7 @@ use crate::events::Event;
 use crate::sweep::local::{default_jobs, run_local, Hooks};
 use crate::sweep::table::{best, collect, Collected};
 use crate::sweep::{axis_keys, presets, Axis, Layout, PointStatus, SweepPlan, SweepRow};
-use crate::train::trainer::CancelToken;
+use crate::train::CancelToken;
 
 /// The arguments of `distillery sweep`.
 #[derive(Debug, Args)]

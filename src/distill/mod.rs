@@ -1,5 +1,8 @@
-//! Distillation maths: soft targets, the losses of the four methods, bias adjustment.
+//! Distillation maths: soft targets, the losses, the targets a phase trains towards, the
+//! registry of methods, bias adjustment.
 
 pub mod bias;
 pub mod loss;
+pub mod methods;
 pub mod soft;
+pub mod targets;

@@ -2,11 +2,11 @@
 //! dataset, each model's logits on a grid over the plane, and how well the students agree with
 //! the teacher there.
 //!
-//! It is the MNIST run on other data: the same [`Session`] trains every phase with the same
-//! loop, losses and transfer sets (a plane dataset is a [`Dataset`](crate::data::dataset::Dataset)
+//! It is the MNIST run on other data: the same pipeline ([`run_stages`]) trains every phase
+//! with the same loop, losses and transfer sets (a plane dataset is a [`Dataset`](crate::data::dataset::Dataset)
 //! with two features). What this module adds is the grid: after each phase it evaluates the
-//! model on `grid²` cell centres, and with `live` on it also does so every few epochs
-//! (throttled) through the session's epoch hook, sending [`Event::PlaneGrid`] so the view can
+//! model on `grid²` cell centres (the pipeline's [`StageHooks`]), and with `live` on it also
+//! does so every few epochs (throttled) through the session's epoch hook, sending [`Event::PlaneGrid`] so the view can
 //! redraw while training. The run folder gains `grid.csv` (every model's probabilities at
 //! T = 1 on the grid), `points.csv` and `plane.json` ([`PlaneSummary`]).
 
@@ -22,11 +22,17 @@ use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{DataSource, OptimConfig, OptimizerKind, RunConfig, Schedule};
+use crate::data::dataset::Mnist;
 use crate::data::plane::grid_points;
 use crate::distill::soft::ensemble_soft_targets;
 use crate::events::{Event, EventSink, Phase, PhaseResult, RunId, RunSummary};
 use crate::model::mlp::Mlp;
-use crate::train::trainer::{record_outcome, CancelToken, EpochHook, Session, TrainError};
+use crate::runs::record::{new_folder, record_outcome};
+use crate::train::pipeline::{run_stages, HookResult, StageHooks, Stages};
+use crate::train::session::{EpochHook, Session};
+use crate::train::stages::teacher::Teacher;
+use crate::train::stages::transfer::TransferSet;
+use crate::train::{CancelToken, TrainError};
 use grid::{agreement, grid_csv, points_csv, predictions, PointSet};
 
 /// Minimum time between two live grid updates of one model: about ten redraws a second.
@@ -117,16 +123,15 @@ fn accuracy(result: &PhaseResult) -> f64 {
     1.0 - result.test_errors as f64 / result.test_n as f64
 }
 
-/// Sends a model's grid logits.
-fn send_grid(
-    sink: &dyn EventSink,
+/// The event carrying a model's grid logits.
+fn grid_event(
     run: RunId,
     (phase, member, epoch): (Phase, usize, usize),
     cells: usize,
     classes: usize,
     logits: Vec<f32>,
-) {
-    sink.send(Event::PlaneGrid {
+) -> Event {
+    Event::PlaneGrid {
         run,
         phase,
         member,
@@ -134,7 +139,7 @@ fn send_grid(
         grid: cells,
         classes,
         logits,
-    });
+    }
 }
 
 /// The epoch hook of a live run: the model's grid logits, at most every [`LIVE_INTERVAL`]
@@ -154,14 +159,8 @@ fn live_hook<'a>(
         }
         last.insert(key, Instant::now());
         let logits = model.logits(&points, &Device::Cpu)?;
-        send_grid(
-            sink,
-            run,
-            (metrics.phase, metrics.member, metrics.epoch),
-            cells,
-            classes,
-            logits,
-        );
+        let at = (metrics.phase, metrics.member, metrics.epoch);
+        sink.send(grid_event(run, at, cells, classes, logits));
         Ok(())
     })
 }
@@ -184,198 +183,230 @@ pub fn run(
         ));
     }
     let started = Instant::now();
-    let mut session = Session::start(config, runs_dir, run, sink, cancel)?;
-    let dir = session.dir.path.clone();
-    let outcome = train_plane(&mut session, (config, run, sink), live, started);
+    let mut session = Session::start(config, run, sink, cancel, new_folder(runs_dir))?;
+    let dir = session.recorder_dir();
+    let outcome = train_plane(&mut session, (run, sink), live, started);
     record_outcome(&dir, outcome, |s: &PlaneSummary| s.run.describe())
 }
 
-/// The body of [`run`], once its session has started.
+/// What the plane adds to the pipeline's stages: every model's grid logits and the points.
+struct PlaneHooks {
+    run: RunId,
+    cells: usize,
+    classes: usize,
+    /// Cell centres, `[grid², 2]`.
+    points: Vec<f32>,
+    /// Training points the students see with labels.
+    labelled: usize,
+    /// The combined teacher's probabilities at T = 1 on the grid.
+    teacher_probs: Vec<f32>,
+    /// The baseline's grid logits, when it trained.
+    baseline_grid: Option<Vec<f32>>,
+    /// The distilled student's grid logits.
+    student_grid: Vec<f32>,
+    /// MUNGE's synthetic points and the teacher's labels of them.
+    synthetic: (Vec<f32>, Vec<u8>),
+}
+
+impl PlaneHooks {
+    fn grid_of(&self, model: &Mlp) -> Result<Vec<f32>, TrainError> {
+        Ok(model.logits(&self.points, &Device::Cpu)?)
+    }
+
+    fn send_grid(
+        &self,
+        session: &Session<'_>,
+        (phase, member, epoch): (Phase, usize, usize),
+        logits: Vec<f32>,
+    ) {
+        session.notify(grid_event(
+            self.run,
+            (phase, member, epoch),
+            self.cells,
+            self.classes,
+            logits,
+        ));
+    }
+
+    fn send_points(&self, session: &Session<'_>, data: &Mnist) {
+        session.notify(Event::PlanePoints {
+            run: self.run,
+            classes: self.classes,
+            train: data.train.images.clone(),
+            train_labels: data.train.labels.clone(),
+            labelled: self.labelled,
+            test: data.test.images.clone(),
+            test_labels: data.test.labels.clone(),
+            synthetic: self.synthetic.0.clone(),
+            synthetic_labels: self.synthetic.1.clone(),
+        });
+    }
+}
+
+impl StageHooks for PlaneHooks {
+    fn baseline_may_diverge(&self) -> bool {
+        true
+    }
+
+    fn teacher_done(&mut self, session: &mut Session<'_>, teacher: &Teacher) -> HookResult {
+        let member_grids: Vec<Vec<f32>> = teacher
+            .members
+            .iter()
+            .map(|m| self.grid_of(m))
+            .collect::<Result<_, _>>()?;
+        let epochs = session.config.teacher.epochs;
+        for (m, logits) in member_grids.iter().enumerate() {
+            self.send_grid(session, (Phase::Teacher, m, epochs), logits.clone());
+        }
+        let refs: Vec<&[f32]> = member_grids.iter().map(Vec::as_slice).collect();
+        let combine = session.config.teacher.combine;
+        self.teacher_probs = ensemble_soft_targets(&refs, self.classes, 1.0, combine);
+        Ok(())
+    }
+
+    fn transfer_done(&mut self, session: &mut Session<'_>, transfer: &TransferSet) -> HookResult {
+        let synthetic = transfer.set.images[transfer.real * 2..].to_vec();
+        let probs = transfer
+            .teacher_outputs(session.config.teacher.combine)
+            .soft_targets(1.0);
+        let labels =
+            predictions(&probs, self.classes).split_off(transfer.real.min(transfer.set.len()));
+        self.synthetic = (synthetic, labels);
+        self.send_points(session, &session.data);
+        Ok(())
+    }
+
+    fn baseline_done(&mut self, session: &mut Session<'_>, model: &Mlp) -> HookResult {
+        let logits = self.grid_of(model)?;
+        let epochs = session.config.student.epochs;
+        self.send_grid(session, (Phase::Baseline, 0, epochs), logits.clone());
+        self.baseline_grid = Some(logits);
+        Ok(())
+    }
+
+    fn student_done(&mut self, session: &mut Session<'_>, model: &Mlp) -> HookResult {
+        let logits = self.grid_of(model)?;
+        let epochs = session.config.student.epochs;
+        self.send_grid(session, (Phase::Student, 0, epochs), logits.clone());
+        self.student_grid = logits;
+        Ok(())
+    }
+}
+
+/// The body of [`run`], once its session has started: the pipeline with the plane's hooks,
+/// then the grid files and `plane.json`.
 fn train_plane<'a>(
     session: &mut Session<'a>,
-    (config, run, sink): (&RunConfig, RunId, &'a dyn EventSink),
+    (run, sink): (RunId, &'a dyn EventSink),
     live: bool,
     started: Instant,
 ) -> Result<PlaneSummary, TrainError> {
     let classes = session.classes();
-    let cells = config.data.plane.grid;
+    let cells = session.config.data.plane.grid;
     let points = grid_points(cells);
-    let labelled = config
+    let labelled = session
+        .config
         .transfer
         .limit
         .unwrap_or(usize::MAX)
         .min(session.data.train.len());
-    let send_points =
-        |synthetic: &[f32], synthetic_labels: &[u8], data: &crate::data::dataset::Mnist| {
-            sink.send(Event::PlanePoints {
-                run,
-                classes,
-                train: data.train.images.clone(),
-                train_labels: data.train.labels.clone(),
-                labelled,
-                test: data.test.images.clone(),
-                test_labels: data.test.labels.clone(),
-                synthetic: synthetic.to_vec(),
-                synthetic_labels: synthetic_labels.to_vec(),
-            });
-        };
-    send_points(&[], &[], &session.data);
-    if live {
-        session.on_epoch(live_hook(sink, run, points.clone(), cells, classes));
-    }
-    let grid_of = |model: &Mlp| model.logits(&points, &Device::Cpu);
-
-    let teacher = session.teacher()?;
-    let member_grids: Vec<Vec<f32>> = teacher
-        .members
-        .iter()
-        .map(grid_of)
-        .collect::<candle_core::Result<_>>()?;
-    for (m, logits) in member_grids.iter().enumerate() {
-        let epochs = config.teacher.epochs;
-        send_grid(
-            sink,
-            run,
-            (Phase::Teacher, m, epochs),
-            cells,
-            classes,
-            logits.clone(),
-        );
-    }
-    let refs: Vec<&[f32]> = member_grids.iter().map(Vec::as_slice).collect();
-    let teacher_probs = ensemble_soft_targets(&refs, classes, 1.0, config.teacher.combine);
-
-    let transfer = session.transfer(&teacher)?;
-    let dim = 2;
-    let synthetic = &transfer.set.images[transfer.real * dim..];
-    let transfer_refs: Vec<&[f32]> = transfer.member_logits.iter().map(Vec::as_slice).collect();
-    let transfer_probs =
-        ensemble_soft_targets(&transfer_refs, classes, 1.0, config.teacher.combine);
-    let synthetic_labels =
-        predictions(&transfer_probs, classes).split_off(transfer.real.min(transfer.set.len()));
-    send_points(synthetic, &synthetic_labels, &session.data);
-
-    let student_epochs = config.student.epochs;
-    // A baseline whose training diverges (its ReLUs die on a checkerboard, say) is part of
-    // the picture, not the end of it: the run goes on to the distilled student.
-    let mut baseline_failure = None;
-    let baseline = if config.student.baseline {
-        match session.baseline_model() {
-            Ok(trained) => Some(trained),
-            Err(e @ TrainError::Diverged { .. }) => {
-                sink.send(Event::Error {
-                    message: format!("baseline: {e}"),
-                });
-                baseline_failure = Some(e.to_string());
-                None
-            }
-            Err(e) => return Err(e),
-        }
-    } else {
-        None
-    };
-    let baseline = if let Some((model, result)) = baseline {
-        let logits = grid_of(&model)?;
-        send_grid(
-            sink,
-            run,
-            (Phase::Baseline, 0, student_epochs),
-            cells,
-            classes,
-            logits.clone(),
-        );
-        Some((result, logits))
-    } else {
-        None
-    };
-    let temperature = config.distill.temperature;
-    let (student, student_result) =
-        session.student(&transfer, temperature, 0, "student.safetensors")?;
-    let student_grid = grid_of(&student)?;
-    send_grid(
-        sink,
+    let mut hooks = PlaneHooks {
         run,
-        (Phase::Student, 0, student_epochs),
         cells,
         classes,
-        student_grid.clone(),
-    );
-    let bias = session.adjust_bias(&student)?;
+        points: points.clone(),
+        labelled,
+        teacher_probs: Vec::new(),
+        baseline_grid: None,
+        student_grid: Vec::new(),
+        synthetic: (Vec::new(), Vec::new()),
+    };
+    hooks.send_points(session, &session.data);
+    if live {
+        session.on_epoch(live_hook(sink, run, points, cells, classes));
+    }
+    let stages = run_stages(session, &mut hooks)?;
     let seconds = started.elapsed().as_secs_f64();
+    write_grid_files(session, &hooks)?;
+    let summary = plane_summary(session, &hooks, stages, seconds);
+    let json = serde_json::to_string_pretty(&summary)
+        .map_err(|e| TrainError::Other(format!("plane.json: {e}")))?;
+    session.store("plane.json", json.as_bytes())?;
+    Ok(summary)
+}
 
-    let baseline_probs = baseline
-        .as_ref()
-        .map(|(_, logits)| ensemble_soft_targets(&[logits], classes, 1.0, Default::default()));
-    let student_probs = ensemble_soft_targets(&[&student_grid], classes, 1.0, Default::default());
-    let mut models: Vec<(&str, &[f32])> = vec![("teacher", &teacher_probs)];
-    if let Some(probs) = &baseline_probs {
-        models.push(("baseline", probs));
+/// `grid.csv` (every model's probabilities at T = 1 on the grid) and `points.csv`.
+fn write_grid_files(session: &mut Session<'_>, hooks: &PlaneHooks) -> Result<(), TrainError> {
+    let classes = hooks.classes;
+    let probs = |logits: &[f32]| ensemble_soft_targets(&[logits], classes, 1.0, Default::default());
+    let baseline_probs = hooks.baseline_grid.as_deref().map(probs);
+    let student_probs = probs(&hooks.student_grid);
+    let mut models: Vec<(&str, &[f32])> = vec![("teacher", &hooks.teacher_probs)];
+    if let Some(p) = &baseline_probs {
+        models.push(("baseline", p));
     }
     models.push(("student", &student_probs));
-    session
-        .dir
-        .write("grid.csv", grid_csv(&points, &models, classes).as_bytes())?;
-    let labelled_points = &session.data.train.images[..labelled * dim];
+    let grid = grid_csv(&hooks.points, &models, classes);
+    let (labelled, dim) = (hooks.labelled, 2);
+    let data = &session.data;
     let sets = [
         PointSet {
             name: "labelled",
-            points: labelled_points,
-            labels: &session.data.train.labels[..labelled],
+            points: &data.train.images[..labelled * dim],
+            labels: &data.train.labels[..labelled],
         },
         PointSet {
             name: "teacher-only",
-            points: &session.data.train.images[labelled * dim..],
-            labels: &session.data.train.labels[labelled..],
+            points: &data.train.images[labelled * dim..],
+            labels: &data.train.labels[labelled..],
         },
         PointSet {
             name: "test",
-            points: &session.data.test.images,
-            labels: &session.data.test.labels,
+            points: &data.test.images,
+            labels: &data.test.labels,
         },
         PointSet {
             name: "synthetic",
-            points: synthetic,
-            labels: &synthetic_labels,
+            points: &hooks.synthetic.0,
+            labels: &hooks.synthetic.1,
         },
     ];
-    session
-        .dir
-        .write("points.csv", points_csv(&sets).as_bytes())?;
+    let points = points_csv(&sets);
+    session.store("grid.csv", grid.as_bytes())?;
+    session.store("points.csv", points.as_bytes())
+}
 
-    let baseline_result = baseline.as_ref().map(|(r, _)| r.clone());
-    let run_summary = session.finish(
-        &teacher,
-        baseline_result.clone(),
-        student_result.clone(),
-        bias.clone(),
-        transfer.set.len(),
-        temperature,
-    )?;
+/// The run's [`PlaneSummary`].
+fn plane_summary(
+    session: &Session<'_>,
+    hooks: &PlaneHooks,
+    stages: Stages,
+    seconds: f64,
+) -> PlaneSummary {
     let test_n = session.data.test.len();
-    let summary = PlaneSummary {
-        dataset: config.data.plane.kind.key().to_owned(),
+    let classes = hooks.classes;
+    PlaneSummary {
+        dataset: session.config.data.plane.kind.key().to_owned(),
         classes,
         train: session.data.train.len(),
-        labelled,
-        transfer_size: transfer.set.len(),
+        labelled: hooks.labelled,
+        transfer_size: stages.transfer_size,
         test: test_n,
-        grid: cells,
-        teacher_accuracy: accuracy(&teacher.result),
-        baseline_accuracy: baseline_result.as_ref().map(accuracy),
-        student_accuracy: accuracy(&student_result),
-        bias_accuracy: bias
+        grid: hooks.cells,
+        teacher_accuracy: accuracy(&stages.teacher),
+        baseline_accuracy: stages.baseline.as_ref().map(accuracy),
+        student_accuracy: accuracy(&stages.student),
+        bias_accuracy: stages
+            .bias
             .as_ref()
             .map(|b| 1.0 - b.test_errors as f64 / test_n.max(1) as f64),
-        baseline_agreement: baseline
+        baseline_agreement: hooks
+            .baseline_grid
             .as_ref()
-            .map(|(_, logits)| agreement(logits, &teacher_probs, classes)),
-        baseline_failure,
-        student_agreement: agreement(&student_grid, &teacher_probs, classes),
+            .map(|logits| agreement(logits, &hooks.teacher_probs, classes)),
+        baseline_failure: stages.baseline_failure,
+        student_agreement: agreement(&hooks.student_grid, &hooks.teacher_probs, classes),
         seconds,
-        run: run_summary,
-    };
-    let json = serde_json::to_string_pretty(&summary)
-        .map_err(|e| TrainError::Other(format!("plane.json: {e}")))?;
-    session.dir.write("plane.json", json.as_bytes())?;
-    Ok(summary)
+        run: stages.summary,
+    }
 }

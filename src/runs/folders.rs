@@ -1,23 +1,16 @@
 //! The runs folder as a whole: listing every run folder (the unreadable ones too, with the
-//! reason), each folder's size on disk, deleting a run folder (and nothing else), and a
-//! teacher loaded from a file, which a run references instead of copying.
+//! reason) and deleting a run folder (and nothing else).
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use super::{load_run, RunDir, RunsError, StoredRun};
-use crate::config::RunConfig;
-use crate::files::FileError;
+use super::status::STATUS_FILE;
+use super::stored::{load_run, size_on_disk, StoredRun};
+use super::teacher::TEACHER_SOURCE_FILE;
+use crate::files::{FileError, FileError as RunsError};
 
 /// The files that mark a folder as a run folder: a run writes `config.toml` first, the
 /// others as it goes.
-const MARKERS: [&str; 4] = [
-    "config.toml",
-    "metrics.csv",
-    "summary.json",
-    super::status::STATUS_FILE,
-];
+const MARKERS: [&str; 4] = ["config.toml", "metrics.csv", "summary.json", STATUS_FILE];
 
 /// Other files a run writes (besides `*.safetensors` and the temporary files of
 /// [`crate::files::write_atomic`]).
@@ -29,12 +22,6 @@ const OTHER_RUN_FILES: [&str; 6] = [
     "plane.json",
     TEACHER_SOURCE_FILE,
 ];
-
-/// Records where a teacher loaded from a file came from.
-pub const TEACHER_SOURCE_FILE: &str = "teacher-source.json";
-
-/// The run's own teacher file: trained by it, or hard-linked to the file it was loaded from.
-const TEACHER_FILE: &str = "teacher.safetensors";
 
 /// One entry of [`list_runs`]: a run folder that was read, or one that could not be.
 #[derive(Clone, Debug)]
@@ -123,30 +110,6 @@ pub fn list_runs(runs_dir: &Path) -> Vec<ListedRun> {
         .collect()
 }
 
-/// Bytes of the regular files directly in `dir` that deleting it would free: a file also
-/// linked from elsewhere (a hard-linked teacher) is not counted. Unreadable entries count 0.
-pub fn size_on_disk(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(|e| e.ok()?.metadata().ok())
-        .filter(|m| m.is_file() && !is_shared(m))
-        .map(|m| m.len())
-        .sum()
-}
-
-#[cfg(unix)]
-fn is_shared(metadata: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    metadata.nlink() > 1
-}
-
-#[cfg(not(unix))]
-fn is_shared(_metadata: &std::fs::Metadata) -> bool {
-    false
-}
-
 /// Whether `name` is a file a run writes.
 fn is_run_file(name: &str) -> bool {
     MARKERS.contains(&name)
@@ -192,58 +155,12 @@ pub fn delete_run(dir: &Path) -> Result<(), RunsError> {
     std::fs::remove_dir(dir).map_err(FileError::io(dir))
 }
 
-/// Where a teacher loaded from a file came from (`teacher-source.json`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TeacherSource {
-    /// The weights file, as an absolute path.
-    pub path: PathBuf,
-    /// Whether the run's `teacher.safetensors` is a hard link to it.
-    pub hard_linked: bool,
-}
-
-impl RunDir {
-    /// Records that this run's teacher was loaded from `source` instead of copying it: a hard
-    /// link `teacher.safetensors` where the file system allows one (no bytes copied, and the
-    /// run keeps its teacher if the file is later replaced or deleted), and in any case
-    /// `teacher-source.json` with the file's absolute path.
-    pub fn reference_teacher(&self, source: &Path) -> Result<TeacherSource, RunsError> {
-        let path = std::fs::canonicalize(source).map_err(FileError::io(source))?;
-        let hard_linked = std::fs::hard_link(&path, self.path.join(TEACHER_FILE)).is_ok();
-        let record = TeacherSource { path, hard_linked };
-        let file = self.path.join(TEACHER_SOURCE_FILE);
-        let json = serde_json::to_string_pretty(&record)
-            .map_err(|e| FileError::invalid(&file, e.to_string()))?;
-        self.write(TEACHER_SOURCE_FILE, json.as_bytes())?;
-        Ok(record)
-    }
-}
-
-/// The teacher weights of the run in `dir`: its own `teacher.safetensors`, else the file
-/// recorded in `teacher-source.json`, else the configured `teacher.weights`, whichever exists.
-pub fn teacher_weights(dir: &Path, config: &RunConfig) -> Option<PathBuf> {
-    let own = dir.join(TEACHER_FILE);
-    if own.is_file() {
-        return Some(own);
-    }
-    let recorded = std::fs::read_to_string(dir.join(TEACHER_SOURCE_FILE))
-        .ok()
-        .and_then(|text| serde_json::from_str::<TeacherSource>(&text).ok())
-        .map(|source| source.path);
-    recorded
-        .into_iter()
-        .chain(
-            config
-                .teacher
-                .weights
-                .as_deref()
-                .map(|p| crate::assets::resolve(p, None)),
-        )
-        .find(|path| path.is_file())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::RunConfig;
+    use crate::runs::dir::RunDir;
+    use crate::runs::teacher::{teacher_weights, TEACHER_FILE};
     use crate::runs::{mark_run, RunStatus};
 
     fn run_folder(root: &Path) -> RunDir {

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use crate::events::{Phase, ProbeSnapshot};
 
-use super::RunsError;
+use crate::files::FileError as RunsError;
 
 /// Header of `probes.csv`.
 pub const PROBES_HEADER: &str = "phase,epoch,batch,sample,model,class,logit";
@@ -172,4 +172,76 @@ pub fn parse_probes_csv(path: &Path, text: &str) -> Result<Vec<ProbeSnapshot>, R
     }
     uneven(line_no, &counts)?;
     Ok(snapshots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RunConfig;
+    use crate::runs::dir::RunDir;
+    use crate::runs::stored::load_run;
+
+    #[test]
+    fn probes_csv_round_trips() {
+        let root = tempfile::tempdir().unwrap();
+        let mut dir = RunDir::create(root.path(), &RunConfig::default()).unwrap();
+        let snapshot = |phase, member, epoch, batch, logits: Vec<f32>| ProbeSnapshot {
+            phase,
+            member,
+            epoch,
+            batch,
+            epoch_end: true,
+            samples: vec![7, 3],
+            logits,
+        };
+        let written = vec![
+            snapshot(
+                Phase::Teacher,
+                0,
+                0,
+                0,
+                vec![0.1, -2.5, 3.0e-7, 1e9, 0.0, -0.0],
+            ),
+            snapshot(Phase::Teacher, 1, 1, 40, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+            snapshot(
+                Phase::Student,
+                2,
+                3,
+                40,
+                vec![f32::MIN_POSITIVE, 1.0 / 3.0, 7.0, 8.0, 9.0, 1.5],
+            ),
+        ];
+        for s in &written {
+            dir.record_probes(s).unwrap();
+        }
+        let text = std::fs::read_to_string(dir.path.join("probes.csv")).unwrap();
+        assert!(text.starts_with("phase,epoch,batch,sample,model,class,logit\n"));
+        assert!(text.contains("\nteacher,1,40,7,teacher-2,0,1\n"), "{text}");
+        assert!(
+            text.contains("\nstudent,3,40,3,student-3,2,1.5\n"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 1 + 3 * 2 * 3);
+        assert_eq!(load_run(&dir.path).unwrap().probes, written);
+
+        // A row out of order, or a sample with a class missing, is an error naming its line.
+        let swapped = text.replacen("teacher,0,0,7,teacher,1,", "teacher,0,0,7,teacher,2,", 1);
+        let e = parse_probes_csv(Path::new("p.csv"), &swapped).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("line 3: class 2 of sample 7 is out of order"),
+            "{e}"
+        );
+        let short: String = text
+            .lines()
+            .filter(|l| *l != "teacher,0,0,3,teacher,2,-0")
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let e = parse_probes_csv(Path::new("p.csv"), &short).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("a sample has 2 classes, the first 3"),
+            "{e}"
+        );
+    }
 }

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::RunsError;
 use crate::files::write_atomic;
+use crate::files::FileError as RunsError;
 
 /// The status file's name inside a run folder.
 pub const STATUS_FILE: &str = "status.json";

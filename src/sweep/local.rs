@@ -14,7 +14,8 @@ use super::SweepError;
 use crate::config::RunConfig;
 use crate::events::{Event, EventSink, RunId, RunSummary};
 use crate::files::write_atomic;
-use crate::train::trainer::{self, CancelToken, TrainError};
+use crate::runs;
+use crate::train::{CancelToken, TrainError};
 
 /// Points run at a time by default: half the cores, so that each run's matrix products keep
 /// two cores (candle spreads one product over the cores; two runs per core slow each other).
@@ -74,7 +75,7 @@ pub fn run_local(
         match finished_with(&ref_dir, &plan.base) {
             Some(summary) => Some(summary),
             None => Some(
-                trainer::run_at(
+                runs::run_at(
                     &plan.base,
                     &ref_dir,
                     hooks.run,
@@ -144,7 +145,7 @@ fn run_point(
     let (status, summary) = match finished_with(&dir, &point.config) {
         Some(summary) => (PointStatus::Done, Some(summary)),
         None => {
-            match trainer::run_at(
+            match runs::run_at(
                 &point.config,
                 &dir,
                 hooks.run,

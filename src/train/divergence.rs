@@ -9,9 +9,14 @@
 //! measured here, a 784-800-800-10 student after an epoch at lr 1e-9 made 882 errors of 1,000
 //! where the majority class makes 874 — and so can a tiny run after one epoch of warm-up. What
 //! sets divergence apart is a loss that rose (lr 10 to 1e6: epoch losses 6 to 74 against 2.3
-//! at the start) or an output that no longer depends on the input (every ReLU silent).
+//! at the start) or an output that no longer depends on the input (every ReLU silent). A rise
+//! is judged after [`MIN_STEPS_FOR_RISE`] steps, and at a phase's last epoch whatever its
+//! length: a short run that ends at chance level with its loss above where it started has
+//! diverged, not "finished". A metric that turns NaN (the distillation gap's KL, say, while
+//! the total loss is still finite) is divergence too.
 
 use crate::eval::Evaluation;
+use crate::events::EpochMetrics;
 
 /// A batch loss this many times the loss before the first update means the run exploded.
 /// Training lowers the loss; no sensible learning rate multiplies it by ten thousand.
@@ -51,6 +56,14 @@ pub enum Divergence {
         /// The loss of the phase's first batch, before any update.
         initial: f64,
     },
+    /// After an epoch, a number of its metrics row (a loss part, the distillation gap) was NaN
+    /// or infinite, though every batch's total loss was finite.
+    NonFiniteMetric {
+        /// The metric's column in `metrics.csv`.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
     /// After an epoch, the test errors are no better than always answering the most frequent
     /// test class, and the model is not learning.
     ChanceLevel {
@@ -88,8 +101,12 @@ pub struct EpochOutcome<'a> {
     pub logits: &'a [f32],
     /// The epoch's mean training loss.
     pub mean_loss: f64,
+    /// The epoch's metrics row: none of its numbers may be NaN or infinite.
+    pub metrics: &'a EpochMetrics,
     /// Distinct classes among the training examples.
     pub trained_classes: usize,
+    /// Whether this was the phase's last epoch.
+    pub last_epoch: bool,
 }
 
 impl Divergence {
@@ -107,6 +124,9 @@ impl Divergence {
             } => format!(
                 "at epoch {epoch}, batch {batch}: the loss exploded from {initial:.3} to {value:.3e}"
             ),
+            Divergence::NonFiniteMetric { name, value } => {
+                format!("after epoch {epoch}: its {name} became {value}")
+            }
             Divergence::ChanceLevel {
                 errors,
                 n,
@@ -166,6 +186,9 @@ impl LossWatch {
     /// Checks an epoch's outcome: at chance level (see [`at_chance_level`]) while the loss
     /// rose or the output ignores the input.
     pub fn check_epoch(&self, outcome: &EpochOutcome<'_>) -> Result<(), Divergence> {
+        if let Some((name, value)) = non_finite_metric(outcome.metrics) {
+            return Err(Divergence::NonFiniteMetric { name, value });
+        }
         let eval = outcome.eval;
         let Some(majority_errors) = at_chance_level(eval, outcome.trained_classes) else {
             return Ok(());
@@ -173,7 +196,7 @@ impl LossWatch {
         let sign = match self.initial {
             Some(from)
                 if from > 0.0
-                    && self.steps >= MIN_STEPS_FOR_RISE
+                    && (self.steps >= MIN_STEPS_FOR_RISE || outcome.last_epoch)
                     && outcome.mean_loss > RISE_FACTOR * from =>
             {
                 NotLearning::LossRose {
@@ -191,6 +214,23 @@ impl LossWatch {
             sign,
         })
     }
+}
+
+/// The first of an epoch's metrics that is NaN or infinite, with its `metrics.csv` column.
+fn non_finite_metric(m: &EpochMetrics) -> Option<(&'static str, f64)> {
+    let mut values = vec![
+        ("loss", m.loss),
+        ("soft_loss", m.soft_loss),
+        ("hard_loss", m.hard_loss),
+    ];
+    if let Some(gap) = &m.gap {
+        values.extend([
+            ("kl_t", gap.kl_t),
+            ("kl_1", gap.kl_1),
+            ("agreement", gap.agreement),
+        ]);
+    }
+    values.into_iter().find(|(_, v)| !v.is_finite())
 }
 
 /// Whether every row of `[n, classes]` logits equals the first (to f32 rounding).
@@ -298,11 +338,14 @@ mod tests {
             .map(|(i, v)| v + i as f32 * 1e-3)
             .collect();
         let eval = evaluate_logits(&varied, &labels, 3);
+        let row = metrics(2.3);
         let outcome = |logits, mean_loss| EpochOutcome {
             eval: &eval,
             logits,
             mean_loss,
+            metrics: &row,
             trained_classes: 10,
+            last_epoch: false,
         };
         assert_eq!(watch.check_epoch(&outcome(&varied, 2.29)), Ok(()));
         assert_eq!(
@@ -346,9 +389,101 @@ mod tests {
             eval: &learnt,
             logits: &constant,
             mean_loss: 74.0,
+            metrics: &row,
             trained_classes: 10,
+            last_epoch: true,
         };
         assert_eq!(watch.check_epoch(&fine), Ok(()));
+    }
+
+    /// A metrics row with these losses and a finite distillation gap.
+    fn metrics(loss: f64) -> EpochMetrics {
+        EpochMetrics {
+            phase: crate::events::Phase::Student,
+            member: 0,
+            epoch: 1,
+            loss,
+            soft_loss: loss,
+            hard_loss: loss,
+            lr: 0.1,
+            test_errors: 0,
+            per_class_errors: Vec::new(),
+            test_n: 100,
+            elapsed_secs: 1.0,
+            gap: Some(crate::events::DistillationGap {
+                kl_t: 0.1,
+                kl_1: 0.1,
+                agreement: 0.5,
+            }),
+        }
+    }
+
+    /// The issue-18 run (lr 1e6, 2 epochs, 80 steps): every image called one class with
+    /// slightly different logits, the loss risen from 2.3 to 87, `kl_t` NaN. Before the fix it
+    /// ended "finished" (a rise was judged only after 100 steps); a NaN metric, or chance level
+    /// with a risen loss at the last epoch, is divergence whatever the phase's length, while a
+    /// short run at chance whose loss fell (a tiny smoke test) is not.
+    #[test]
+    fn a_short_run_ending_at_chance_or_with_a_nan_metric_diverged() {
+        let labels = labels();
+        let mut watch = LossWatch::new();
+        watch.check(1, 2.3).unwrap();
+        for b in 2..=80 {
+            watch.check(b, 85.0).unwrap();
+        }
+        let varied: Vec<f32> = answering(|_| 0)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + i as f32 * 1e-3)
+            .collect();
+        let eval = evaluate_logits(&varied, &labels, 3);
+        let finite = metrics(87.0);
+        let mut nan = metrics(87.0);
+        if let Some(gap) = nan.gap.as_mut() {
+            gap.kl_t = f64::NAN;
+        }
+        let outcome = |metrics, last_epoch| EpochOutcome {
+            eval: &eval,
+            logits: &varied,
+            mean_loss: 87.0,
+            metrics,
+            trained_classes: 10,
+            last_epoch,
+        };
+        assert_eq!(watch.check_epoch(&outcome(&finite, false)), Ok(()));
+        let err = watch.check_epoch(&outcome(&finite, true)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Divergence::ChanceLevel {
+                    sign: NotLearning::LossRose { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let fell = EpochOutcome {
+            mean_loss: 2.0,
+            ..outcome(&finite, true)
+        };
+        assert_eq!(
+            watch.check_epoch(&fell),
+            Ok(()),
+            "undertrained, not diverged"
+        );
+        let err = watch.check_epoch(&outcome(&nan, false)).unwrap_err();
+        assert!(
+            matches!(err, Divergence::NonFiniteMetric { name: "kl_t", .. }),
+            "{err:?}"
+        );
+        assert_eq!(err.describe(1), "after epoch 1: its kl_t became NaN");
+        // The same NaN on a model that learnt is still divergence: the numbers are broken.
+        let learnt = evaluate_logits(&answering(|i| usize::from(labels[i])), &labels, 3);
+        let good = EpochOutcome {
+            eval: &learnt,
+            ..outcome(&nan, false)
+        };
+        assert!(watch.check_epoch(&good).is_err());
     }
 
     #[test]

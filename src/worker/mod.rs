@@ -7,7 +7,7 @@
 //! injected waker is called so the UI repaints; the worker knows nothing of egui.
 //!
 //! The worker owns threads and the command protocol only: what a run does is the injected
-//! [`Trainer`] (by default [`trainer::run`] and [`run_streamed`]), so tests can drive the
+//! [`Trainer`] (by default [`runs::run`](crate::runs::run) and [`run_streamed`]), so tests can drive the
 //! thread handling with a trainer that fails or panics.
 
 pub mod protocol;
@@ -25,10 +25,11 @@ use crate::config::RunConfig;
 use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
 use crate::events::{Event, EventSink, RunId, RunSummary, Slot};
 use crate::model::weights;
+use crate::runs;
 use crate::runs::{mark_run, RunStatus};
 use crate::sweep::local::run_streamed;
 use crate::sweep::{SweepError, SweepPlan};
-use crate::train::trainer::{self, CancelToken, TrainError};
+use crate::train::{CancelToken, TrainError};
 use protocol::Command;
 
 /// Called after every event so the consumer wakes up (the GUI passes `ctx.request_repaint`).
@@ -70,10 +71,10 @@ pub type Trainer = Arc<
         + Sync,
 >;
 
-/// The engine's trainer: [`trainer::run`], [`run_streamed`] and [`crate::plane::run`].
+/// The engine's trainer: [`runs::run`](crate::runs::run), [`run_streamed`] and [`crate::plane::run`].
 pub fn engine_trainer() -> Trainer {
     Arc::new(|job, run, sink, cancel| match job {
-        Job::Run { config, runs_dir } => trainer::run(config, runs_dir, run, sink, cancel),
+        Job::Run { config, runs_dir } => runs::run(config, runs_dir, run, sink, cancel),
         Job::Sweep { plan, dir, jobs } => run_streamed(plan, dir, *jobs, run, sink, &cancel)
             .map_err(|e| match e {
                 SweepError::Cancelled => TrainError::Cancelled,

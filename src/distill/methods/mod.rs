@@ -1,0 +1,189 @@
+//! The method registry: each way of distilling is one file here that says its name, the
+//! `distill.*` fields it reads, how it builds the student's targets from the teacher's cached
+//! outputs (and so its loss and gradient, through [`Targets`]), and its labels and tooltips
+//! for the launcher. The trainer, the launcher, the plane playground and the sweeps look a
+//! method up here instead of matching on it; adding a method is adding a file, a variant of
+//! [`Method`] (its config key) and a line in [`REGISTRY`].
+
+mod hinton;
+mod logit_l2;
+mod model_compression;
+mod noisy_teacher;
+
+use super::targets::{Targets, TeacherOutputs};
+use crate::config::{DistillConfig, Method, RunConfig};
+
+/// One `distill.*` field a method reads: what the launcher shows and sweeps may vary.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MethodField {
+    /// The `--set` key, e.g. `distill.temperature`.
+    pub key: &'static str,
+    /// The launcher's label.
+    pub label: &'static str,
+    /// The launcher's tooltip.
+    pub tooltip: &'static str,
+    /// How it is edited.
+    pub kind: FieldKind,
+}
+
+/// The widget a method's field is edited with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FieldKind {
+    /// A number dragged within `min..=max`.
+    Number {
+        /// Smallest value.
+        min: f64,
+        /// Largest value.
+        max: f64,
+        /// Change per pixel dragged.
+        speed: f64,
+    },
+    /// A value in [0, 1] on a slider.
+    Fraction,
+    /// A checkbox with this text.
+    Toggle(&'static str),
+    /// One of these TOML string values.
+    Choice(&'static [&'static str]),
+}
+
+/// How the live loss plot names and weights a method's two loss parts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LossLegend {
+    /// Name of the distillation (soft) part.
+    pub soft_name: String,
+    /// Weight the soft part enters the total with.
+    pub soft_weight: f64,
+    /// Name of the hard-label part.
+    pub hard_name: String,
+    /// Weight the hard part enters the total with.
+    pub hard_weight: f64,
+}
+
+/// A way of distilling a teacher into a student.
+pub trait DistillMethod: Sync {
+    /// Its config key (`distill.method`).
+    fn method(&self) -> Method;
+    /// A short name for buttons and legends ("Soft targets").
+    fn name(&self) -> &'static str;
+    /// The name with the paper it comes from.
+    fn label(&self) -> &'static str;
+    /// One or two sentences for the launcher's tooltip: what it does.
+    fn tooltip(&self) -> &'static str;
+    /// The `distill.*` fields it reads besides the method itself.
+    fn fields(&self) -> &'static [MethodField];
+    /// Whether its students train on the teacher's logits (the playground then shows logits
+    /// rather than probabilities as the target).
+    fn matches_logits(&self) -> bool {
+        false
+    }
+    /// Whether it always grows the transfer set with MUNGE (the launcher's MUNGE box is then
+    /// forced on; [`RunConfig::uses_munge`] says the same for the trainer).
+    fn grows_transfer_set(&self) -> bool {
+        false
+    }
+    /// The text beside the student's progress bar and in the plane's legend.
+    fn detail(&self, _distill: &DistillConfig) -> String {
+        self.method().key().to_owned()
+    }
+    /// How the live loss plot names and weights the loss parts.
+    fn loss_legend(&self, _distill: &DistillConfig) -> LossLegend {
+        LossLegend {
+            soft_name: "student soft part".to_owned(),
+            soft_weight: 1.0,
+            hard_name: "student hard part".to_owned(),
+            hard_weight: 1.0,
+        }
+    }
+    /// The distilled student's per-row targets on the transfer set.
+    fn targets(&self, config: &RunConfig, teacher: &TeacherOutputs<'_>) -> Box<dyn Targets>;
+}
+
+/// Every method, in the order the launcher lists them.
+pub const REGISTRY: [&dyn DistillMethod; 4] = [
+    &hinton::Hinton,
+    &logit_l2::LogitL2,
+    &noisy_teacher::NoisyTeacher,
+    &model_compression::ModelCompression,
+];
+
+/// The registry's entry for `method`.
+pub fn get(method: Method) -> &'static dyn DistillMethod {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|m| m.method() == method)
+        .unwrap_or(REGISTRY[0])
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! A tiny transfer set of two real and two synthetic examples for the methods' tests.
+
+    use super::TeacherOutputs;
+    use crate::config::EnsembleCombine;
+
+    /// Classes of [`LOGITS`].
+    pub const CLASSES: usize = 10;
+
+    /// Four transfer examples: two real ones (labels 1 and 2) and two MUNGE ones (labels 3
+    /// and 4, copied from the examples they grew from), on which the teacher's arg-max is 5,
+    /// 6, 7 and 8, so every label source gives different labels.
+    pub fn logits() -> Vec<Vec<f32>> {
+        let v = (0..LABELS.len())
+            .flat_map(|i| (0..CLASSES).map(move |c| if c == 5 + i { 3.0 } else { 0.1 * c as f32 }))
+            .collect();
+        vec![v]
+    }
+
+    /// The transfer set's labels.
+    pub const LABELS: [u8; 4] = [1, 2, 3, 4];
+
+    /// Outputs over [`logits`] with two real examples.
+    pub fn outputs(logits: &[Vec<f32>]) -> TeacherOutputs<'_> {
+        TeacherOutputs {
+            member_logits: logits,
+            combine: EnsembleCombine::default(),
+            classes: CLASSES,
+            labels: &LABELS,
+            real: 2,
+        }
+    }
+
+    /// `softmax(v / T)` row by row, computed here in f64 independently of `distill::soft`.
+    pub fn softmax_at(logits: &[f32], temperature: f64) -> Vec<f32> {
+        logits
+            .chunks_exact(CLASSES)
+            .flat_map(|row| {
+                let e: Vec<f64> = row
+                    .iter()
+                    .map(|v| (f64::from(*v) / temperature).exp())
+                    .collect();
+                let sum: f64 = e.iter().sum();
+                e.into_iter().map(move |x| (x / sum) as f32)
+            })
+            .collect()
+    }
+
+    /// Element-wise closeness.
+    pub fn assert_close(actual: &[f32], expected: &[f32]) {
+        assert_eq!(actual.len(), expected.len());
+        for (a, e) in actual.iter().zip(expected) {
+            assert!((a - e).abs() < 1e-6, "{actual:?} vs {expected:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_is_registered_once_and_found_by_its_key() {
+        for method in Method::ALL {
+            let entries = REGISTRY.iter().filter(|m| m.method() == method).count();
+            assert_eq!(entries, 1, "{method:?}");
+            assert_eq!(get(method).method(), method);
+        }
+        assert_eq!(REGISTRY.len(), Method::ALL.len());
+    }
+}
