@@ -21,7 +21,13 @@ fn a_short_run_at_lr_1e6_ends_as_diverged_and_its_folder_says_so() {
     let root = tempfile::tempdir().unwrap();
     let err = runs::run(&config, root.path(), 1, &|_| {}, CancelToken::new()).unwrap_err();
     assert!(
-        matches!(err, TrainError::Diverged { phase: "student", .. }),
+        matches!(
+            err,
+            TrainError::Diverged {
+                phase: "student",
+                ..
+            }
+        ),
         "{err}"
     );
     let listed = runs::list_runs(root.path());

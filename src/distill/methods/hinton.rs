@@ -21,6 +21,7 @@ const FIELDS: [MethodField; 3] = [
             min: 0.1,
             max: 1000.0,
             speed: 0.1,
+            value: |d| &mut d.temperature,
         },
     },
     MethodField {
@@ -28,14 +29,17 @@ const FIELDS: [MethodField; 3] = [
         label: "α (weight of soft term)",
         tooltip: "L = α·T²·KL(q || p_T) + (1−α)·CE(y, p). α weights the SOFT term here (Keras \
                   uses the opposite convention).",
-        kind: FieldKind::Fraction,
+        kind: FieldKind::Fraction(|d| &mut d.alpha),
     },
     MethodField {
         key: "distill.t_squared",
         label: "T² factor",
         tooltip: "Multiply the soft term by T² so its gradients keep their size as T changes \
                   (Hinton et al. §2).",
-        kind: FieldKind::Toggle("scale soft term by T²"),
+        kind: FieldKind::Toggle {
+            text: "scale soft term by T²",
+            value: |d| &mut d.t_squared,
+        },
     },
 ];
 

@@ -15,7 +15,10 @@ pub(super) const ZERO_MEAN: MethodField = MethodField {
     label: "Zero-mean logits",
     tooltip: "Centre each example's teacher and student logits before matching them (the \
               softmax does not see a constant shift).",
-    kind: FieldKind::Toggle("centre each example's logits"),
+    kind: FieldKind::Toggle {
+        text: "centre each example's logits",
+        value: |d| &mut d.zero_mean_logits,
+    },
 };
 
 const FIELDS: [MethodField; 1] = [ZERO_MEAN];

@@ -14,7 +14,7 @@ use super::targets::{Targets, TeacherOutputs};
 use crate::config::{DistillConfig, Method, RunConfig};
 
 /// One `distill.*` field a method reads: what the launcher shows and sweeps may vary.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug)]
 pub struct MethodField {
     /// The `--set` key, e.g. `distill.temperature`.
     pub key: &'static str,
@@ -26,8 +26,8 @@ pub struct MethodField {
     pub kind: FieldKind,
 }
 
-/// The widget a method's field is edited with.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// The widget a method's field is edited with, and where its value lives.
+#[derive(Clone, Copy, Debug)]
 pub enum FieldKind {
     /// A number dragged within `min..=max`.
     Number {
@@ -37,13 +37,27 @@ pub enum FieldKind {
         max: f64,
         /// Change per pixel dragged.
         speed: f64,
+        /// The value.
+        value: fn(&mut DistillConfig) -> &mut f64,
     },
     /// A value in [0, 1] on a slider.
-    Fraction,
+    Fraction(fn(&mut DistillConfig) -> &mut f64),
     /// A checkbox with this text.
-    Toggle(&'static str),
-    /// One of these TOML string values.
-    Choice(&'static [&'static str]),
+    Toggle {
+        /// The checkbox's text.
+        text: &'static str,
+        /// The value.
+        value: fn(&mut DistillConfig) -> &mut bool,
+    },
+    /// One of these options (their TOML names).
+    Choice {
+        /// The options.
+        options: &'static [&'static str],
+        /// The index of the current option.
+        get: fn(&DistillConfig) -> usize,
+        /// Picks option `i`.
+        set: fn(&mut DistillConfig, usize),
+    },
 }
 
 /// How the live loss plot names and weights a method's two loss parts.
@@ -185,5 +199,50 @@ mod tests {
             assert_eq!(get(method).method(), method);
         }
         assert_eq!(REGISTRY.len(), Method::ALL.len());
+    }
+
+    /// Every field a method declares is a real `--set` key, and its accessor reaches the value
+    /// that key sets (a field pointing at the wrong value would edit another setting).
+    #[test]
+    fn every_field_is_a_settable_key_whose_accessor_reaches_its_value() {
+        for method in REGISTRY {
+            for field in method.fields() {
+                let mut config = RunConfig::default();
+                let d = &mut config.distill;
+                let assignment = match field.kind {
+                    FieldKind::Number { value, .. } | FieldKind::Fraction(value) => {
+                        let v = *value(d) * 0.5 + 0.125;
+                        format!("{}={v}", field.key)
+                    }
+                    FieldKind::Toggle { value, .. } => format!("{}={}", field.key, !*value(d)),
+                    FieldKind::Choice { options, get, .. } => {
+                        format!(
+                            "{}=\"{}\"",
+                            field.key,
+                            options[(get(d) + 1) % options.len()]
+                        )
+                    }
+                };
+                let mut expected = config.clone();
+                match field.kind {
+                    FieldKind::Number { value, .. } | FieldKind::Fraction(value) => {
+                        let v = value(&mut expected.distill);
+                        *v = *v * 0.5 + 0.125;
+                    }
+                    FieldKind::Toggle { value, .. } => {
+                        let v = value(&mut expected.distill);
+                        *v = !*v;
+                    }
+                    FieldKind::Choice { options, get, set } => {
+                        let next = (get(&expected.distill) + 1) % options.len();
+                        set(&mut expected.distill, next);
+                    }
+                }
+                config
+                    .set(&assignment)
+                    .unwrap_or_else(|e| panic!("{}: {assignment}: {e}", method.name()));
+                assert_eq!(config, expected, "{}: {assignment}", method.name());
+            }
+        }
     }
 }

@@ -15,7 +15,10 @@ const FIELDS: [MethodField; 1] = [MethodField {
     label: "Synthetic labels",
     tooltip: "Label the transfer set with the teacher's probabilities at T = 1 instead of its \
               arg-max class.",
-    kind: FieldKind::Toggle("teacher probabilities (else hard labels)"),
+    kind: FieldKind::Toggle {
+        text: "teacher probabilities (else hard labels)",
+        value: |d| &mut d.soft_labels,
+    },
 }];
 
 /// The targets: the teacher's probabilities at T = 1 with `soft_labels`.

@@ -5,7 +5,7 @@
 
 use super::logit_l2::ZERO_MEAN;
 use super::{DistillMethod, FieldKind, MethodField};
-use crate::config::{Method, RunConfig};
+use crate::config::{Method, NoiseKind, RunConfig};
 use crate::distill::targets::{LogitTargets, Noise, Targets, TeacherOutputs};
 
 /// The registry's entry.
@@ -21,19 +21,30 @@ const FIELDS: [MethodField; 4] = [
             min: 0.0,
             max: 10.0,
             speed: 0.01,
+            value: |d| &mut d.noise_sigma,
         },
     },
     MethodField {
         key: "distill.noise_p",
         label: "Noise probability p",
         tooltip: "Probability that an example's teacher logits are perturbed in a batch.",
-        kind: FieldKind::Fraction,
+        kind: FieldKind::Fraction(|d| &mut d.noise_p),
     },
     MethodField {
         key: "distill.noise_kind",
         label: "Noise form",
         tooltip: "Multiplicative scales the logits, additive shifts them.",
-        kind: FieldKind::Choice(&["multiplicative", "additive"]),
+        kind: FieldKind::Choice {
+            options: &["multiplicative", "additive"],
+            get: |d| usize::from(d.noise_kind == NoiseKind::Additive),
+            set: |d, i| {
+                d.noise_kind = if i == 1 {
+                    NoiseKind::Additive
+                } else {
+                    NoiseKind::Multiplicative
+                }
+            },
+        },
     },
 ];
 

@@ -1,0 +1,90 @@
+//! The method picker and its fields, drawn from the method registry
+//! ([`crate::distill::methods`]): the launcher and the plane's controls show whatever fields the
+//! chosen method declares, so a new method needs no change here.
+
+use crate::config::{DistillConfig, Method};
+use crate::distill::methods::{self, FieldKind, MethodField};
+
+/// A combo box of every registered method, showing their labels.
+pub fn method_combo_ui(ui: &mut egui::Ui, method: &mut Method, width: f32) -> egui::Response {
+    egui::ComboBox::from_id_salt("method")
+        .selected_text(methods::get(*method).label())
+        .width(width)
+        .show_ui(ui, |ui| {
+            for m in methods::REGISTRY {
+                ui.selectable_value(method, m.method(), m.label())
+                    .on_hover_text(m.tooltip());
+            }
+        })
+        .response
+}
+
+/// A row of buttons, one per registered method, with their short names.
+pub fn method_buttons_ui(ui: &mut egui::Ui, method: &mut Method) {
+    for m in methods::REGISTRY {
+        ui.selectable_value(method, m.method(), m.name())
+            .on_hover_text(format!("{}: {}", m.label(), m.tooltip()));
+    }
+}
+
+/// The widgets of one field (without its label); the responses, for labelling.
+pub fn field_ui(ui: &mut egui::Ui, d: &mut DistillConfig, field: &MethodField) -> Vec<egui::Response> {
+    let response = match field.kind {
+        FieldKind::Number {
+            min,
+            max,
+            speed,
+            value,
+        } => ui.add(egui::DragValue::new(value(d)).speed(speed).range(min..=max)),
+        FieldKind::Fraction(value) => ui.add(egui::Slider::new(value(d), 0.0..=1.0)),
+        FieldKind::Toggle { text, value } => ui.checkbox(value(d), text),
+        FieldKind::Choice { options, get, set } => {
+            let current = get(d);
+            let responses: Vec<egui::Response> = options
+                .iter()
+                .enumerate()
+                .map(|(i, option)| {
+                    let r = ui.selectable_label(current == i, *option);
+                    if r.clicked() {
+                        set(d, i);
+                    }
+                    r
+                })
+                .collect();
+            return responses;
+        }
+    };
+    vec![response]
+}
+
+/// Every field of the configured method, each as a labelled row of `grid` (two columns).
+pub fn fields_grid_ui(ui: &mut egui::Ui, d: &mut DistillConfig) {
+    let method = methods::get(d.method);
+    for field in method.fields() {
+        let label = ui.label(field.label);
+        if !field.tooltip.is_empty() {
+            label.clone().on_hover_text(field.tooltip);
+        }
+        ui.horizontal(|ui| {
+            for r in field_ui(ui, d, field) {
+                let r = r.labelled_by(label.id);
+                if !field.tooltip.is_empty() {
+                    r.on_hover_text(field.tooltip);
+                }
+            }
+        });
+        ui.end_row();
+    }
+}
+
+/// Every field of the configured method inline (the plane's compact controls): each widget
+/// after its label.
+pub fn fields_inline_ui(ui: &mut egui::Ui, d: &mut DistillConfig) {
+    let method = methods::get(d.method);
+    for field in method.fields() {
+        let label = ui.label(field.label);
+        for r in field_ui(ui, d, field) {
+            r.labelled_by(label.id).on_hover_text(field.tooltip);
+        }
+    }
+}
