@@ -1159,4 +1159,67 @@ mod tests {
             }
         }
     }
+
+    /// The `config.toml` text of the default config, a config with every optional field set
+    /// and every preset, as written before `src/config.rs` became `src/config/`: run folders
+    /// written by older builds read back the same, and new ones are byte-identical.
+    const PINNED: [(&str, &str); 11] = [
+        ("default", include_str!("config/fixtures/default.toml")),
+        (
+            "options-set",
+            include_str!("config/fixtures/options-set.toml"),
+        ),
+        ("quick", include_str!("config/fixtures/quick.toml")),
+        (
+            "hinton-mnist",
+            include_str!("config/fixtures/hinton-mnist.toml"),
+        ),
+        ("logit-l2", include_str!("config/fixtures/logit-l2.toml")),
+        (
+            "noisy-teacher",
+            include_str!("config/fixtures/noisy-teacher.toml"),
+        ),
+        ("munge", include_str!("config/fixtures/munge.toml")),
+        ("ensemble", include_str!("config/fixtures/ensemble.toml")),
+        ("omit-3", include_str!("config/fixtures/omit-3.toml")),
+        ("only-7-8", include_str!("config/fixtures/only-7-8.toml")),
+        ("small-30", include_str!("config/fixtures/small-30.toml")),
+    ];
+
+    /// The configuration pinned under `name`.
+    fn pinned_config(name: &str) -> RunConfig {
+        match name {
+            "default" => RunConfig::default(),
+            "options-set" => {
+                let mut options = RunConfig::default();
+                options.data.dir = Some("some/mnist".into());
+                options.data.train_limit = Some(1000);
+                options.data.test_limit = Some(500);
+                options.data.validation = Some(100);
+                options.teacher.weights = Some("some/teacher.safetensors".into());
+                options.transfer.limit = Some(300);
+                options.data.source = DataSource::Plane;
+                options
+            }
+            preset => crate::presets::find(preset).unwrap().config(),
+        }
+    }
+
+    #[test]
+    fn toml_text_is_byte_identical_to_the_pinned_files() {
+        assert_eq!(
+            PINNED.len(),
+            crate::presets::PRESETS.len() + 2,
+            "a preset is not pinned"
+        );
+        for (name, text) in PINNED {
+            let config = pinned_config(name);
+            assert_eq!(config.to_toml(), text, "{name}: to_toml changed");
+            assert_eq!(
+                RunConfig::from_toml(text).unwrap(),
+                config,
+                "{name}: from_toml changed"
+            );
+        }
+    }
 }
