@@ -335,6 +335,46 @@ mod tests {
         );
     }
 
+    /// The `--set` path of every table (section) of `value`, `""` for the root.
+    fn sections(value: &toml::Value, path: &str, out: &mut Vec<String>) {
+        if let toml::Value::Table(fields) = value {
+            out.push(path.to_owned());
+            for (name, field) in fields {
+                let path = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                sections(field, &path, out);
+            }
+        }
+    }
+
+    #[test]
+    fn every_section_refuses_a_key_it_does_not_have() {
+        // What makes a misspelt `--set` key an error: each struct denies unknown fields.
+        let mut found = Vec::new();
+        sections(
+            &toml::Value::try_from(RunConfig::default()).unwrap(),
+            "",
+            &mut found,
+        );
+        assert!(found.len() >= 11, "{found:?}");
+        for section in found {
+            let key = if section.is_empty() {
+                "bogus".to_owned()
+            } else {
+                format!("{section}.bogus")
+            };
+            let mut config = RunConfig::default();
+            assert_eq!(
+                config.set(&format!("{key}=1")),
+                Err(ConfigError::UnknownKey(key.clone())),
+                "--set {key}"
+            );
+        }
+    }
+
     /// The `config.toml` text of the default config, a config with every optional field set
     /// and every preset, as written before `src/config.rs` became `src/config/`: run folders
     /// written by older builds read back the same, and new ones are byte-identical.
