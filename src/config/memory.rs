@@ -1,7 +1,9 @@
 //! Will a run fit in memory? An estimate of the bytes a configuration needs at its peak, and
-//! the memory this machine has available, so that [`RunConfig::validate`] rejects widths,
-//! batch sizes and transfer sets that cannot fit *before* anything is allocated, naming the
-//! field that asks for most of it.
+//! the memory this machine has available, so that [`check_fits`] rejects widths, batch sizes
+//! and transfer sets that cannot fit *before* anything is allocated, naming the field that asks
+//! for most of it. It is not part of [`RunConfig::validate`], which reads nothing from the
+//! machine: the training session asks it once, on the shape of the data it loaded, and the
+//! launcher shows the [`estimate`] as information.
 //!
 //! The estimate follows what the trainer holds (`train/trainer.rs`): the training and test
 //! images as `f32`, a copy of the training set while the teacher trains, each model's
@@ -17,7 +19,10 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{invalid, ConfigError, OptimizerKind, RunConfig};
+use super::data::DataSource;
+use super::error::{invalid, ConfigError};
+use super::optim::OptimizerKind;
+use super::run::RunConfig;
 
 /// The size of the data a run trains and is tested on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,11 +46,11 @@ impl DataShape {
         classes: 10,
     };
 
-    /// The shape validation assumes before any data is loaded: MNIST's (or the configured
-    /// plane dataset's), cut to the configuration's limits (a custom data folder is checked
-    /// again once loaded).
+    /// The shape assumed before any data is loaded: MNIST's (or the configured plane
+    /// dataset's), cut to the configuration's limits. What the launcher estimates; a session
+    /// knows the real shape (a custom data folder may differ).
     pub fn assumed(config: &RunConfig) -> DataShape {
-        let full = if config.data.source == super::DataSource::Plane {
+        let full = if config.data.source == DataSource::Plane {
             let plane = &config.data.plane;
             DataShape {
                 train: plane.train,
@@ -224,8 +229,14 @@ pub fn estimate(config: &RunConfig, shape: &DataShape) -> MemoryEstimate {
         s.optim.kind,
         (s.optim.batch_size as f64).min(transfer_size.max(1.0)),
     ));
+    peak(&resident, [teacher_phase, transfer_phase, student_phase])
+}
+
+/// The estimate of a run that holds `resident` throughout and runs `phases` one after another:
+/// the resident bytes plus the largest phase's, blamed on the field that asks for most of them.
+fn peak(resident: &[Part], phases: [Vec<Part>; 3]) -> MemoryEstimate {
     let total = |parts: &[Part]| parts.iter().map(|(_, b)| b).sum::<f64>();
-    let peak_phase = [teacher_phase, transfer_phase, student_phase]
+    let peak_phase = phases
         .into_iter()
         .max_by(|a, b| total(a).total_cmp(&total(b)))
         .unwrap_or_default();
@@ -241,7 +252,7 @@ pub fn estimate(config: &RunConfig, shape: &DataShape) -> MemoryEstimate {
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map_or("data.train_limit", |(f, _)| f);
     MemoryEstimate {
-        bytes: total(&resident) + total(&peak_phase),
+        bytes: total(resident) + total(&peak_phase),
         field,
     }
 }
@@ -296,7 +307,7 @@ pub fn format_bytes(bytes: f64) -> String {
 }
 
 /// The memory available to a new run: `MemAvailable` of `/proc/meminfo` on Linux, a fixed
-/// 8 GB elsewhere. Read at most once a second: the GUI validates its form every frame.
+/// 8 GB elsewhere. Read at most once a second: the GUI may show it every frame.
 pub fn available_bytes() -> u64 {
     static CACHE: Mutex<Option<(Instant, u64)>> = Mutex::new(None);
     const REFRESH: Duration = Duration::from_secs(1);

@@ -47,7 +47,8 @@ impl ProbeSet {
                 .flat_map(|&i| test.image(i).iter().copied())
                 .collect(),
             dim: test.dim(),
-            interval: Duration::from_secs_f64(config.interval_secs.max(0.0)),
+            interval: Duration::try_from_secs_f64(config.interval_secs.max(0.0))
+                .unwrap_or(Duration::MAX),
             last: None,
         })
     }
