@@ -194,4 +194,24 @@ mod tests {
         assert!((gap.kl_1 - 0.088_256_604_5).abs() < 1e-6, "{gap:?}");
         assert_eq!(gap.agreement, 0.5);
     }
+
+    #[test]
+    fn any_probe_interval_builds_a_probe_set_without_panicking() {
+        // `Duration::from_secs_f64(1e20)` panics ("value is either too big or NaN"); the
+        // trainer (src/train/probes.rs) must not, whatever reaches it unvalidated.
+        let test = Dataset {
+            images: vec![0.5; 4],
+            labels: vec![1],
+            rows: 2,
+            cols: 2,
+        };
+        for seconds in [1e20, f64::INFINITY, f64::NAN, -1.0, f64::MAX] {
+            let probes = ProbeConfig {
+                samples: vec![0],
+                interval_secs: seconds,
+            };
+            let set = ProbeSet::new(&probes, &test).unwrap();
+            assert!(set.due(), "{seconds}: the first report is always due");
+        }
+    }
 }
