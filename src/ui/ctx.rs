@@ -49,7 +49,7 @@ pub struct RunList {
 }
 
 /// What a panel may read while it draws. Panels never change shared state directly: they
-/// return [`super::actions::Action`]s, which the app applies after drawing.
+/// return [`super::action::Action`]s, which the app applies after drawing.
 pub struct ViewCtx<'a> {
     /// The launcher's configuration (the next run's).
     pub config: &'a RunConfig,

@@ -12,23 +12,14 @@ use serde::{Deserialize, Serialize};
 use crate::data::dataset::Dataset;
 use crate::events::Slot;
 
-use super::actions::Action;
+use super::action::Action;
 use super::ctx::{ModelLogits, ViewCtx};
-use super::plot_ui;
-use super::tasks::PendingFile;
+use super::pending::PendingFile;
+use super::plot::plot_ui;
+use super::theme::{STUDENT_COLOR, TEACHER_COLOR};
+use super::widgets::{slider_mark, T_MAX, T_MIN};
 
-/// Slider range of the temperature (logarithmic).
-pub const T_MIN: f64 = 0.5;
-/// Upper end of the slider.
-pub const T_MAX: f64 = 100.0;
 const IMAGE_SCALE: f32 = 8.0;
-
-/// Teacher and student colours, used by every view.
-pub const TEACHER_COLOR: [u8; 3] = [230, 140, 40];
-/// Student colour.
-pub const STUDENT_COLOR: [u8; 3] = [60, 140, 230];
-/// Baseline colour.
-pub const BASELINE_COLOR: [u8; 3] = [150, 150, 150];
 
 /// The soft targets of a model for one image at temperature `t`.
 fn probs(model: Option<&ModelLogits>, sample: usize, t: f64) -> Option<Vec<f32>> {
@@ -348,17 +339,4 @@ fn probability_text(p: f32) -> String {
     } else {
         format!("{p:.1e}")
     }
-}
-
-/// Marks temperature `t` under a logarithmic `T_MIN..=T_MAX` slider drawn with the current
-/// `slider_width` (the slider maps ln T linearly onto its rail).
-pub(super) fn slider_mark(ui: &egui::Ui, slider: &egui::Response, t: f64) {
-    let f = ((t / T_MIN).ln() / (T_MAX / T_MIN).ln()).clamp(0.0, 1.0) as f32;
-    let rail = slider.rect;
-    let x = rail.left() + 8.0 + f * (ui.spacing().slider_width - 16.0);
-    let y = rail.bottom();
-    ui.painter().line_segment(
-        [egui::pos2(x, y - 4.0), egui::pos2(x, y + 2.0)],
-        egui::Stroke::new(2.0, ui.visuals().warn_fg_color),
-    );
 }

@@ -6,8 +6,8 @@ use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, Points};
 
 use crate::export::{PlotSpec, SeriesKind};
 
-use super::actions::Action;
-use super::tasks::PendingFile;
+use super::action::Action;
+use super::pending::PendingFile;
 
 fn color(rgb: [u8; 3]) -> egui::Color32 {
     egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2])
