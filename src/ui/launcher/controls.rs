@@ -1,12 +1,40 @@
-//! The launcher's foot: why the run cannot start, Start / Cancel, and the live run's
-//! progress or how it ended.
+//! The launcher's foot: the memory the run is estimated to need, why it cannot start,
+//! Start / Cancel, and the live run's progress or how it ended.
 
+use crate::config::memory::{estimate, format_bytes, DataShape};
+use crate::config::RunConfig;
 use crate::ui::action::Action;
 use crate::ui::ctx::ViewCtx;
 use crate::ui::live_run::{LiveRun, RunStatus};
 use crate::ui::pending::PendingFile;
 
 use super::form::FormError;
+
+/// The run's estimated peak memory, as information: "needs about 600 MB of memory (12 GB
+/// available)", in the warning colour when it is more than was available. The session checks
+/// the real data's shape again when the run starts.
+pub fn memory_ui(ui: &mut egui::Ui, config: &RunConfig, available_bytes: u64) {
+    let need = estimate(config, &DataShape::assumed(config));
+    let (need_text, available_text) = (
+        format_bytes(need.bytes),
+        format_bytes(available_bytes as f64),
+    );
+    let text = egui::RichText::new(if need.bytes > available_bytes as f64 {
+        format!("needs about {need_text} of memory, more than the {available_text} available")
+    } else {
+        format!("needs about {need_text} of memory ({available_text} available)")
+    })
+    .small();
+    let text = if need.bytes > available_bytes as f64 {
+        text.color(ui.visuals().warn_fg_color)
+    } else {
+        text.weak()
+    };
+    ui.label(text).on_hover_text(format!(
+        "Estimated peak memory of the run on MNIST-sized data, most of it for {} (memory available when the window opened)",
+        need.field
+    ));
+}
 
 /// Why the run cannot start, Start / Cancel, and the live run's state.
 pub fn controls_ui(

@@ -8,7 +8,7 @@ use crate::ui::action::Action;
 use crate::ui::ctx::ViewCtx;
 use crate::ui::methods::{launcher_method_ui, LAUNCHER_FIELDS};
 
-use super::controls::controls_ui;
+use super::controls::{controls_ui, memory_ui};
 use super::form::{flag_all, FormError};
 use super::sections::{preset_ui, probes_ui, student_ui, teacher_ui, transfer_ui};
 use super::text::LauncherText;
@@ -23,6 +23,10 @@ pub struct Launcher {
     /// (a preset, a reopened run), the fields are refilled from it.
     #[serde(skip)]
     seen: Option<RunConfig>,
+    /// The memory this machine had available when the launcher was first drawn: read once,
+    /// not every frame, to put the run's estimate in proportion.
+    #[serde(skip)]
+    available_bytes: Option<u64>,
 }
 
 /// The form's first problem: a malformed list field, else what validation says.
@@ -42,6 +46,9 @@ impl Launcher {
         if self.seen.as_ref() != Some(ctx.config) {
             self.text = LauncherText::from_config(ctx.config);
         }
+        let available = *self
+            .available_bytes
+            .get_or_insert_with(crate::config::memory::available_bytes);
         let mut config = ctx.config.clone();
         let mut actions = Vec::new();
         egui::ScrollArea::vertical().show(ui, |ui| {
@@ -58,6 +65,7 @@ impl Launcher {
             transfer_ui(&mut config, &mut self.text, ui, &errors);
             probes_ui(&mut self.text, ui, &errors);
             ui.separator();
+            memory_ui(ui, &config, available);
             controls_ui(ctx, ui, &mut actions, &errors);
         });
         if config != *ctx.config {
