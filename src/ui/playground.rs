@@ -82,9 +82,22 @@ pub fn soft_target_spec(
 pub struct Playground {
     /// The temperature of the bars.
     pub temperature: f64,
-    /// The digit's texture, for the image it shows.
+    /// The digit's texture, and which image of which data set it shows.
     #[serde(skip)]
-    texture: Option<(usize, egui::TextureHandle)>,
+    texture: Option<DigitTexture>,
+}
+
+/// The texture of the digit shown, keyed by the data set's version and the image's index:
+/// image 5 of a newly opened data folder is not image 5 of the old one.
+struct DigitTexture {
+    /// [`ViewCtx::data_version`] of the test set the image is from.
+    data_version: u64,
+    /// The image's index in that test set.
+    sample: usize,
+    /// The image's grey pixels, row by row (kept to tell what is shown).
+    pixels: Vec<u8>,
+    /// The texture drawn.
+    handle: egui::TextureHandle,
 }
 
 impl Default for Playground {
@@ -102,6 +115,11 @@ fn step(sample: usize, delta: isize, n: usize) -> usize {
 }
 
 impl Playground {
+    /// The grey pixels of the digit shown (row by row), once one has been drawn.
+    pub fn shown_digit(&self) -> Option<&[u8]> {
+        self.texture.as_ref().map(|t| t.pixels.as_slice())
+    }
+
     /// Draws the playground.
     #[must_use]
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) -> Vec<Action> {
@@ -185,7 +203,7 @@ impl Playground {
             return;
         };
         let texture = match &self.texture {
-            Some((i, t)) if *i == sample => t.clone(),
+            Some(t) if t.sample == sample && t.data_version == ctx.data_version => t.handle.clone(),
             _ => {
                 let pixels: Vec<u8> = test
                     .image(sample)
@@ -193,11 +211,16 @@ impl Playground {
                     .map(|p| (p * 255.0) as u8)
                     .collect();
                 let image = egui::ColorImage::from_gray([test.cols, test.rows], &pixels);
-                let t = ui
+                let handle = ui
                     .ctx()
                     .load_texture("digit", image, egui::TextureOptions::NEAREST);
-                self.texture = Some((sample, t.clone()));
-                t
+                self.texture = Some(DigitTexture {
+                    data_version: ctx.data_version,
+                    sample,
+                    pixels,
+                    handle: handle.clone(),
+                });
+                handle
             }
         };
         let size = egui::vec2(

@@ -116,6 +116,7 @@ impl DistilleryApp {
                 );
                 self.data_dir = Some(dir);
                 self.test = Some(test);
+                self.data_version += 1;
                 self.test_error = None;
                 self.state.sample = self.state.sample.min(self.test_len().saturating_sub(1));
                 for slot in Slot::ALL {

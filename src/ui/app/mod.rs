@@ -50,6 +50,9 @@ pub struct DistilleryApp {
     pub test: Option<Arc<Dataset>>,
     /// Why the test set could not be loaded.
     pub test_error: Option<String>,
+    /// Bumped each time another data folder replaces the test set, so that what a view cached
+    /// from the old set (the playground's digit) is known to be stale.
+    pub data_version: u64,
     /// Teacher logits for the playground.
     pub teacher: Option<Arc<ModelLogits>>,
     /// Student logits for the playground.
@@ -96,6 +99,7 @@ impl DistilleryApp {
             data_dir: options.data_dir,
             test,
             test_error,
+            data_version: 0,
             teacher: None,
             student: None,
             live: None,
