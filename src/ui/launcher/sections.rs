@@ -1,7 +1,7 @@
 //! The launcher's sections: the preset picker, the teacher and the student, the transfer set
 //! and the probe images. Each edits the configuration in place and flags its own fields.
 
-use crate::config::{RunConfig, TransferKind};
+use crate::config::{RunConfig, TeacherConfig, TransferKind};
 use crate::presets::PRESETS;
 use crate::ui::defaults::shipped;
 use crate::ui::methods::forces_munge;
@@ -59,38 +59,7 @@ pub fn teacher_ui(
             {
                 c.teacher.weights = reuse.then(|| shipped.clone());
             }
-            egui::Grid::new("teacher").num_columns(2).show(ui, |ui| {
-                let t = &mut c.teacher;
-                grid_row(ui, "Hidden widths", "", |ui| {
-                    vec![ui.text_edit_singleline(&mut text.teacher_hidden)]
-                });
-                grid_row(ui, "Ensemble size", "", |ui| {
-                    vec![ui.add(egui::DragValue::new(&mut t.ensemble).range(1..=10))]
-                });
-                grid_row(
-                    ui,
-                    "Dropout input / hidden",
-                    "Dropout probability on the input pixels and on hidden units",
-                    |ui| {
-                        ui.horizontal(|ui| {
-                            vec![
-                                ui.add(dropout(&mut t.dropout_input)),
-                                ui.add(dropout(&mut t.dropout_hidden)),
-                            ]
-                        })
-                        .inner
-                    },
-                );
-                grid_row(ui, "Jitter (± px)", "", |ui| {
-                    vec![ui.add(egui::DragValue::new(&mut t.jitter_px).range(0..=8))]
-                });
-                grid_row(ui, "Epochs", "", |ui| {
-                    vec![ui.add(egui::DragValue::new(&mut t.epochs).range(0..=1000))]
-                });
-                grid_row(ui, "Learning rate", "", |ui| {
-                    vec![ui.add(egui::DragValue::new(&mut t.optim.lr).speed(0.001))]
-                });
-            });
+            teacher_grid_ui(ui, &mut c.teacher, &mut text.teacher_hidden);
             flag_all(
                 ui,
                 errors,
@@ -104,6 +73,41 @@ pub fn teacher_ui(
                 ],
             );
         });
+}
+
+/// The teacher's widths, ensemble, dropout, jitter, epochs and learning rate, in a grid.
+fn teacher_grid_ui(ui: &mut egui::Ui, t: &mut TeacherConfig, hidden: &mut String) {
+    egui::Grid::new("teacher").num_columns(2).show(ui, |ui| {
+        grid_row(ui, "Hidden widths", "", |ui| {
+            vec![ui.text_edit_singleline(hidden)]
+        });
+        grid_row(ui, "Ensemble size", "", |ui| {
+            vec![ui.add(egui::DragValue::new(&mut t.ensemble).range(1..=10))]
+        });
+        grid_row(
+            ui,
+            "Dropout input / hidden",
+            "Dropout probability on the input pixels and on hidden units",
+            |ui| {
+                ui.horizontal(|ui| {
+                    vec![
+                        ui.add(dropout(&mut t.dropout_input)),
+                        ui.add(dropout(&mut t.dropout_hidden)),
+                    ]
+                })
+                .inner
+            },
+        );
+        grid_row(ui, "Jitter (± px)", "", |ui| {
+            vec![ui.add(egui::DragValue::new(&mut t.jitter_px).range(0..=8))]
+        });
+        grid_row(ui, "Epochs", "", |ui| {
+            vec![ui.add(egui::DragValue::new(&mut t.epochs).range(0..=1000))]
+        });
+        grid_row(ui, "Learning rate", "", |ui| {
+            vec![ui.add(egui::DragValue::new(&mut t.optim.lr).speed(0.001))]
+        });
+    });
 }
 
 /// The student: widths, schedule, the baseline, the seed and the training subset.

@@ -270,5 +270,5 @@ fn weights_button_ui(ui: &mut egui::Ui, live: &LiveRun, index: usize) -> Option<
     ui.add_enabled(enabled, egui::Button::new("Weights…").small())
         .on_hover_text("Save this model's weights (safetensors, config attached)")
         .clicked()
-        .then(|| Action::File(PendingFile::ExportWeights { source }))
+        .then_some(Action::File(PendingFile::ExportWeights { source }))
 }
