@@ -508,6 +508,86 @@ fn a_data_folder_picked_in_the_window_is_loaded_and_named_in_the_header() {
     assert_eq!(h.state().test.as_ref().map(|t| t.len()), Some(10_000));
 }
 
+/// A folder of MNIST-format test files (uncompressed IDX): image `i` is 28×28 pixels of
+/// `shades[i]`, labelled `(i + label_offset) % 10`.
+fn write_test_set(dir: &Path, shades: &[u8], label_offset: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let n = shades.len();
+    let header = |magic: u32, dims: &[u32]| -> Vec<u8> {
+        std::iter::once(magic)
+            .chain(dims.iter().copied())
+            .flat_map(u32::to_be_bytes)
+            .collect()
+    };
+    let mut images = header(2051, &[n as u32, 28, 28]);
+    for shade in shades {
+        images.extend(std::iter::repeat_n(*shade, 28 * 28));
+    }
+    let mut labels = header(2049, &[n as u32]);
+    labels.extend((0..n).map(|i| ((i + label_offset) % 10) as u8));
+    std::fs::write(dir.join("t10k-images-idx3-ubyte"), images).unwrap();
+    std::fs::write(dir.join("t10k-labels-idx1-ubyte"), labels).unwrap();
+}
+
+/// The digit the playground shows as its test set's pixels (as the playground converts them).
+fn expected_digit(app: &DistilleryApp) -> Vec<u8> {
+    let test = app.test.as_ref().expect("a test set");
+    test.image(app.state.sample)
+        .iter()
+        .map(|p| (p * 255.0) as u8)
+        .collect()
+}
+
+#[test]
+fn another_data_folder_shows_its_own_image_at_the_same_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    write_test_set(&first, &[0, 255, 0], 0);
+    write_test_set(&second, &[255, 0, 255], 5);
+    let state = State {
+        sample: 1,
+        ..State::default()
+    };
+    let options = AppOptions {
+        state: Some(state),
+        runs_dir: Some(dir.path().join("runs")),
+        data_dir: Some(first.clone()),
+        dialogs: Arc::new(FolderDialogs {
+            folder: second.clone(),
+        }),
+    };
+    let mut h = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |cc| DistilleryApp::new(&cc.egui_ctx, options).unwrap());
+    h.step();
+    h.get_by_label("Test image #1 — label 1");
+    let before = h
+        .state()
+        .state
+        .views
+        .playground
+        .shown_digit()
+        .map(<[u8]>::to_vec);
+    assert_eq!(before, Some(vec![255; 28 * 28]));
+
+    h.get_by_label("Data folder…").click();
+    step_until(&mut h, Duration::from_secs(30), |a| {
+        a.messages.iter().any(|(_, m)| m.starts_with("data: "))
+    });
+    h.step();
+    // Same index, new data set: its label and its image, not the old set's image.
+    h.get_by_label("Test image #1 — label 6");
+    let after = h
+        .state()
+        .state
+        .views
+        .playground
+        .shown_digit()
+        .map(<[u8]>::to_vec);
+    assert_eq!(after, Some(vec![0; 28 * 28]));
+    assert_eq!(after, Some(expected_digit(h.state())));
+}
+
 /// The bars the soft-targets panel shows now, by series name.
 fn probe_bars(app: &DistilleryApp) -> (String, Vec<(String, Vec<f64>)>) {
     use distillery::ui::soft_targets::probe_soft_targets_spec;

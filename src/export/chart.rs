@@ -9,19 +9,13 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
+use super::heatmap::draw_heatmap;
+use super::plot::{HLine, PlotSpec, Series, SeriesKind};
 use super::range::{axis_ranges, bar_span, finite_points, AxisRanges};
-use super::{HLine, PlotSpec, Series, SeriesKind};
-
-/// Font family every text uses; [`super::render`] registers egui's bundled font under it.
-pub(crate) const FONT_FAMILY: &str = "sans-serif";
-const TITLE_SIZE: u32 = 22;
-const LEGEND_SIZE: u32 = 14;
-const LABEL_SIZE: u32 = 13;
-const AXIS_DESC_SIZE: u32 = 15;
-const LINE_WIDTH: u32 = 2;
-const POINT_RADIUS: u32 = 3;
-/// Length of a legend sample line, in pixels.
-const LEGEND_SAMPLE: i32 = 18;
+use super::style::{
+    AXIS_DESC_SIZE, FONT_FAMILY, LABEL_SIZE, LEGEND_SAMPLE, LEGEND_SIZE, LINE_WIDTH, MARGIN,
+    POINT_RADIUS, TITLE_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+};
 
 /// Plotters reports errors as its own generic types; export only needs their text.
 type DrawResult = Result<(), String>;
@@ -33,7 +27,7 @@ pub(crate) fn draw_plot<DB: DrawingBackend>(
 ) -> DrawResult {
     if let Some(map) = &spec.heatmap {
         root.fill(&WHITE).map_err(text)?;
-        super::heatmap::draw_heatmap(root, &spec.title, &spec.x_label, &spec.y_label, map)?;
+        draw_heatmap(root, &spec.title, &spec.x_label, &spec.y_label, map)?;
         return root.present().map_err(text);
     }
     let ranges = axis_ranges(spec)?;
@@ -62,9 +56,9 @@ where
 {
     let mut builder = ChartBuilder::on(root);
     builder
-        .margin(14)
-        .x_label_area_size(48)
-        .y_label_area_size(72);
+        .margin(MARGIN)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA);
     if !spec.title.is_empty() {
         builder.caption(&spec.title, (FONT_FAMILY, TITLE_SIZE));
     }

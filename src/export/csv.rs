@@ -1,6 +1,6 @@
 //! The data behind a plot as CSV, in long format: one `series,x,y` row per point.
 
-use super::PlotSpec;
+use super::plot::PlotSpec;
 use crate::files::csv_text;
 
 /// The CSV text of a plot's data: a `series,x,y` header, one row per point, then one row per

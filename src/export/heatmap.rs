@@ -5,7 +5,10 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::chart::FONT_FAMILY;
+use super::style::{
+    AXIS_DESC_SIZE, CELL_TEXT_SIZE, FONT_FAMILY, LABEL_SIZE, MARGIN, TITLE_SIZE, X_LABEL_AREA,
+    Y_LABEL_AREA,
+};
 
 /// Values on a grid: `values[y][x]`, `None` for a cell not known yet.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -102,11 +105,11 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
     let ny = map.y_labels.len().max(1);
     let mut builder = ChartBuilder::on(root);
     builder
-        .margin(14)
-        .x_label_area_size(48)
-        .y_label_area_size(72);
+        .margin(MARGIN)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA);
     if !title.is_empty() {
-        builder.caption(title, (FONT_FAMILY, 22));
+        builder.caption(title, (FONT_FAMILY, TITLE_SIZE));
     }
     let mut chart = builder
         .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)
@@ -126,8 +129,8 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
         .y_labels(ny * 2 + 1)
         .x_desc(x_name)
         .y_desc(y_name)
-        .label_style((FONT_FAMILY, 13))
-        .axis_desc_style((FONT_FAMILY, 15))
+        .label_style((FONT_FAMILY, LABEL_SIZE))
+        .axis_desc_style((FONT_FAMILY, AXIS_DESC_SIZE))
         .x_label_formatter(&|v| label(&map.x_labels, *v))
         .y_label_formatter(&|v| label(&map.y_labels, *v))
         .draw()
@@ -145,7 +148,7 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
                 .draw_series(std::iter::once(Rectangle::new(corners, fill.filled())))
                 .map_err(|e| text(&e))?;
             if let Some(v) = value {
-                let style = TextStyle::from((FONT_FAMILY, 18).into_font()).pos(
+                let style = TextStyle::from((FONT_FAMILY, CELL_TEXT_SIZE).into_font()).pos(
                     plotters::style::text_anchor::Pos::new(
                         plotters::style::text_anchor::HPos::Center,
                         plotters::style::text_anchor::VPos::Center,

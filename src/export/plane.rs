@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use image::ExtendedColorType;
 
+use super::error::ExportError;
 use super::render::encode_png;
-use super::ExportError;
 
 /// A point drawn on a plane panel, in the unit square (`y` up).
 #[derive(Clone, Debug, PartialEq)]

@@ -81,7 +81,7 @@ pub struct PlotSpec {
     pub hlines: Vec<HLine>,
     /// A map of values over two labelled axes; when set, it is the whole plot (series and
     /// reference lines are not drawn).
-    pub heatmap: Option<super::Heatmap>,
+    pub heatmap: Option<super::heatmap::Heatmap>,
     /// Clip the y axis at this value (error curves whose first epoch dwarfs the rest); the
     /// data is kept whole (in the CSV) and drawn cut off at the top.
     pub y_max: Option<f64>,

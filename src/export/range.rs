@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::{PlotSpec, Series, SeriesKind};
+use super::plot::{PlotSpec, Series, SeriesKind};
 
 /// Half the width of a bar on a linear x axis.
 const BAR_HALF_WIDTH: f64 = 0.4;

@@ -7,8 +7,10 @@ use image::{ExtendedColorType, ImageEncoder};
 use plotters::backend::RGBPixel;
 use plotters::prelude::*;
 
-use super::chart::{draw_plot, FONT_FAMILY};
-use super::{ExportError, PlotSpec};
+use super::chart::draw_plot;
+use super::error::ExportError;
+use super::plot::PlotSpec;
+use super::style::FONT_FAMILY;
 
 /// Smallest width or height, in pixels, that leaves room for labels and a plotting area.
 const MIN_SIDE: u32 = 64;

@@ -2,8 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::csv::to_csv;
+use super::error::ExportError;
+use super::plot::PlotSpec;
 use super::render::{render_png, render_svg};
-use super::{to_csv, ExportError, PlotSpec};
 use crate::files::write_atomic;
 
 /// Width of exported plot images, in pixels.

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use image::ExtendedColorType;
 
+use super::error::ExportError;
 use super::render::encode_png;
 use super::save::write_file;
-use super::ExportError;
 use crate::files::FileError;
 
 /// Bytes per RGBA pixel.

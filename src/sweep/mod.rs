@@ -14,6 +14,7 @@ pub mod axis;
 pub mod local;
 pub mod plan;
 pub mod presets;
+pub mod progress;
 pub mod table;
 
 pub use axis::{axis_keys, Axis};

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::actions::Action;
+use super::action::Action;
+use super::pending::PendingFile;
 use super::persist::FrameStats;
-use super::state::Tab;
-use super::tasks::PendingFile;
+use super::tab::Tab;
 
 /// The name the header gives a data folder: "MNIST (bundled)", or the folder's own name
 /// (`fashion-mnist`, `kmnist`).

@@ -49,7 +49,7 @@ pub struct RunList {
 }
 
 /// What a panel may read while it draws. Panels never change shared state directly: they
-/// return [`super::actions::Action`]s, which the app applies after drawing.
+/// return [`super::action::Action`]s, which the app applies after drawing.
 pub struct ViewCtx<'a> {
     /// The launcher's configuration (the next run's).
     pub config: &'a RunConfig,
@@ -63,6 +63,9 @@ pub struct ViewCtx<'a> {
     pub test: Option<&'a Dataset>,
     /// Why the test set could not be loaded.
     pub test_error: Option<&'a str>,
+    /// Which test set `test` is: bumped each time a data folder replaces it (so a cache of
+    /// its images can tell image 5 of the old set from image 5 of the new one).
+    pub data_version: u64,
     /// The teacher's test logits.
     pub teacher: Option<&'a ModelLogits>,
     /// The student's test logits.

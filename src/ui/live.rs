@@ -3,18 +3,19 @@
 //! distillation gap (agreement and KL with the teacher) beside them, and the soft-targets
 //! panel of the probe images.
 
-use crate::config::{Method, RunConfig};
+use crate::config::RunConfig;
 use crate::events::{EpochMetrics, Phase};
 use crate::export::{HLine, PlotSpec, Series, SeriesKind};
 
 use serde::{Deserialize, Serialize};
 
-use super::actions::Action;
+use super::action::Action;
 use super::ctx::ViewCtx;
 use super::live_run::RunStatus;
-use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
-use super::plot_ui;
+use super::methods::{loss_parts, LossParts};
+use super::plot::plot_ui;
 use super::soft_targets::SoftTargetsPanel;
+use super::theme::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
 
 const PAPER_COLOR: [u8; 3] = [200, 60, 60];
 const HARD_COLOR: [u8; 3] = [120, 200, 120];
@@ -109,36 +110,12 @@ pub fn errors_spec(metrics: &[EpochMetrics], reference: &[(&str, f64)]) -> PlotS
 /// the same scale as its total: for soft targets the parts as they enter the loss,
 /// `α·T²·KL` (`α·KL` without the T² factor) and `(1 − α)·CE`, which add up to the total.
 pub fn loss_spec(metrics: &[EpochMetrics], config: &RunConfig) -> PlotSpec {
-    let d = &config.distill;
-    let (soft_weight, hard_weight, soft_name, hard_name) = if d.method == Method::Hinton {
-        let scale = if d.t_squared {
-            d.temperature * d.temperature
-        } else {
-            1.0
-        };
-        let soft_name = if d.t_squared {
-            format!(
-                "student soft part α·T²·KL (α={}, T²={})",
-                d.alpha,
-                d.temperature * d.temperature
-            )
-        } else {
-            format!("student soft part α·KL (α={:.2})", d.alpha)
-        };
-        (
-            d.alpha * scale,
-            1.0 - d.alpha,
-            soft_name,
-            format!("student hard part (1−α)·CE (1−α={:.2})", 1.0 - d.alpha),
-        )
-    } else {
-        (
-            1.0,
-            1.0,
-            "student soft part".to_owned(),
-            "student hard part".to_owned(),
-        )
-    };
+    let LossParts {
+        soft_weight,
+        hard_weight,
+        soft_name,
+        hard_name,
+    } = loss_parts(&config.distill);
     let mut series = phase_series(metrics, "loss ", |m| m.loss);
     let student: Vec<&EpochMetrics> = metrics
         .iter()

@@ -11,7 +11,7 @@ use crate::runs::StoredRun;
 
 use super::probe_history::ProbeHistory;
 
-use super::sweep::SweepTable;
+use crate::sweep::progress::SweepTable;
 
 /// What kind of job the live run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,20 +1,29 @@
 //! The desktop window (eframe/egui). The only module that imports egui.
 //!
 //! Each panel is a component: a struct in [`state::Views`] that owns its view state and draws
-//! from a read-only [`ctx::ViewCtx`], returning the [`actions::Action`]s it wants; the app
+//! from a read-only [`ctx::ViewCtx`], returning the [`action::Action`]s it wants; the app
 //! applies them after drawing. Slow work (run listing, deleting, the bias search, file
 //! dialogs and exports) runs in the background and comes back as events.
+//!
+//! Files import each other by their own path, never through this file's re-exports, so that
+//! no file imports itself back: leaves (`action`, `tab`, `pending`, `theme`, `widgets`,
+//! `list_text`, `defaults`, `capture`) name no panel, panels name leaves and `ctx`, and only
+//! `state` and `app/` name the panels.
 
-pub mod actions;
+pub mod action;
 pub mod app;
+mod capture;
 mod chrome;
 pub mod ctx;
-mod fold;
+mod defaults;
 mod heatmap_plot;
 mod jobs;
 mod launcher;
+mod list_text;
 mod live;
 pub mod live_run;
+mod methods;
+mod pending;
 mod per_class;
 mod persist;
 pub mod plane;
@@ -25,52 +34,16 @@ mod runs_view;
 pub mod soft_targets;
 pub mod state;
 mod sweep;
+mod tab;
 pub mod tasks;
+mod theme;
+mod widgets;
+mod window;
 
-use std::sync::Arc;
-
-use app::{AppOptions, DistilleryApp};
+pub use crate::sweep::progress::SweepTable;
+/// The action enum's former module name, kept so that `ui::actions::Action` still names it.
+pub use action as actions;
 pub use playground::soft_target_spec;
 pub use plot::plot_ui;
-pub use sweep::{sweep_spec, SweepTable};
-
-/// Opens the window (blocks until it is closed).
-pub fn run_app() -> anyhow::Result<()> {
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Distillery — knowledge distillation explorer")
-            .with_inner_size([1400.0, 900.0])
-            .with_min_inner_size([900.0, 600.0]),
-        renderer: eframe::Renderer::Glow,
-        ..Default::default()
-    };
-    eframe::run_native(
-        "Distillery",
-        options,
-        Box::new(|cc| {
-            let state = cc
-                .storage
-                .and_then(|s| eframe::get_value::<state::State>(s, eframe::APP_KEY));
-            let app = DistilleryApp::new(
-                &cc.egui_ctx,
-                AppOptions {
-                    state,
-                    runs_dir: None,
-                    data_dir: None,
-                    dialogs: Arc::new(tasks::SystemDialogs),
-                },
-            )?;
-            Ok(Box::new(app))
-        }),
-    )
-    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
-}
-
-/// Parses a list typed as "1, 2 3" (commas and/or spaces); the error names the bad item as
-/// "`x` is not {what}".
-pub(crate) fn parse_list<T: std::str::FromStr>(text: &str, what: &str) -> Result<Vec<T>, String> {
-    text.split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<T>().map_err(|_| format!("`{s}` is not {what}")))
-        .collect()
-}
+pub use sweep::sweep_spec;
+pub use window::run_app;

@@ -9,10 +9,10 @@ use crate::distill::bias::evaluate_with_shift;
 use crate::eval::{evaluate_logits, Evaluation};
 use crate::export::{PlotSpec, Series, SeriesKind};
 
-use super::actions::Action;
+use super::action::Action;
 use super::ctx::{ModelLogits, ViewCtx};
-use super::playground::{STUDENT_COLOR, TEACHER_COLOR};
-use super::plot_ui;
+use super::plot::plot_ui;
+use super::theme::{STUDENT_COLOR, TEACHER_COLOR};
 
 const ADJUSTED_COLOR: [u8; 3] = [80, 190, 120];
 

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::app::DistilleryApp;
+use super::state::State;
 
 /// Minimum time between two saves of the state.
 const PERSIST_INTERVAL: Duration = Duration::from_secs(2);
@@ -62,28 +62,33 @@ impl FrameStats {
     }
 }
 
-impl DistilleryApp {
-    /// Saves the state soon after it changes (at most every two seconds), so that a window
+impl Persistence {
+    /// Saves `state` soon after it changes (at most every two seconds), so that a window
     /// killed rather than closed still remembers it; eframe itself only saves on exit and on a
     /// timer that needs a repaint to fire.
-    pub(crate) fn persist_if_changed(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
-        let Ok(text) = serde_json::to_string(&self.state) else {
+    pub fn save_if_changed(
+        &mut self,
+        state: &State,
+        ctx: &egui::Context,
+        frame: &mut eframe::Frame,
+    ) {
+        let Ok(text) = serde_json::to_string(state) else {
             return;
         };
-        if text == self.persistence.saved {
+        if text == self.saved {
             return;
         }
-        let wait = PERSIST_INTERVAL.saturating_sub(self.persistence.last.elapsed());
+        let wait = PERSIST_INTERVAL.saturating_sub(self.last.elapsed());
         if !wait.is_zero() {
             // Changed too recently (e.g. mid-drag): come back when the interval is over.
             ctx.request_repaint_after(wait);
             return;
         }
         if let Some(storage) = frame.storage_mut() {
-            eframe::set_value(storage, eframe::APP_KEY, &self.state);
+            eframe::set_value(storage, eframe::APP_KEY, state);
             storage.flush();
-            self.persistence.saved = text;
-            self.persistence.last = Instant::now();
+            self.saved = text;
+            self.last = Instant::now();
         }
     }
 }

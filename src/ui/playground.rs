@@ -12,23 +12,14 @@ use serde::{Deserialize, Serialize};
 use crate::data::dataset::Dataset;
 use crate::events::Slot;
 
-use super::actions::Action;
+use super::action::Action;
 use super::ctx::{ModelLogits, ViewCtx};
-use super::plot_ui;
-use super::tasks::PendingFile;
+use super::pending::PendingFile;
+use super::plot::plot_ui;
+use super::theme::{STUDENT_COLOR, TEACHER_COLOR};
+use super::widgets::{slider_mark, T_MAX, T_MIN};
 
-/// Slider range of the temperature (logarithmic).
-pub const T_MIN: f64 = 0.5;
-/// Upper end of the slider.
-pub const T_MAX: f64 = 100.0;
 const IMAGE_SCALE: f32 = 8.0;
-
-/// Teacher and student colours, used by every view.
-pub const TEACHER_COLOR: [u8; 3] = [230, 140, 40];
-/// Student colour.
-pub const STUDENT_COLOR: [u8; 3] = [60, 140, 230];
-/// Baseline colour.
-pub const BASELINE_COLOR: [u8; 3] = [150, 150, 150];
 
 /// The soft targets of a model for one image at temperature `t`.
 fn probs(model: Option<&ModelLogits>, sample: usize, t: f64) -> Option<Vec<f32>> {
@@ -91,9 +82,22 @@ pub fn soft_target_spec(
 pub struct Playground {
     /// The temperature of the bars.
     pub temperature: f64,
-    /// The digit's texture, for the image it shows.
+    /// The digit's texture, and which image of which data set it shows.
     #[serde(skip)]
-    texture: Option<(usize, egui::TextureHandle)>,
+    texture: Option<DigitTexture>,
+}
+
+/// The texture of the digit shown, keyed by the data set's version and the image's index:
+/// image 5 of a newly opened data folder is not image 5 of the old one.
+struct DigitTexture {
+    /// [`ViewCtx::data_version`] of the test set the image is from.
+    data_version: u64,
+    /// The image's index in that test set.
+    sample: usize,
+    /// The image's grey pixels, row by row (kept to tell what is shown).
+    pixels: Vec<u8>,
+    /// The texture drawn.
+    handle: egui::TextureHandle,
 }
 
 impl Default for Playground {
@@ -111,6 +115,11 @@ fn step(sample: usize, delta: isize, n: usize) -> usize {
 }
 
 impl Playground {
+    /// The grey pixels of the digit shown (row by row), once one has been drawn.
+    pub fn shown_digit(&self) -> Option<&[u8]> {
+        self.texture.as_ref().map(|t| t.pixels.as_slice())
+    }
+
     /// Draws the playground.
     #[must_use]
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) -> Vec<Action> {
@@ -194,7 +203,7 @@ impl Playground {
             return;
         };
         let texture = match &self.texture {
-            Some((i, t)) if *i == sample => t.clone(),
+            Some(t) if t.sample == sample && t.data_version == ctx.data_version => t.handle.clone(),
             _ => {
                 let pixels: Vec<u8> = test
                     .image(sample)
@@ -202,11 +211,16 @@ impl Playground {
                     .map(|p| (p * 255.0) as u8)
                     .collect();
                 let image = egui::ColorImage::from_gray([test.cols, test.rows], &pixels);
-                let t = ui
+                let handle = ui
                     .ctx()
                     .load_texture("digit", image, egui::TextureOptions::NEAREST);
-                self.texture = Some((sample, t.clone()));
-                t
+                self.texture = Some(DigitTexture {
+                    data_version: ctx.data_version,
+                    sample,
+                    pixels,
+                    handle: handle.clone(),
+                });
+                handle
             }
         };
         let size = egui::vec2(
@@ -348,17 +362,4 @@ fn probability_text(p: f32) -> String {
     } else {
         format!("{p:.1e}")
     }
-}
-
-/// Marks temperature `t` under a logarithmic `T_MIN..=T_MAX` slider drawn with the current
-/// `slider_width` (the slider maps ln T linearly onto its rail).
-pub(super) fn slider_mark(ui: &egui::Ui, slider: &egui::Response, t: f64) {
-    let f = ((t / T_MIN).ln() / (T_MAX / T_MIN).ln()).clamp(0.0, 1.0) as f32;
-    let rail = slider.rect;
-    let x = rail.left() + 8.0 + f * (ui.spacing().slider_width - 16.0);
-    let y = rail.bottom();
-    ui.painter().line_segment(
-        [egui::pos2(x, y - 4.0), egui::pos2(x, y + 2.0)],
-        egui::Stroke::new(2.0, ui.visuals().warn_fg_color),
-    );
 }

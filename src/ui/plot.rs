@@ -6,8 +6,8 @@ use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, Points};
 
 use crate::export::{PlotSpec, SeriesKind};
 
-use super::actions::Action;
-use super::tasks::PendingFile;
+use super::action::Action;
+use super::pending::PendingFile;
 
 fn color(rgb: [u8; 3]) -> egui::Color32 {
     egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2])
@@ -16,6 +16,20 @@ fn color(rgb: [u8; 3]) -> egui::Color32 {
 /// Draws `spec` with egui_plot, with an "Export…" button that exports the same spec.
 #[must_use]
 pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Option<Action> {
+    let action = title_ui(ui, id, spec);
+    if let Some(map) = &spec.heatmap {
+        let rect =
+            super::heatmap_plot::heatmap_plot_ui(ui, id, &spec.x_label, &spec.y_label, map, height);
+        remember_rect(ui, id, rect);
+        return action;
+    }
+    let response = framed_plot(id, spec, height).show(ui, |plot_ui| draw_spec(plot_ui, spec));
+    remember_rect(ui, id, response.response.rect);
+    action
+}
+
+/// The plot's title and its Export… button; returns the export asked for.
+fn title_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec) -> Option<Action> {
     let mut action = None;
     ui.horizontal(|ui| {
         ui.strong(&spec.title);
@@ -36,14 +50,22 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
             }));
         }
     });
-    if let Some(map) = &spec.heatmap {
-        let rect =
-            super::heatmap_plot::heatmap_plot_ui(ui, id, &spec.x_label, &spec.y_label, map, height);
-        remember_rect(ui, id, rect);
-        return action;
+    action
+}
+
+/// The x coordinate a value is drawn at: its log10 on a log axis.
+fn to_x(log_x: bool, x: f64) -> f64 {
+    if log_x {
+        x.max(1e-9).log10()
+    } else {
+        x
     }
+}
+
+/// The egui_plot frame of `spec`: its id, labels, the data's x range, a clipped y axis, and
+/// the grid of bars and log axes.
+fn framed_plot<'a>(id: &str, spec: &PlotSpec, height: f32) -> Plot<'a> {
     let log_x = spec.log_x;
-    let to_x = move |x: f64| if log_x { x.max(1e-9).log10() } else { x };
     // A clipped y axis is fixed bounds, which egui_plot keeps in memory per plot id: a new
     // clip height gets a new id so the view follows it.
     let plot_id = spec
@@ -60,7 +82,7 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
     let xs = spec
         .series
         .iter()
-        .flat_map(|s| s.points.iter().map(|p| to_x(p[0])));
+        .flat_map(|s| s.points.iter().map(|p| to_x(log_x, p[0])));
     let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
         (lo.min(x), hi.max(x))
     });
@@ -72,7 +94,8 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
         let (a, b) = if log_x { (0.0, 2.0) } else { (0.0, 10.0) };
         plot = plot.include_x(a).include_x(b).include_y(0.0).include_y(1.0);
     }
-    if spec.series.iter().any(|s| s.kind == SeriesKind::Bars) || !spec.hlines.is_empty() {
+    let has_bars = spec.series.iter().any(|s| s.kind == SeriesKind::Bars);
+    if has_bars || !spec.hlines.is_empty() {
         plot = plot.include_y(0.0);
     }
     if let Some(y_max) = spec.y_max {
@@ -88,7 +111,7 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
                 .default_y_bounds(y_min, y_max);
         }
     }
-    if spec.series.iter().any(|s| s.kind == SeriesKind::Bars) {
+    if has_bars {
         // Bars stand at whole numbers (classes): mark every one, even on a narrow plot.
         plot = plot.x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 5.0, 10.0]));
     }
@@ -97,46 +120,51 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
             .x_grid_spacer(log_125_marks)
             .x_axis_formatter(|mark, _| plain_number(10f64.powf(mark.value)));
     }
+    plot
+}
+
+/// Draws the spec's series (bars of several series side by side) and reference lines.
+fn draw_spec(plot_ui: &mut egui_plot::PlotUi<'_>, spec: &PlotSpec) {
     let bar_width = series_bar_width(spec);
     let bar_count = spec
         .series
         .iter()
         .filter(|s| s.kind == SeriesKind::Bars)
         .count();
-    let response = plot.show(ui, |plot_ui| {
-        let mut bar_index = 0;
-        for series in &spec.series {
-            let points: Vec<[f64; 2]> = series.points.iter().map(|p| [to_x(p[0]), p[1]]).collect();
-            match series.kind {
-                SeriesKind::Line => plot_ui.line(
-                    Line::new(series.name.clone(), points)
-                        .color(color(series.color))
-                        .width(2.0),
-                ),
-                SeriesKind::Points => plot_ui.points(
-                    Points::new(series.name.clone(), points)
-                        .color(color(series.color))
-                        .radius(4.0),
-                ),
-                SeriesKind::Bars => {
-                    // Bars of several series sit side by side around each x.
-                    let offset = (bar_index as f64 - (bar_count as f64 - 1.0) / 2.0) * bar_width;
-                    bar_index += 1;
-                    let fill = color(series.color);
-                    let bars = points
-                        .iter()
-                        .map(|p| Bar::new(p[0] + offset, p[1]).width(bar_width).fill(fill))
-                        .collect();
-                    plot_ui.bar_chart(BarChart::new(series.name.clone(), bars).color(fill));
-                }
+    let mut bar_index = 0;
+    for series in &spec.series {
+        let points: Vec<[f64; 2]> = series
+            .points
+            .iter()
+            .map(|p| [to_x(spec.log_x, p[0]), p[1]])
+            .collect();
+        match series.kind {
+            SeriesKind::Line => plot_ui.line(
+                Line::new(series.name.clone(), points)
+                    .color(color(series.color))
+                    .width(2.0),
+            ),
+            SeriesKind::Points => plot_ui.points(
+                Points::new(series.name.clone(), points)
+                    .color(color(series.color))
+                    .radius(4.0),
+            ),
+            SeriesKind::Bars => {
+                // Bars of several series sit side by side around each x.
+                let offset = (bar_index as f64 - (bar_count as f64 - 1.0) / 2.0) * bar_width;
+                bar_index += 1;
+                let fill = color(series.color);
+                let bars = points
+                    .iter()
+                    .map(|p| Bar::new(p[0] + offset, p[1]).width(bar_width).fill(fill))
+                    .collect();
+                plot_ui.bar_chart(BarChart::new(series.name.clone(), bars).color(fill));
             }
         }
-        for line in &spec.hlines {
-            plot_ui.hline(HLine::new(line.name.clone(), line.y).color(color(line.color)));
-        }
-    });
-    remember_rect(ui, id, response.response.rect);
-    action
+    }
+    for line in &spec.hlines {
+        plot_ui.hline(HLine::new(line.name.clone(), line.y).color(color(line.color)));
+    }
 }
 
 /// Keeps where plot `id` is on screen, for the PNG export's screen capture.

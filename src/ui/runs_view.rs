@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use crate::events::Slot;
 
-use super::actions::Action;
+use super::action::Action;
 use super::ctx::{RunRow, ViewCtx};
-use super::plot_ui;
-use super::tasks::PendingFile;
+use super::pending::PendingFile;
+use super::plot::plot_ui;
 
 const PALETTE: [[u8; 3]; 6] = [
     [60, 140, 230],

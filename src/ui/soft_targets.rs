@@ -7,18 +7,20 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::{EnsembleCombine, Method, RunConfig};
+use crate::config::{EnsembleCombine, RunConfig};
 use crate::distill::loss::center_rows;
 use crate::distill::soft::ensemble_soft_targets;
 use crate::events::{Phase, RunId};
 use crate::export::{PlotSpec, Series, SeriesKind};
 
-use super::actions::Action;
+use super::action::Action;
 use super::ctx::ViewCtx;
 use super::live_run::LiveRun;
-use super::playground::{slider_mark, BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR, T_MAX, T_MIN};
-use super::plot_ui;
+use super::methods::fits_logits;
+use super::plot::plot_ui;
 use super::probe_history::{ModelKey, ProbeHistory};
+use super::theme::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
+use super::widgets::{slider_mark, T_MAX, T_MIN};
 
 /// Lighter shade for the members of an ensemble teacher (their mean takes the teacher colour).
 const MEMBER_COLOR: [u8; 3] = [245, 195, 130];
@@ -222,10 +224,7 @@ impl SoftTargetsPanel {
         self.temperature_ui(ui, &live.config);
         self.scrubber_ui(ui, &live.probes);
         let t = self.shown_temperature(&live.config);
-        let logit_method = matches!(
-            live.config.distill.method,
-            Method::LogitL2 | Method::NoisyTeacher
-        );
+        let logit_method = fits_logits(live.config.distill.method);
         let height = if logit_method {
             (ui.available_height() / 2.0 - 40.0).max(140.0)
         } else {

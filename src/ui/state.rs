@@ -16,47 +16,10 @@ use super::playground::Playground;
 use super::runs_view::RunsView;
 use super::sweep::SweepView;
 
-/// The views of the central panel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Tab {
-    /// Temperature playground.
-    #[default]
-    Playground,
-    /// Live training curves.
-    Live,
-    /// Sweeps: curves and T × α maps.
-    Sweep,
-    /// Per-class errors and bias adjustment.
-    PerClass,
-    /// Past runs.
-    Runs,
-    /// The 2-D playground: teacher and students on a plane.
-    Plane,
-}
-
-impl Tab {
-    /// Every tab, in display order.
-    pub const ALL: [Tab; 6] = [
-        Tab::Playground,
-        Tab::Plane,
-        Tab::Live,
-        Tab::Sweep,
-        Tab::PerClass,
-        Tab::Runs,
-    ];
-
-    /// The tab's title.
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Playground => "Temperature playground",
-            Tab::Live => "Live training",
-            Tab::Sweep => "Sweeps",
-            Tab::PerClass => "Per-class & bias",
-            Tab::Runs => "Runs",
-            Tab::Plane => "Plane (2-D)",
-        }
-    }
-}
+/// Where these used to live; kept so that `ui::state::{Tab, quick_config, shipped}` still
+/// name them.
+pub use super::defaults::{quick_config, shipped};
+pub use super::tab::Tab;
 
 /// Each view's own state (components: the app hands each its part and a read-only context).
 #[derive(Default, Serialize, Deserialize)]
@@ -100,20 +63,6 @@ pub struct State {
     pub student_weights: PathBuf,
     /// The views' own state.
     pub views: Views,
-}
-
-/// The launcher's configuration at first start: the quick preset.
-pub fn quick_config() -> RunConfig {
-    let mut config = crate::presets::find("quick").map_or_else(RunConfig::default, |p| p.config());
-    config.name = "gui".into();
-    // Start from the shipped teacher so the first click trains only the students.
-    config.teacher.weights = Some(shipped(assets::TEACHER));
-    config
-}
-
-/// A shipped model, spelled portably (`@assets/<file>`).
-pub fn shipped(file: &str) -> PathBuf {
-    PathBuf::from(assets::MARKER).join(file)
 }
 
 impl Default for State {

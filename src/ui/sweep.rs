@@ -12,91 +12,17 @@ use serde::{Deserialize, Serialize};
 use crate::config::RunConfig;
 use crate::events::{PointStatus, SweepRow};
 use crate::export::{HLine, Heatmap, PlotSpec, Series, SeriesKind};
+use crate::sweep::axis::Axis;
+use crate::sweep::plan::SweepPlan;
 use crate::sweep::presets::SWEEP_PRESETS;
-use crate::sweep::table::Collected;
-use crate::sweep::{Axis, SweepPlan};
+use crate::sweep::progress::SweepTable;
 
-use super::actions::Action;
+use super::action::Action;
 use super::ctx::ViewCtx;
 use super::live_run::RunKind;
-use super::playground::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
-use super::plot_ui;
-use super::tasks::PendingFile;
-
-/// A sweep as the view draws it: planned axes and the rows known so far.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SweepTable {
-    /// The sweep folder.
-    pub dir: PathBuf,
-    /// The axes, first outermost.
-    pub axes: Vec<Axis>,
-    /// The points known so far (any order).
-    pub rows: Vec<SweepRow>,
-}
-
-impl SweepTable {
-    /// A table for a planned sweep, before any point is known.
-    pub fn planned(dir: PathBuf, axes: &[(String, Vec<String>)]) -> Self {
-        Self {
-            dir,
-            axes: axes
-                .iter()
-                .map(|(key, values)| Axis {
-                    key: key.clone(),
-                    values: values.clone(),
-                })
-                .collect(),
-            rows: Vec::new(),
-        }
-    }
-
-    /// A sweep folder read back (see [`crate::sweep::table::read_sweep`]).
-    pub fn from_collected(dir: PathBuf, collected: &Collected) -> Self {
-        Self {
-            dir,
-            axes: collected.manifest.axes.clone(),
-            rows: collected.rows.clone(),
-        }
-    }
-
-    /// Adds or replaces a point's row.
-    pub fn upsert(&mut self, row: SweepRow) {
-        match self.rows.iter_mut().find(|r| r.point == row.point) {
-            Some(existing) => *existing = row,
-            None => self.rows.push(row),
-        }
-    }
-
-    /// Number of planned points.
-    pub fn planned_points(&self) -> usize {
-        self.axes.iter().map(|a| a.values.len()).product()
-    }
-
-    /// Points done so far.
-    pub fn done(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| r.status == PointStatus::Done)
-            .count()
-    }
-
-    fn row_at(&self, value_index: &[usize]) -> Option<&SweepRow> {
-        self.rows.iter().find(|r| {
-            r.status == PointStatus::Done
-                && self
-                    .axes
-                    .iter()
-                    .zip(value_index)
-                    .zip(&r.values)
-                    .all(|((axis, &i), v)| axis.values.get(i) == Some(v))
-        })
-    }
-
-    fn teacher_line(&self) -> Option<HLine> {
-        let errors = self.rows.iter().find_map(|r| r.teacher_errors)?;
-        Some(HLine::new("teacher", errors as f64, TEACHER_COLOR))
-    }
-}
+use super::pending::PendingFile;
+use super::plot::plot_ui;
+use super::theme::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
 
 /// Test errors over the sweep: a curve for one axis, a heatmap for two numeric axes, one
 /// curve per value of a second, non-numeric axis.
@@ -106,6 +32,12 @@ pub fn sweep_spec(table: &SweepTable) -> PlotSpec {
         [x, rest @ ..] => curve_spec(table, x, rest.first()),
         [] => PlotSpec::new("Sweep", "setting", "test errors"),
     }
+}
+
+/// The teacher's test errors as a reference line.
+fn teacher_line(table: &SweepTable) -> Option<HLine> {
+    let errors = table.teacher_errors()?;
+    Some(HLine::new("teacher", errors as f64, TEACHER_COLOR))
 }
 
 /// The x coordinate of an axis value: the number, else its index.
@@ -190,7 +122,7 @@ fn curve_spec(table: &SweepTable, x: &Axis, group: Option<&Axis>) -> PlotSpec {
             ));
         }
     }
-    spec.hlines.extend(table.teacher_line());
+    spec.hlines.extend(teacher_line(table));
     spec
 }
 

@@ -13,13 +13,17 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::data::dataset::{Dataset, Mnist};
 use crate::events::Slot;
 
-use super::sweep::SweepTable;
 use crate::export::PlotSpec;
-use crate::export::{crop_rgba, render_png, render_svg, save_rgba_png, to_csv};
+use crate::export::{render_png, render_svg, save_rgba_png, to_csv};
 use crate::files::write_atomic;
+use crate::sweep::progress::SweepTable;
 
-/// How long an export waits for the screen capture before rendering the PNG itself.
-const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(3);
+use super::capture::capture_region;
+use super::plane::export::write_plane_files;
+
+/// Where it used to live; kept so that `ui::tasks::PendingFile` still names it.
+pub use super::pending::PendingFile;
+
 /// Size of a PNG rendered without a screen capture.
 const FALLBACK_PNG_SIZE: (u32, u32) = (1000, 600);
 
@@ -71,71 +75,6 @@ impl Dialogs for SystemDialogs {
 /// A dialog that "returns" faster than this was never shown (a person cannot cancel that
 /// fast): the portal failed, and the window asks for the path itself.
 const UNSHOWN_DIALOG: Duration = Duration::from_millis(300);
-
-/// File work waiting for a path: from a dialog, or typed into the window's own path field.
-#[derive(Clone, Debug)]
-pub enum PendingFile {
-    /// Export a plot (PNG of the screen region, SVG, CSV).
-    ExportPlot {
-        /// The plot's data.
-        spec: Box<PlotSpec>,
-        /// Where it is on screen, in points.
-        rect: [f32; 4],
-        /// Suggested file name, without extension.
-        name: String,
-    },
-    /// Save a copy of a weights file.
-    ExportWeights {
-        /// The file to copy.
-        source: PathBuf,
-    },
-    /// Open a weights file into a playground slot.
-    OpenWeights {
-        /// The slot.
-        slot: Slot,
-    },
-    /// Export a plane panel (PNG of the screen region, SVG, grid and points CSV).
-    ExportPlane(Box<super::plane::PlaneExport>),
-    /// Open a sweep folder into the Sweeps view.
-    OpenSweep,
-    /// Use another folder of MNIST-format files.
-    OpenDataDir,
-}
-
-impl PendingFile {
-    /// The file name a dialog or the path field suggests.
-    pub fn suggested_name(&self) -> String {
-        match self {
-            PendingFile::ExportPlot { name, .. } => format!("{name}.png"),
-            PendingFile::ExportWeights { source } => source
-                .file_name()
-                .map_or("student.safetensors".into(), |n| {
-                    n.to_string_lossy().into_owned()
-                }),
-            PendingFile::OpenWeights { slot } => format!("{}.safetensors", slot.key()),
-            PendingFile::ExportPlane(export) => format!("{}.png", export.name),
-            PendingFile::OpenSweep | PendingFile::OpenDataDir => String::new(),
-        }
-    }
-
-    /// What the path field's button says.
-    pub fn verb(&self) -> &'static str {
-        match self {
-            PendingFile::OpenWeights { .. } | PendingFile::OpenSweep | PendingFile::OpenDataDir => {
-                "Open"
-            }
-            _ => "Save",
-        }
-    }
-
-    /// What the path names: a file, or a folder (sweeps, data sets).
-    pub fn noun(&self) -> &'static str {
-        match self {
-            PendingFile::OpenSweep | PendingFile::OpenDataDir => "folder",
-            _ => "file",
-        }
-    }
-}
 
 /// What a finished task reports.
 #[derive(Clone, Debug)]
@@ -276,9 +215,7 @@ fn complete(ctx: &egui::Context, pending: PendingFile, path: PathBuf) -> Outcome
         PendingFile::ExportPlot { spec, rect, .. } => {
             message(write_plot_files(ctx, &spec, rect, path))
         }
-        PendingFile::ExportPlane(export) => {
-            message(super::plane::write_plane_files(ctx, &export, &path))
-        }
+        PendingFile::ExportPlane(export) => message(write_plane_files(ctx, &export, &path)),
     }
 }
 
@@ -325,25 +262,4 @@ fn write_plot_files(
         "plot saved: {} ({how}), .svg, .csv",
         png_path.display()
     ))
-}
-
-/// Asks the renderer for a screenshot and crops it to `rect` (points); `None` when no frame
-/// arrives in time (e.g. headless tests).
-pub(crate) fn capture_region(ctx: &egui::Context, rect: [f32; 4]) -> Option<(u32, u32, Vec<u8>)> {
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    ctx.request_screenshot(move |image| {
-        let _ = tx.send(image);
-    });
-    ctx.request_repaint();
-    let image = rx.recv_timeout(SCREENSHOT_TIMEOUT).ok()?;
-    let ppp = ctx.pixels_per_point();
-    let [x, y, w, h] = rect.map(|v| (v * ppp).round().max(0.0) as u32);
-    let [width, height] = image.size;
-    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
-    let cropped = crop_rgba(width as u32, height as u32, &rgba, x, y, w, h);
-    let (cw, ch) = (
-        w.min((width as u32).saturating_sub(x)),
-        h.min((height as u32).saturating_sub(y)),
-    );
-    (cw > 0 && ch > 0).then_some((cw, ch, cropped))
 }

@@ -2,22 +2,14 @@
 //! the Train / Cancel buttons. They edit the view's own configuration; Train hands a copy to
 //! the app.
 
-use crate::config::{Method, PlaneKind, TransferKind};
+use crate::config::{PlaneKind, TransferKind};
+use crate::ui::action::Action;
+use crate::ui::ctx::ViewCtx;
+use crate::ui::list_text::parse_list;
+use crate::ui::live_run::{LiveRun, RunStatus};
+use crate::ui::methods::{forces_munge, plane_method_ui};
 
-use super::super::actions::Action;
-use super::super::ctx::ViewCtx;
-use super::super::live_run::LiveRun;
-use super::PlaneView;
-
-/// Short names of the methods on their buttons.
-fn method_name(method: Method) -> &'static str {
-    match method {
-        Method::Hinton => "Soft targets",
-        Method::LogitL2 => "Logit L2",
-        Method::NoisyTeacher => "Noisy teacher",
-        Method::ModelCompression => "MUNGE",
-    }
-}
+use super::view::PlaneView;
 
 impl PlaneView {
     /// Draws the settings and the Train / Cancel buttons.
@@ -51,16 +43,16 @@ impl PlaneView {
                 ui.colored_label(ui.visuals().error_fg_color, format!("! {problem}"));
             } else if let Some(live) = live {
                 let text = match &live.status {
-                    super::RunStatus::Running => format!(
+                    RunStatus::Running => format!(
                         "training {} · {:.1} s",
                         live.phase.map_or("…", |p| p.key()),
                         live.elapsed_secs()
                     ),
-                    super::RunStatus::Finished(s) => {
+                    RunStatus::Finished(s) => {
                         format!("done in {:.2} s · {}", s.duration_secs, s.dir.display())
                     }
-                    super::RunStatus::Failed(m) => format!("failed: {m}"),
-                    super::RunStatus::Cancelled => "cancelled".into(),
+                    RunStatus::Failed(m) => format!("failed: {m}"),
+                    RunStatus::Cancelled => "cancelled".into(),
                 };
                 ui.weak(text);
             }
@@ -94,33 +86,7 @@ impl PlaneView {
         let c = &mut self.config;
         ui.horizontal_wrapped(|ui| {
             ui.strong("Method");
-            for method in Method::ALL {
-                ui.selectable_value(&mut c.distill.method, method, method_name(method))
-                    .on_hover_text(method.label());
-            }
-            let d = &mut c.distill;
-            match d.method {
-                Method::Hinton => {
-                    ui.add(
-                        egui::DragValue::new(&mut d.temperature)
-                            .range(0.1..=100.0)
-                            .speed(0.1)
-                            .prefix("training T "),
-                    );
-                    ui.add(egui::Slider::new(&mut d.alpha, 0.0..=1.0).text("α (soft weight)"));
-                    ui.checkbox(&mut d.t_squared, "× T²");
-                }
-                Method::LogitL2 => {
-                    ui.checkbox(&mut d.zero_mean_logits, "zero-mean logits");
-                }
-                Method::NoisyTeacher => {
-                    ui.add(egui::Slider::new(&mut d.noise_sigma, 0.0..=2.0).text("σ"));
-                    ui.add(egui::Slider::new(&mut d.noise_p, 0.0..=1.0).text("p"));
-                }
-                Method::ModelCompression => {
-                    ui.checkbox(&mut d.soft_labels, "teacher's probabilities as labels");
-                }
-            }
+            plane_method_ui(&mut c.distill, ui);
             if c.uses_munge() {
                 let m = &mut c.transfer.munge_params;
                 ui.label("MUNGE");
@@ -146,7 +112,7 @@ impl PlaneView {
             ui.add(egui::Slider::new(&mut labelled, 1..=train).text("labelled points"))
                 .on_hover_text("The teacher learns from every point; baseline and distilled student only from the first N");
             c.transfer.limit = (labelled < train).then_some(labelled);
-            let compression = c.distill.method == Method::ModelCompression;
+            let compression = forces_munge(c.distill.method);
             let mut munge = c.uses_munge();
             ui.add_enabled(!compression, egui::Checkbox::new(&mut munge, "+ MUNGE points"))
                 .on_hover_text("Grow the transfer set with synthetic points labelled by the teacher");
@@ -212,9 +178,9 @@ impl PlaneView {
 
     /// Copies the typed widths into the configuration; the error names the bad field.
     fn apply_widths(&mut self) -> Result<(), String> {
-        let teacher: Vec<usize> = super::super::parse_list(&self.teacher_text, "a width")
+        let teacher: Vec<usize> = parse_list(&self.teacher_text, "a width")
             .map_err(|e| format!("teacher widths: {e}"))?;
-        let student: Vec<usize> = super::super::parse_list(&self.student_text, "a width")
+        let student: Vec<usize> = parse_list(&self.student_text, "a width")
             .map_err(|e| format!("student widths: {e}"))?;
         self.config.teacher.hidden = teacher;
         self.config.student.hidden = student;

@@ -9,7 +9,7 @@ use crate::export::{save_rgba_png, PlanePicture};
 use crate::files::write_atomic;
 use crate::plane::grid::{grid_csv, points_csv, PointSet};
 
-use super::super::tasks::capture_region;
+use crate::ui::capture::capture_region;
 
 /// Everything a panel export writes, as plain data taken when Export was clicked.
 #[derive(Clone, Debug)]

@@ -1,67 +1,15 @@
-//! Every change a panel asks for, applied in one place after drawing.
-
-use std::path::PathBuf;
+//! Applying the actions the panels returned, after drawing: starting runs, sweeps and plane
+//! runs, file work, switching views, replays and the bias search.
 
 use crate::config::RunConfig;
-use crate::events::Slot;
+use crate::sweep::plan::SweepPlan;
 use crate::worker::protocol::Command;
 
-use super::app::DistilleryApp;
-use super::live_run::{LiveRun, RunKind};
-use super::state::Tab;
-use super::tasks::PendingFile;
-
-/// A request from a panel, applied by the app after drawing.
-#[must_use]
-#[derive(Clone, Debug)]
-pub enum Action {
-    /// Start a run with the launcher's configuration.
-    StartRun,
-    /// Start a sweep of the launcher's configuration (into a new folder under the runs folder).
-    StartSweep {
-        /// The planned sweep.
-        plan: Box<crate::sweep::SweepPlan>,
-        /// Points trained at a time.
-        jobs: usize,
-    },
-    /// Cancel the live run.
-    Cancel,
-    /// Replace the launcher's configuration (an edit in the launcher).
-    SetConfig(Box<RunConfig>),
-    /// Load a preset into the launcher.
-    LoadPreset(String),
-    /// Put a stored configuration into the launcher.
-    OpenConfig(Box<RunConfig>),
-    /// Show this test image in the playground.
-    ShowSample(usize),
-    /// Show these weights in a playground slot.
-    LoadWeights {
-        /// The slot.
-        slot: Slot,
-        /// The file.
-        path: PathBuf,
-    },
-    /// File work that needs a path (a dialog, or the window's own path field).
-    File(PendingFile),
-    /// The path typed into the window's path field for pending file work.
-    FileAt(PendingFile, PathBuf),
-    /// Close the path field without doing the work.
-    DismissPrompt,
-    /// Re-read the runs folder (in the background).
-    RefreshRuns,
-    /// Delete a run folder (in the background; the runs view has asked to confirm).
-    DeleteRun(PathBuf),
-    /// Search the best bias shift of these classes for the student (in the background).
-    FindBestShift(Vec<u8>),
-    /// Switch the central view.
-    ShowTab(Tab),
-    /// Switch between the dark and light themes.
-    SetDark(bool),
-    /// Open a run from the runs folder in the Live view, to replay its probes.
-    ReplayRun(PathBuf),
-    /// Train the plane playground's models with this configuration.
-    StartPlane(Box<RunConfig>),
-}
+use super::DistilleryApp;
+use crate::ui::action::Action;
+use crate::ui::live_run::{LiveRun, RunKind};
+use crate::ui::tab::Tab;
+use crate::ui::theme;
 
 impl DistilleryApp {
     /// Applies one action from a panel.
@@ -118,11 +66,7 @@ impl DistilleryApp {
             Action::ReplayRun(dir) => self.replay(&dir),
             Action::SetDark(dark) => {
                 self.state.dark = dark;
-                ctx.set_visuals(if dark {
-                    egui::Visuals::dark()
-                } else {
-                    egui::Visuals::light()
-                });
+                ctx.set_visuals(theme::visuals(dark));
             }
             Action::StartPlane(config) => self.start_plane(*config),
         }
@@ -178,7 +122,7 @@ impl DistilleryApp {
     }
 
     /// Starts a sweep into `<runs folder>/<timestamp>-<name>-sweep/`.
-    fn start_sweep(&mut self, mut plan: crate::sweep::SweepPlan, jobs: usize) {
+    fn start_sweep(&mut self, mut plan: SweepPlan, jobs: usize) {
         let Some((id, config)) = self.next_start(&plan.base) else {
             return;
         };

@@ -1,7 +1,11 @@
-//! The application shell: shared data, runtime handles, and the frame: drain what arrived
-//! (`logic`), let each panel draw from a read-only [`ViewCtx`] and return its actions, then
-//! apply them (`ui`). Event folding is in `fold.rs`, action handling in `actions.rs`,
-//! persistence in `persist.rs`.
+//! The application shell: shared data and runtime handles. Its impl is split by concern, as
+//! rerun's viewer splits its app: draining what arrived and saving the state (`logic.rs`), the
+//! frame's layout, where each panel draws from a read-only context and returns its actions
+//! (`ui.rs`), and applying those actions (`apply.rs`).
+
+mod apply;
+mod logic;
+mod ui;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,16 +15,18 @@ use crate::events::{RunId, Slot};
 use crate::worker::protocol::Command;
 use crate::worker::Worker;
 
-use super::actions::Action;
-use super::chrome::{self, PathPrompt};
-use super::ctx::{ModelLogits, RunList, ViewCtx};
-use super::jobs::Jobs;
-use super::live_run::LiveRun;
-use super::persist::{FrameStats, Persistence};
-use super::state::{State, Tab};
-use super::tasks::{Dialogs, PendingFile, Tasks};
+use crate::ui::chrome::PathPrompt;
+use crate::ui::ctx::{ModelLogits, RunList};
+use crate::ui::jobs::Jobs;
+use crate::ui::live_run::LiveRun;
+use crate::ui::pending::PendingFile;
+use crate::ui::persist::{FrameStats, Persistence};
+use crate::ui::state::State;
+use crate::ui::tasks::{Dialogs, Tasks};
+use crate::ui::theme;
 
-pub use super::live_run::{RunKind, RunStatus};
+/// Kept so that `ui::app::{RunKind, RunStatus}` still name them.
+pub use crate::ui::live_run::{RunKind, RunStatus};
 
 /// How the app is set up (tests inject dialogs and folders).
 pub struct AppOptions {
@@ -44,6 +50,9 @@ pub struct DistilleryApp {
     pub test: Option<Arc<Dataset>>,
     /// Why the test set could not be loaded.
     pub test_error: Option<String>,
+    /// Bumped each time another data folder replaces the test set, so that what a view cached
+    /// from the old set (the playground's digit) is known to be stale.
+    pub data_version: u64,
     /// Teacher logits for the playground.
     pub teacher: Option<Arc<ModelLogits>>,
     /// Student logits for the playground.
@@ -71,11 +80,7 @@ impl DistilleryApp {
         if let Some(dir) = options.runs_dir {
             state.runs_dir = dir;
         }
-        ctx.set_visuals(if state.dark {
-            egui::Visuals::dark()
-        } else {
-            egui::Visuals::light()
-        });
+        ctx.set_visuals(theme::visuals(state.dark));
         let waker_ctx = ctx.clone();
         let waker: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker_ctx.request_repaint());
         let worker = Worker::spawn(waker.clone())?;
@@ -94,6 +99,7 @@ impl DistilleryApp {
             data_dir: options.data_dir,
             test,
             test_error,
+            data_version: 0,
             teacher: None,
             student: None,
             live: None,
@@ -162,77 +168,6 @@ impl DistilleryApp {
             self.messages.remove(0);
         }
     }
-
-    /// Draws the whole window, then applies the panels' actions.
-    pub fn draw(&mut self, ui: &mut egui::Ui) {
-        let mut actions: Vec<Action> = Vec::new();
-        let dataset = chrome::dataset_name(self.data_dir.as_deref());
-        let Self {
-            state,
-            test,
-            test_error,
-            teacher,
-            student,
-            live,
-            runs,
-            messages,
-            frame_stats,
-            prompt,
-            ..
-        } = self;
-        let State {
-            tab,
-            dark,
-            runs_dir,
-            config,
-            preset,
-            sample,
-            views,
-            ..
-        } = state;
-        let ctx = ViewCtx {
-            config,
-            preset,
-            runs_dir,
-            sample: *sample,
-            test: test.as_deref(),
-            test_error: test_error.as_deref(),
-            teacher: teacher.as_deref(),
-            student: student.as_deref(),
-            live: live.as_ref(),
-            runs,
-        };
-        egui::Panel::top("top").show(ui, |ui| {
-            actions.extend(chrome::top_bar_ui(ui, *tab, *dark, &dataset));
-        });
-        egui::Panel::bottom("status").show(ui, |ui| {
-            chrome::status_bar_ui(ui, messages.last(), frame_stats);
-        });
-        // The plane view has its own settings; the MNIST launcher would only take its room.
-        if *tab != Tab::Plane {
-            egui::Panel::left("launcher")
-                .resizable(true)
-                .default_size(330.0)
-                .show(ui, |ui| actions.extend(views.launcher.ui(ui, &ctx)));
-        }
-        egui::CentralPanel::default_margins().show(ui, |ui| {
-            actions.extend(match tab {
-                Tab::Playground => views.playground.ui(ui, &ctx),
-                Tab::Live => views.live.ui(ui, &ctx),
-                Tab::Sweep => views.sweep.ui(ui, &ctx),
-                Tab::PerClass => views.per_class.ui(ui, &ctx),
-                Tab::Runs => views.runs.ui(ui, &ctx),
-                Tab::Plane => views.plane.ui(ui, &ctx),
-            });
-        });
-        if let Some(prompt) = prompt {
-            actions.extend(prompt.ui(ui.ctx()));
-        }
-        let egui_ctx = ui.ctx().clone();
-        for action in actions {
-            self.apply(action, &egui_ctx);
-        }
-    }
 }
 
 /// Where exports go when no file dialog can ask: `exports/` beside the runs folder.
@@ -240,23 +175,6 @@ pub fn exports_dir(runs_dir: &Path) -> PathBuf {
     runs_dir
         .parent()
         .map_or_else(|| PathBuf::from("exports"), |p| p.join("exports"))
-}
-
-impl eframe::App for DistilleryApp {
-    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
-        self.frame_stats.start();
-        self.drain(ctx);
-        self.persist_if_changed(ctx, frame);
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        self.draw(ui);
-        self.frame_stats.finish();
-    }
-
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, eframe::APP_KEY, &self.state);
-    }
 }
 
 #[cfg(test)]

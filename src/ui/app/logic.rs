@@ -1,15 +1,18 @@
-//! Folding what arrives into the app's state: worker events, finished file tasks and
-//! background jobs, within a small time budget per frame.
+//! The app's non-UI work, done before each frame is drawn: folding what arrived (worker
+//! events, finished file tasks and background jobs) into its state within a small time budget,
+//! and saving the state soon after it changes.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::events::{Event, Slot};
 
-use super::app::DistilleryApp;
-use super::ctx::ModelLogits;
-use super::jobs::JobDone;
-use super::tasks::Outcome;
+use super::DistilleryApp;
+use crate::ui::ctx::ModelLogits;
+use crate::ui::jobs::JobDone;
+use crate::ui::live_run::RunKind;
+use crate::ui::tab::Tab;
+use crate::ui::tasks::Outcome;
 
 /// Time the UI thread may spend draining events per frame.
 const EVENT_BUDGET: Duration = Duration::from_millis(4);
@@ -62,7 +65,7 @@ impl DistilleryApp {
         }
         live.apply(&event);
         // A plane run's models have two inputs: they are not for the MNIST playground.
-        let plane = live.kind == super::live_run::RunKind::Plane;
+        let plane = live.kind == RunKind::Plane;
         match event {
             Event::RunFinished { summary, .. } => {
                 self.notify(false, format!("run finished: {}", summary.describe()));
@@ -98,7 +101,7 @@ impl DistilleryApp {
                     ),
                 );
                 self.state.views.sweep.opened = Some(*table);
-                self.state.tab = super::state::Tab::Sweep;
+                self.state.tab = Tab::Sweep;
             }
             Outcome::SweepOpened(Err(e)) => self.notify(true, format!("cannot open sweep: {e}")),
             Outcome::DataOpened {
@@ -113,6 +116,7 @@ impl DistilleryApp {
                 );
                 self.data_dir = Some(dir);
                 self.test = Some(test);
+                self.data_version += 1;
                 self.test_error = None;
                 self.state.sample = self.state.sample.min(self.test_len().saturating_sub(1));
                 for slot in Slot::ALL {
@@ -177,5 +181,10 @@ impl DistilleryApp {
         }
         // Budget spent with events left: come back next frame.
         ctx.request_repaint();
+    }
+
+    /// Saves the state soon after it changes (see [`crate::ui::persist::Persistence::save_if_changed`]).
+    pub(crate) fn persist_if_changed(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        self.persistence.save_if_changed(&self.state, ctx, frame);
     }
 }
