@@ -1,6 +1,7 @@
 //! The headless command line. It drives the same trainer as the GUI and prints its events as
 //! progress bars on stderr; results go to stdout (as JSON with `--json`).
 
+mod config_args;
 mod progress;
 mod sweep;
 
@@ -18,6 +19,8 @@ use crate::model::weights;
 use crate::presets;
 use crate::runs;
 use crate::train::CancelToken;
+use config_args::print_json;
+pub use config_args::{resolve_config, ConfigArgs};
 
 /// Distillery: knowledge distillation on real MNIST. With no command, opens the GUI.
 #[derive(Debug, Parser)]
@@ -26,33 +29,6 @@ pub struct Cli {
     /// What to do (none: open the GUI).
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-/// How a run's configuration is chosen.
-#[derive(Debug, Args)]
-pub struct ConfigArgs {
-    /// A named preset (see `distillery presets`).
-    #[arg(long, conflicts_with = "config")]
-    pub preset: Option<String>,
-    /// A config.toml (e.g. from a run folder).
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Override one field, e.g. `--set distill.temperature=8` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub overrides: Vec<String>,
-    /// Folder for run folders.
-    #[arg(long, default_value = "runs")]
-    pub runs_dir: PathBuf,
-    /// Folder of MNIST-format IDX files (default: the bundled MNIST).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Probe images whose logits go to probes.csv at every epoch end, as test-set indices,
-    /// e.g. `--probe 0,42,4205` (at most 16; default: the config's `probes.samples`).
-    #[arg(long = "probe", value_name = "INDICES", value_delimiter = ',')]
-    pub probes: Option<Vec<usize>>,
-    /// Print the summary as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Options of `distillery plane`.
@@ -198,42 +174,9 @@ fn run_model_path(dir: &Path, model: RunModel) -> Result<PathBuf> {
     Ok(dir.join(file))
 }
 
-/// Builds the configuration from a preset or file plus `--set` overrides.
-pub fn resolve_config(args: &ConfigArgs) -> Result<RunConfig> {
-    let mut config = match (&args.preset, &args.config) {
-        (Some(name), _) => presets::find(name)
-            .with_context(|| format!("unknown preset `{name}` (known: {})", presets::names()))?
-            .config(),
-        (None, Some(path)) => {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-            RunConfig::from_toml(&text).with_context(|| format!("{}", path.display()))?
-        }
-        (None, None) => bail!("give --preset NAME or --config FILE"),
-    };
-    for assignment in &args.overrides {
-        config
-            .set(assignment)
-            .with_context(|| format!("--set {assignment}"))?;
-    }
-    if let Some(dir) = &args.data_dir {
-        config.data.dir = Some(dir.clone());
-    }
-    if let Some(samples) = &args.probes {
-        config.probes.samples = samples.clone();
-    }
-    config.validate()?;
-    Ok(config)
-}
-
 fn load_test(data_dir: &Option<PathBuf>) -> Result<crate::data::dataset::Dataset> {
     let dir = data_dir.clone().unwrap_or_else(bundled_mnist_dir);
     Ok(Mnist::load_test(&dir)?)
-}
-
-fn print_json(value: &serde_json::Value) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
 }
 
 /// Runs a parsed command line (the GUI case is handled by `main`).

@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 
-use super::{print_json, progress::ProgressSink, resolve_config, ConfigArgs};
+use super::config_args::{print_json, resolve_config, ConfigArgs};
+use super::progress::ProgressSink;
 use crate::events::Event;
 use crate::sweep::local::{default_jobs, run_local, Hooks};
 use crate::sweep::table::{best, collect, Collected};

@@ -22,7 +22,7 @@ pub enum Method {
 }
 
 impl Method {
-    /// Every method, in the order the UI lists them.
+    /// Every method's key; `distill::methods::REGISTRY` holds what each one is and does.
     pub const ALL: [Method; 4] = [
         Method::Hinton,
         Method::LogitL2,
@@ -37,16 +37,6 @@ impl Method {
             Method::LogitL2 => "logit-l2",
             Method::NoisyTeacher => "noisy-teacher",
             Method::ModelCompression => "model-compression",
-        }
-    }
-
-    /// A human-readable name with the paper it comes from.
-    pub fn label(self) -> &'static str {
-        match self {
-            Method::Hinton => "Soft targets (Hinton 2015)",
-            Method::LogitL2 => "Logit matching L2 (Ba & Caruana 2014)",
-            Method::NoisyTeacher => "Noisy teacher (Sau & Balasubramanian 2016)",
-            Method::ModelCompression => "Model compression / MUNGE (Buciluă 2006)",
         }
     }
 }

@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
+use super::dir::RunDir;
 use super::status::{mark_run, RunStatus};
-use super::RunDir;
 use crate::config::RunConfig;
 use crate::events::{Event, EventSink, RunId, RunSummary};
 use crate::files::FileError;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::SweepError;
+use super::error::SweepError;
 use crate::config::RunConfig;
 
 /// A setting and the values a sweep gives it, e.g. `distill.temperature` = 1, 2, 4.

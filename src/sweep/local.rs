@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::axis::axis_keys;
+use super::error::SweepError;
 use super::plan::{Layout, Point, SweepPlan};
 use super::table::{read_run_folder, sweep_csv, PointStatus, SweepRow};
-use super::SweepError;
 use crate::config::RunConfig;
 use crate::events::{Event, EventSink, RunId, RunSummary};
 use crate::files::write_atomic;

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Axis, SweepError};
+use super::axis::Axis;
+use super::error::SweepError;
 use crate::config::RunConfig;
 use crate::files::{write_atomic, FileError};
 

@@ -1,6 +1,8 @@
 //! Built-in sweeps: the classic distillation curves and maps, each a base preset plus axes.
 
-use super::{Axis, SweepError, SweepPlan};
+use super::axis::Axis;
+use super::error::SweepError;
+use super::plan::SweepPlan;
 use crate::config::RunConfig;
 
 /// A named sweep: a base configuration preset and the axes swept over it.

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use super::axis::axis_keys;
+use super::error::SweepError;
 use super::plan::{read_manifest, value_index, Layout, Manifest};
-use super::SweepError;
 use crate::events::RunSummary;
 pub use crate::events::{PointStatus, SweepRow};
 use crate::files::write_atomic;

@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::action::Action;
 use super::ctx::ViewCtx;
 use super::live_run::RunStatus;
-use super::methods::{loss_parts, LossParts};
+use super::methods::loss_parts;
 use super::plot::plot_ui;
 use super::soft_targets::SoftTargetsPanel;
 use super::theme::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
+use crate::distill::methods::LossLegend;
 
 const PAPER_COLOR: [u8; 3] = [200, 60, 60];
 const HARD_COLOR: [u8; 3] = [120, 200, 120];
@@ -110,7 +111,7 @@ pub fn errors_spec(metrics: &[EpochMetrics], reference: &[(&str, f64)]) -> PlotS
 /// the same scale as its total: for soft targets the parts as they enter the loss,
 /// `α·T²·KL` (`α·KL` without the T² factor) and `(1 − α)·CE`, which add up to the total.
 pub fn loss_spec(metrics: &[EpochMetrics], config: &RunConfig) -> PlotSpec {
-    let LossParts {
+    let LossLegend {
         soft_weight,
         hard_weight,
         soft_name,
@@ -243,7 +244,7 @@ impl LiveView {
             ui.label(format!(
                 "Run {} — {} — {}",
                 live.id,
-                live.config.distill.method.label(),
+                crate::distill::methods::get(live.config.distill.method).label(),
                 live.dir
                     .as_ref()
                     .map_or("starting…".into(), |d| d.display().to_string())

@@ -4,7 +4,7 @@
 //! scale as T changes; `distill.t_squared` turns it off). The hard term uses the real
 //! examples' true labels and the synthetic (MUNGE) examples' teacher arg-max.
 
-use super::{DistillMethod, FieldKind, LossLegend, MethodField};
+use super::method::{DistillMethod, FieldKind, LossLegend, MethodField};
 use crate::config::{DistillConfig, Method, RunConfig};
 use crate::distill::targets::{SoftTargets, Targets, TeacherOutputs};
 
@@ -79,6 +79,10 @@ impl DistillMethod for Hinton {
 
     fn detail(&self, distill: &DistillConfig) -> String {
         format!("T = {}", distill.temperature)
+    }
+
+    fn title(&self, distill: &DistillConfig) -> String {
+        format!("soft targets T = {}", distill.temperature)
     }
 
     fn loss_legend(&self, d: &DistillConfig) -> LossLegend {

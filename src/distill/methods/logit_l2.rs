@@ -2,7 +2,7 @@
 //! `L = (1/B) Σ_b ½‖z_b − v_b‖²` (optionally with each example's logits centred first); for an
 //! ensemble, `v` is the members' mean logits.
 
-use super::{DistillMethod, FieldKind, MethodField};
+use super::method::{DistillMethod, FieldKind, MethodField};
 use crate::config::{Method, RunConfig};
 use crate::distill::targets::{LogitTargets, Targets, TeacherOutputs};
 

@@ -3,7 +3,7 @@
 //! student on those labels with cross-entropy (or, with `distill.soft_labels`, on the teacher's
 //! probabilities at T = 1 through the soft loss with α = 1).
 
-use super::{DistillMethod, FieldKind, MethodField};
+use super::method::{DistillMethod, FieldKind, MethodField};
 use crate::config::{Method, RunConfig};
 use crate::distill::targets::{HardLabels, SoftTargets, Targets, TeacherOutputs};
 

@@ -4,7 +4,7 @@
 //! learning from several teachers.
 
 use super::logit_l2::ZERO_MEAN;
-use super::{DistillMethod, FieldKind, MethodField};
+use super::method::{DistillMethod, FieldKind, MethodField};
 use crate::config::{Method, NoiseKind, RunConfig};
 use crate::distill::targets::{LogitTargets, Noise, Targets, TeacherOutputs};
 

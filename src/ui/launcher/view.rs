@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{ConfigError, RunConfig};
 use crate::ui::action::Action;
 use crate::ui::ctx::ViewCtx;
-use crate::ui::methods::{launcher_method_ui, LAUNCHER_FIELDS};
+use crate::ui::methods::{launcher_fields, launcher_method_ui};
 
 use super::controls::{controls_ui, memory_ui};
 use super::form::{flag_all, FormError};
@@ -59,7 +59,7 @@ impl Launcher {
             self.text.apply(&mut config);
             let errors = form_error(&self.text, &config);
             launcher_method_ui(&mut config.distill, ui);
-            flag_all(ui, &errors, &LAUNCHER_FIELDS);
+            flag_all(ui, &errors, &launcher_fields(&config.distill));
             teacher_ui(&mut config, &mut self.text, ui, &errors);
             student_ui(&mut config, &mut self.text, ui, &errors);
             transfer_ui(&mut config, &mut self.text, ui, &errors);
