@@ -58,8 +58,15 @@ fn gather<T: Copy>(values: &[T], width: usize, batch: &[usize]) -> Vec<T> {
 }
 
 impl Targets {
-    /// Loss and `∂L/∂z` for student logits `z` of the examples `batch`.
-    pub fn loss(&self, z: &[f32], batch: &[usize], classes: usize, rng: &mut FastRng) -> LossParts {
+    /// Loss and `∂L/∂z` for student logits `z` of the examples `batch`; an error when `z`
+    /// does not hold `batch.len()` rows of `classes` (see [`loss`]).
+    pub fn loss(
+        &self,
+        z: &[f32],
+        batch: &[usize],
+        classes: usize,
+        rng: &mut FastRng,
+    ) -> candle_core::Result<LossParts> {
         match self {
             Targets::Hard { labels } => loss::cross_entropy(z, &gather(labels, 1, batch), classes),
             Targets::Soft {
