@@ -119,6 +119,14 @@ fn same_seed_gives_the_same_numbers() {
     let b = runs::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
     assert_eq!(a.teacher.per_class_errors, b.teacher.per_class_errors);
     assert_eq!(a.student.per_class_errors, b.student.per_class_errors);
+    // Byte for byte the same model files (their metadata once came from a HashMap's order).
+    for file in ["teacher.safetensors", "student.safetensors"] {
+        let read = |dir: &std::path::Path| std::fs::read(dir.join(file)).unwrap();
+        assert!(
+            read(&a.dir) == read(&b.dir),
+            "{file} differs between two identical runs"
+        );
+    }
     config.seed += 1;
     let c = runs::run(&config, runs.path(), 3, &|_| {}, CancelToken::new()).unwrap();
     assert_ne!(

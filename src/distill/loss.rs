@@ -5,6 +5,11 @@
 //! element mean. Each function returns the loss value and `∂L/∂z` (`[B, C]`, row-major), which
 //! the MLP's hand-written backward pass takes from there. The losses work on plain slices: a
 //! batch of logits is a few thousand numbers, far cheaper to handle here than as tensors.
+//!
+//! Like candle-nn's losses check their tensors' shapes, each loss first checks that its inputs
+//! describe the same rows (and that labels are classes) and fails with the lengths it was
+//! given: a zip of slices of different lengths would otherwise drop rows silently, and a label
+//! past the last class would index out of bounds.
 
 use super::soft::softmax_t;
 use crate::config::NoiseKind;
@@ -23,14 +28,46 @@ pub struct LossParts {
     pub grad: Vec<f32>,
 }
 
-fn rows(len: usize, classes: usize) -> usize {
-    len / classes.max(1)
+/// The number of rows of the student logits `z`, checked to be whole rows of `classes`.
+fn rows(loss: &str, z: &[f32], classes: usize) -> candle_core::Result<usize> {
+    if classes == 0 {
+        candle_core::bail!("{loss}: 0 classes");
+    }
+    if z.len() % classes != 0 {
+        candle_core::bail!(
+            "{loss}: {} student logits are not whole rows of {classes} classes",
+            z.len()
+        );
+    }
+    Ok(z.len() / classes)
+}
+
+/// Checks that the teacher's side (`what`, `len` values) matches the student's `z_len` logits.
+fn same_len(loss: &str, what: &str, len: usize, z_len: usize) -> candle_core::Result<()> {
+    if len != z_len {
+        candle_core::bail!("{loss}: the student logits z have {z_len} values but {what} has {len}");
+    }
+    Ok(())
 }
 
 /// Cross-entropy with hard labels, `L = −(1/B) Σ_b log softmax(z_b)_{y_b}`;
 /// `∂L/∂z_b = (softmax(z_b) − onehot(y_b)) / B`.
-pub fn cross_entropy(z: &[f32], labels: &[u8], classes: usize) -> LossParts {
-    let b = rows(z.len(), classes);
+pub fn cross_entropy(z: &[f32], labels: &[u8], classes: usize) -> candle_core::Result<LossParts> {
+    let b = rows("cross_entropy", z, classes)?;
+    if labels.len() != b {
+        candle_core::bail!(
+            "cross_entropy: {} student logits are {b} rows of {classes} classes but {} labels were given",
+            z.len(),
+            labels.len()
+        );
+    }
+    if let Some((row, y)) = labels
+        .iter()
+        .enumerate()
+        .find(|(_, &y)| usize::from(y) >= classes)
+    {
+        candle_core::bail!("cross_entropy: label {y} of row {row} is not one of {classes} classes");
+    }
     let mut grad = vec![0f32; z.len()];
     let mut total = 0.0;
     for (i, (row, &y)) in z.chunks_exact(classes).zip(labels).enumerate() {
@@ -42,12 +79,12 @@ pub fn cross_entropy(z: &[f32], labels: &[u8], classes: usize) -> LossParts {
         }
     }
     let total = total / b as f64;
-    LossParts {
+    Ok(LossParts {
         total,
         soft: 0.0,
         hard: total,
         grad,
-    }
+    })
 }
 
 /// Hinton, Vinyals & Dean (2015) soft-target loss:
@@ -69,14 +106,15 @@ pub fn hinton(
     temperature: f64,
     alpha: f64,
     t_squared: bool,
-) -> LossParts {
-    let b = rows(z.len(), classes);
+) -> candle_core::Result<LossParts> {
+    let b = rows("hinton", z, classes)?;
+    same_len("hinton", "the soft targets q", q.len(), z.len())?;
     let scale = if t_squared {
         temperature * temperature
     } else {
         1.0
     };
-    let hard = cross_entropy(z, labels, classes);
+    let hard = cross_entropy(z, labels, classes)?;
     let mut kl = 0.0;
     let mut grad = vec![0f32; z.len()];
     let soft_factor = (alpha * scale / temperature / b as f64) as f32;
@@ -96,12 +134,12 @@ pub fn hinton(
         }
     }
     let soft = kl / b as f64;
-    LossParts {
+    Ok(LossParts {
         total: alpha * scale * soft + (1.0 - alpha) * hard.hard,
         soft,
         hard: hard.hard,
         grad,
-    }
+    })
 }
 
 /// Subtracts each row's mean (per-example zero-mean logits).
@@ -118,8 +156,14 @@ pub fn center_rows(values: &[f32], classes: usize) -> Vec<f32> {
 /// Ba & Caruana (2014) logit matching: `L = 1/(2B) Σ_b ‖z_b − v_b‖²`, `∂L/∂z = (z − v)/B`.
 /// With `zero_mean`, both sides are centred per example first (the high-temperature limit of
 /// the soft-target loss, Hinton §2.1); the gradient is then the centred difference over B.
-pub fn logit_l2(z: &[f32], v: &[f32], classes: usize, zero_mean: bool) -> LossParts {
-    let b = rows(z.len(), classes) as f64;
+pub fn logit_l2(
+    z: &[f32],
+    v: &[f32],
+    classes: usize,
+    zero_mean: bool,
+) -> candle_core::Result<LossParts> {
+    let b = rows("logit_l2", z, classes)? as f64;
+    same_len("logit_l2", "the teacher logits v", v.len(), z.len())?;
     let diff: Vec<f32> = if zero_mean {
         let (cz, cv) = (center_rows(z, classes), center_rows(v, classes));
         cz.iter().zip(&cv).map(|(a, b)| a - b).collect()
@@ -127,12 +171,12 @@ pub fn logit_l2(z: &[f32], v: &[f32], classes: usize, zero_mean: bool) -> LossPa
         z.iter().zip(v).map(|(a, b)| a - b).collect()
     };
     let total = diff.iter().map(|d| f64::from(*d).powi(2)).sum::<f64>() / (2.0 * b);
-    LossParts {
+    Ok(LossParts {
         total,
         soft: total,
         hard: 0.0,
         grad: diff.iter().map(|d| d / b as f32).collect(),
-    }
+    })
 }
 
 /// Sau & Balasubramanian (2016) noisy teacher: perturbs each example's teacher logits with
@@ -204,11 +248,11 @@ mod tests {
 
     #[test]
     fn cross_entropy_matches_reference() {
-        let out = cross_entropy(&Z, &Y, 3);
+        let out = cross_entropy(&Z, &Y, 3).unwrap();
         assert!((out.total - REF_CE).abs() < 1e-6, "{}", out.total);
         assert_close(
             &out.grad,
-            &numeric_grad(&Z, |z| cross_entropy(z, &Y, 3).total),
+            &numeric_grad(&Z, |z| cross_entropy(z, &Y, 3).unwrap().total),
             1e-3,
         );
     }
@@ -216,34 +260,86 @@ mod tests {
     #[test]
     fn hinton_loss_matches_reference_and_finite_differences() {
         let q = crate::distill::soft::softmax_rows(&V, 3, 4.0);
-        let out = hinton(&Z, &q, &Y, 3, 4.0, 0.7, true);
+        let out = hinton(&Z, &q, &Y, 3, 4.0, 0.7, true).unwrap();
         assert!((out.soft - REF_KL_T4).abs() < 1e-6, "kl {}", out.soft);
         assert!((out.total - REF_HINTON).abs() < 1e-5, "total {}", out.total);
-        let numeric = numeric_grad(&Z, |z| hinton(z, &q, &Y, 3, 4.0, 0.7, true).total);
+        let numeric = numeric_grad(&Z, |z| hinton(z, &q, &Y, 3, 4.0, 0.7, true).unwrap().total);
         assert_close(&out.grad, &numeric, 1e-3);
         // Without T² the soft term is T² = 16 times smaller.
-        let plain = hinton(&Z, &q, &Y, 3, 4.0, 0.7, false);
+        let plain = hinton(&Z, &q, &Y, 3, 4.0, 0.7, false).unwrap();
         let expected = 0.7 * REF_KL_T4 + 0.3 * REF_CE;
         assert!((plain.total - expected).abs() < 1e-5);
         // KL is zero when the student equals the teacher.
-        let same = hinton(&V, &q, &Y, 3, 4.0, 1.0, true);
+        let same = hinton(&V, &q, &Y, 3, 4.0, 1.0, true).unwrap();
         assert!(same.soft.abs() < 1e-7 && same.grad.iter().all(|g| g.abs() < 1e-7));
     }
 
     #[test]
     fn logit_l2_matches_reference() {
-        let out = logit_l2(&Z, &V, 3, false);
+        let out = logit_l2(&Z, &V, 3, false).unwrap();
         // 0.5 * ((1+1+.25) + (1+1+1)) / 2 = 1.3125
         assert!((out.total - 1.3125).abs() < 1e-6);
         assert_close(&out.grad, &[-0.5, 0.5, 0.25, -0.5, 0.5, -0.5], 1e-6);
-        let centred = logit_l2(&Z, &V, 3, true);
+        let centred = logit_l2(&Z, &V, 3, true).unwrap();
         assert!(
             (centred.total - REF_L2_CENTRED).abs() < 1e-6,
             "{}",
             centred.total
         );
-        let numeric = numeric_grad(&Z, |z| logit_l2(z, &V, 3, true).total);
+        let numeric = numeric_grad(&Z, |z| logit_l2(z, &V, 3, true).unwrap().total);
         assert_close(&centred.grad, &numeric, 1e-3);
+    }
+
+    /// Inputs that do not describe the same rows are refused with the lengths given, instead
+    /// of being zipped to the shorter one (before: cross-entropy over 2 rows with 1 label
+    /// returned 0.232, the second row dropped, and logit matching against 3 of 6 teacher
+    /// values a 3-value gradient for 6 logits).
+    #[test]
+    fn inputs_of_different_lengths_are_errors_naming_the_lengths() {
+        let message = |r: candle_core::Result<LossParts>| match r {
+            Ok(parts) => panic!("accepted: {parts:?}"),
+            Err(e) => e.to_string(),
+        };
+        let q = crate::distill::soft::softmax_rows(&V, 3, 4.0);
+        let cases = [
+            (
+                message(cross_entropy(&Z, &Y[..1], 3)),
+                ["6", "2 rows", "1 labels"],
+            ),
+            (
+                message(cross_entropy(&Z[..5], &Y, 3)),
+                ["5", "3 classes", "whole rows"],
+            ),
+            (
+                message(cross_entropy(&Z, &[1, 3], 3)),
+                ["label 3", "row 1", "3 classes"],
+            ),
+            (
+                message(hinton(&Z, &q[..3], &Y, 3, 4.0, 0.7, true)),
+                ["z have 6", "q has 3", "hinton"],
+            ),
+            (
+                message(hinton(&Z, &q, &Y[..1], 3, 4.0, 0.7, true)),
+                ["2 rows", "1 labels", "6"],
+            ),
+            (
+                message(logit_l2(&Z, &V[..3], 3, false)),
+                ["z have 6", "v has 3", "logit_l2"],
+            ),
+            (
+                message(logit_l2(&Z[..3], &V, 3, true)),
+                ["z have 3", "v has 6", "logit_l2"],
+            ),
+            (
+                message(logit_l2(&Z, &V, 0, true)),
+                ["0 classes", "logit_l2", ""],
+            ),
+        ];
+        for (text, needles) in cases {
+            for needle in needles {
+                assert!(text.contains(needle), "`{text}` does not say `{needle}`");
+            }
+        }
     }
 
     #[test]

@@ -12,8 +12,15 @@ use crate::rng::FastRng;
 /// A phase's targets: the loss of a batch of student logits.
 pub trait Targets: Send + Sync {
     /// Loss and `∂L/∂z` for student logits `z` (`[rows.len(), classes]`) of the target rows
-    /// `rows` (an example's index, or `view · n + i` on a jittered transfer set).
-    fn loss(&self, z: &[f32], rows: &[usize], classes: usize, rng: &mut FastRng) -> LossParts;
+    /// `rows` (an example's index, or `view · n + i` on a jittered transfer set); an error
+    /// when the shapes disagree (see [`loss`]).
+    fn loss(
+        &self,
+        z: &[f32],
+        rows: &[usize],
+        classes: usize,
+        rng: &mut FastRng,
+    ) -> candle_core::Result<LossParts>;
 }
 
 /// The teacher's outputs on the transfer set, cached once per run: what a method builds its
@@ -106,7 +113,13 @@ pub struct HardLabels {
 }
 
 impl Targets for HardLabels {
-    fn loss(&self, z: &[f32], rows: &[usize], classes: usize, _: &mut FastRng) -> LossParts {
+    fn loss(
+        &self,
+        z: &[f32],
+        rows: &[usize],
+        classes: usize,
+        _: &mut FastRng,
+    ) -> candle_core::Result<LossParts> {
         loss::cross_entropy(z, &gather(&self.labels, 1, rows), classes)
     }
 }
@@ -127,7 +140,13 @@ pub struct SoftTargets {
 }
 
 impl Targets for SoftTargets {
-    fn loss(&self, z: &[f32], rows: &[usize], classes: usize, _: &mut FastRng) -> LossParts {
+    fn loss(
+        &self,
+        z: &[f32],
+        rows: &[usize],
+        classes: usize,
+        _: &mut FastRng,
+    ) -> candle_core::Result<LossParts> {
         loss::hinton(
             z,
             &gather(&self.q, classes, rows),
@@ -152,7 +171,13 @@ pub struct LogitTargets {
 }
 
 impl Targets for LogitTargets {
-    fn loss(&self, z: &[f32], rows: &[usize], classes: usize, rng: &mut FastRng) -> LossParts {
+    fn loss(
+        &self,
+        z: &[f32],
+        rows: &[usize],
+        classes: usize,
+        rng: &mut FastRng,
+    ) -> candle_core::Result<LossParts> {
         let mut v = gather(&self.v, classes, rows);
         if let Some(n) = self.noise {
             loss::add_noise(&mut v, classes, n.sigma, n.p, n.kind, rng);

@@ -5,7 +5,7 @@
 //! `input` = `"pixels/255"`, plus whatever the caller adds (`method`, `temperature`, `alpha`,
 //! `test_errors`, …).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
@@ -49,11 +49,53 @@ pub fn to_bytes(mlp: &Mlp, extra: &HashMap<String, String>) -> candle_core::Resu
                 .map_err(|e| candle_core::Error::Msg(e.to_string()))
         })
         .collect::<candle_core::Result<_>>()?;
-    let mut metadata = extra.clone();
-    metadata.insert("architecture".into(), architecture_json(&mlp.layers));
-    metadata.insert("input".into(), "pixels/255".into());
-    safetensors::serialize(views, Some(metadata))
-        .map_err(|e| candle_core::Error::Msg(e.to_string()))
+    let mut metadata: BTreeMap<&str, &str> = extra
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let architecture = architecture_json(&mlp.layers);
+    metadata.insert("architecture", &architecture);
+    metadata.insert("input", "pixels/255");
+    let bytes =
+        safetensors::serialize(views, None).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+    with_sorted_metadata(bytes, &metadata)
+}
+
+/// Puts `metadata` into the header of safetensors `bytes` written without any, keys sorted.
+///
+/// `safetensors::serialize` takes the metadata as a `HashMap` and writes it in the map's
+/// iteration order, which changes from one map (and one process) to the next: two identical
+/// runs wrote byte-different files. The tensors' part of the header is already sorted by name,
+/// so the header is rebuilt as safetensors itself lays it out (`__metadata__` first, padded
+/// with spaces to 8 bytes), with a `BTreeMap`'s order; the tensor data is not touched.
+fn with_sorted_metadata(
+    bytes: Vec<u8>,
+    metadata: &BTreeMap<&str, &str>,
+) -> candle_core::Result<Vec<u8>> {
+    let malformed = || candle_core::Error::Msg("safetensors wrote a malformed header".into());
+    let len_bytes: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(malformed)?;
+    let header_end = usize::try_from(u64::from_le_bytes(len_bytes))
+        .ok()
+        .and_then(|n| n.checked_add(8))
+        .filter(|&end| end <= bytes.len())
+        .ok_or_else(malformed)?;
+    let tensors = std::str::from_utf8(&bytes[8..header_end])
+        .map_err(|_| malformed())?
+        .trim_end_matches(' ');
+    let rest = tensors.strip_prefix('{').ok_or_else(malformed)?;
+    let metadata_json =
+        serde_json::to_string(metadata).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+    let separator = if rest.starts_with('}') { "" } else { "," };
+    let mut header = format!("{{\"__metadata__\":{metadata_json}{separator}{rest}").into_bytes();
+    header.resize(header.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + header.len() + bytes.len() - header_end);
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&bytes[header_end..]);
+    Ok(out)
 }
 
 /// A model read from a weights file, with the file's metadata.
@@ -163,6 +205,44 @@ mod tests {
             let b: Vec<f32> = b.flatten_all().unwrap().to_vec1().unwrap();
             assert_eq!(a, b);
         }
+    }
+
+    /// Two identical runs must write identical files: the metadata's order may not depend on
+    /// how (or in which process) its map was built. Each `HashMap` has its own random hash
+    /// seed, so maps built in different orders iterate differently; the bytes must not.
+    #[test]
+    fn the_same_model_and_metadata_give_the_same_bytes_whatever_the_maps_order() {
+        let mlp = Mlp::new(&[5, 4, 3], 9, &Device::Cpu).unwrap();
+        let pairs: Vec<(String, String)> = [
+            ("method", "hinton"),
+            ("temperature", "20"),
+            ("alpha", "0.9"),
+            ("seed", "42"),
+            ("test_errors", "71"),
+            ("epochs", "60"),
+            ("phase", "student"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let first = to_bytes(&mlp, &pairs.iter().cloned().collect()).unwrap();
+        for round in 0..20 {
+            let mut order = pairs.clone();
+            order.rotate_left(round % pairs.len());
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            let map: HashMap<String, String> = order.into_iter().collect();
+            assert!(
+                to_bytes(&mlp, &map).unwrap() == first,
+                "round {round}: different bytes for the same model and metadata"
+            );
+        }
+        // Still a valid safetensors file that keeps every entry.
+        let (_, header) = safetensors::SafeTensors::read_metadata(&first).unwrap();
+        let metadata = header.metadata().clone().unwrap();
+        assert_eq!(metadata.len(), pairs.len() + 2);
+        assert_eq!(metadata["phase"], "student");
     }
 
     #[test]

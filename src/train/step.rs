@@ -50,7 +50,7 @@ pub fn train_step(
     x: &Tensor,
     step: &StepSettings,
     dropout_rng: &mut FastRng,
-    loss: impl FnOnce(&[f32]) -> LossParts,
+    loss: impl FnOnce(&[f32]) -> candle_core::Result<LossParts>,
 ) -> candle_core::Result<LossParts> {
     let parts = batch_parts(x.dim(0)?);
     train_step_in_parts(model, optimizer, x, step, dropout_rng, parts, loss)
@@ -66,7 +66,7 @@ pub fn train_step_in_parts(
     step: &StepSettings,
     dropout_rng: &mut FastRng,
     parts: usize,
-    loss: impl FnOnce(&[f32]) -> LossParts,
+    loss: impl FnOnce(&[f32]) -> candle_core::Result<LossParts>,
 ) -> candle_core::Result<LossParts> {
     let rows = x.dim(0)?;
     let parts = parts.clamp(1, rows.max(1));
@@ -97,7 +97,7 @@ pub fn train_step_in_parts(
     for (logits, _) in &forwards {
         z.extend(logits.flatten_all()?.to_vec1::<f32>()?);
     }
-    let mut parts_loss = loss(&z);
+    let mut parts_loss = loss(&z)?;
     if !parts_loss.total.is_finite() {
         return Ok(parts_loss);
     }
