@@ -8,8 +8,8 @@
 //! The estimate follows what the trainer holds (`train/session.rs`, `train/epoch.rs`): the
 //! training and test images as `f32`, a copy of the training set while the teacher trains,
 //! each model's parameters with their gradients and optimiser state, a batch's activations,
-//! the transfer set (grown `k`-fold by MUNGE, with the copies MUNGE makes on the way), and the teacher's cached
-//! logits. It is deliberately an estimate of the peak, not a sum of everything ever allocated:
+//! the transfer set (grown `k`-fold by MUNGE, with the copies MUNGE makes on the way), and the
+//! teacher's cached logits. It is deliberately an estimate of the peak, not a sum of everything ever allocated:
 //! phases run one after another.
 //!
 //! Checked against the peak RSS of `distillery train` (shipped teacher, one student epoch; the
