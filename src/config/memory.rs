@@ -9,8 +9,8 @@
 //! training and test images as `f32`, a copy of the training set while the teacher trains,
 //! each model's parameters with their gradients and optimiser state, a batch's activations,
 //! the transfer set (grown `k`-fold by MUNGE, with the copies MUNGE makes on the way), and the
-//! teacher's cached logits. It is deliberately an estimate of the peak, not a sum of everything ever allocated:
-//! phases run one after another.
+//! teacher's cached logits. It is deliberately an estimate of the peak, not a sum of everything
+//! ever allocated: phases run one after another.
 //!
 //! Checked against the peak RSS of `distillery train` (shipped teacher, one student epoch; the
 //! process itself adds some 40–60 MB): full MNIST 598 MB estimated / 649 MB measured; MUNGE
