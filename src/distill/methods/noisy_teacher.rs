@@ -48,17 +48,16 @@ const FIELDS: [MethodField; 4] = [
     },
 ];
 
-/// The targets: the teacher's (mean) logits with the configured noise.
+/// The targets: logit matching's, with the configured noise.
 pub fn targets(config: &RunConfig, teacher: &TeacherOutputs<'_>) -> LogitTargets {
     let d = &config.distill;
     LogitTargets {
-        v: teacher.mean_logits(),
-        zero_mean: d.zero_mean_logits,
         noise: Some(Noise {
             sigma: d.noise_sigma,
             p: d.noise_p,
             kind: d.noise_kind,
         }),
+        ..super::logit_l2::targets(config, teacher)
     }
 }
 
