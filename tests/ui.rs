@@ -745,3 +745,39 @@ fn the_jittered_transfer_set_is_a_launcher_checkbox() {
     let config = std::fs::read_to_string(summary.dir.join("config.toml")).unwrap();
     assert!(config.contains("jitter_px = 2\n"), "{config}");
 }
+
+/// The launcher draws the chosen method's fields from the method registry: picking the noisy
+/// teacher shows its noise fields, and they edit the config the run will use.
+#[test]
+fn the_launcher_shows_and_edits_the_chosen_methods_own_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.step();
+    assert!(
+        h.query_by_label("additive").is_none(),
+        "soft targets have no noise"
+    );
+    h.get_by_role_and_label(Role::ComboBox, "Method").click();
+    h.step();
+    h.step();
+    h.get_by_label("Noisy teacher (Sau & Balasubramanian 2016)")
+        .click();
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().state.config.distill.method,
+        distillery::config::Method::NoisyTeacher
+    );
+    assert!(h.query_by_label("Noise form").is_some());
+    h.get_by_label("additive").click();
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().state.config.distill.noise_kind,
+        distillery::config::NoiseKind::Additive
+    );
+    h.get_by_label("centre each example's logits").click();
+    h.step();
+    h.step();
+    assert!(h.state().state.config.distill.zero_mean_logits);
+}

@@ -118,7 +118,7 @@ pub fn fields_grid_ui(ui: &mut egui::Ui, d: &mut DistillConfig) {
         }
         ui.horizontal(|ui| {
             for r in field_ui(ui, d, field) {
-                let r = r.labelled_by(label.id);
+                let r = label_unnamed(r, field, label.id);
                 if !field.tooltip.is_empty() {
                     r.on_hover_text(field.tooltip);
                 }
@@ -135,7 +135,16 @@ pub fn fields_inline_ui(ui: &mut egui::Ui, d: &mut DistillConfig) {
     for field in method.fields() {
         let label = ui.label(field.label);
         for r in field_ui(ui, d, field) {
-            r.labelled_by(label.id).on_hover_text(field.tooltip);
+            label_unnamed(r, field, label.id).on_hover_text(field.tooltip);
         }
+    }
+}
+
+/// Names a number's widget after the field's label; a checkbox or an option keeps its own
+/// text as its name (a screen reader, or a test, finds it by what it says).
+fn label_unnamed(r: egui::Response, field: &MethodField, label: egui::Id) -> egui::Response {
+    match field.kind {
+        FieldKind::Number { .. } | FieldKind::Fraction(_) => r.labelled_by(label),
+        FieldKind::Toggle { .. } | FieldKind::Choice { .. } => r,
     }
 }
