@@ -2,6 +2,8 @@
 //! becomes `RunFailed` and the worker keeps answering; a run started right after the previous
 //! one finished is never refused; a bad weights file is an `Error` event, not a dead worker.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,12 +27,7 @@ fn terminal(worker: &Worker, run: u64) -> Event {
         let event = worker
             .recv_timeout(Duration::from_secs(10))
             .expect("the worker answers within 10 s");
-        if event.run() == Some(run)
-            && matches!(
-                event,
-                Event::RunFinished { .. } | Event::RunFailed { .. } | Event::RunCancelled { .. }
-            )
-        {
+        if event.run() == Some(run) && common::is_terminal(&event) {
             return event;
         }
     }
