@@ -55,6 +55,14 @@ fn fails_with(args: &[&str], needle: &str) {
     );
 }
 
+/// The headless build (`--no-default-features`, no `gui` feature) has no window: without a
+/// command it says so and fails. Only that build's CLI pass of `.ci/run` runs this.
+#[cfg(not(feature = "gui"))]
+#[test]
+fn the_headless_build_without_a_command_says_it_has_no_window() {
+    fails_with(&[], "this build has no window");
+}
+
 #[test]
 fn bad_configuration_values_name_the_field() {
     let runs = tempfile::tempdir().unwrap();
