@@ -4,9 +4,10 @@
 //! their own thread (`distillery-run`) so that `Cancel` and `ComputeLogits` are answered while
 //! a run is going; one run at a time. `ComputeLogits` (an MNIST load and a forward pass, a
 //! second or more) is queued to a thread of its own (`distillery-logits`), so a `Cancel` sent
-//! meanwhile does not wait behind it; requests are answered one at a time, in order. Every run ends in exactly one terminal event
-//! (`RunFinished`, `RunFailed` or `RunCancelled`), a panic included. After each event the
-//! injected waker is called so the UI repaints; the worker knows nothing of egui.
+//! meanwhile does not wait behind it; requests are answered one at a time, in order. Every run
+//! ends in exactly one terminal event (`RunFinished`, `RunFailed` or `RunCancelled`), a panic
+//! included. After each event the injected waker is called so the UI repaints; the worker
+//! knows nothing of egui.
 //!
 //! The worker owns threads and the command protocol only: what a run does is the injected
 //! [`Trainer`] (by default [`trainer::run`] and [`run_streamed`]), so tests can drive the
