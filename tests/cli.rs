@@ -22,6 +22,15 @@ fn succeeds(cmd: &mut Command) -> Vec<u8> {
     out.stdout
 }
 
+/// `train --preset quick --runs-dir RUNS --set S…`: the quick preset made small by `sets`.
+fn quick_train<'a>(runs: &'a str, sets: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["train", "--preset", "quick", "--runs-dir", runs];
+    for set in sets {
+        args.extend(["--set", *set]);
+    }
+    args
+}
+
 /// Runs `args` and checks failure with a one-line error containing `needle`.
 fn fails_with(args: &[&str], needle: &str) {
     let output = distillery().args(args).output().unwrap();
@@ -44,6 +53,14 @@ fn fails_with(args: &[&str], needle: &str) {
         line.contains(needle),
         "{args:?}: `{line}` does not mention `{needle}`"
     );
+}
+
+/// The headless build (`--no-default-features`, no `gui` feature) has no window: without a
+/// command it says so and fails. Only that build's CLI pass of `.ci/run` runs this.
+#[cfg(not(feature = "gui"))]
+#[test]
+fn the_headless_build_without_a_command_says_it_has_no_window() {
+    fails_with(&[], "this build has no window");
 }
 
 #[test]
@@ -435,7 +452,7 @@ fn runs_that_cannot_fit_in_memory_or_time_are_refused_with_the_estimate() {
             "teacher.epochs: must be ≤ 10000",
         ),
     ] {
-        let mut args = vec!["train", "--preset", "quick", "--set", set, "--runs-dir", r];
+        let mut args = quick_train(r, &[set]);
         if set.contains("munge") {
             args.extend(["--set", "transfer.munge=true"]);
         }
@@ -447,21 +464,19 @@ fn runs_that_cannot_fit_in_memory_or_time_are_refused_with_the_estimate() {
 #[test]
 fn a_run_whose_relus_all_die_fails_as_diverged_and_its_folder_says_so() {
     let runs = tempfile::tempdir().unwrap();
-    let r = runs.path().to_str().unwrap();
-    let sets = [
-        "data.train_limit=2000",
-        "data.test_limit=1000",
-        "transfer.limit=2000",
-        "teacher.epochs=1",
-        "teacher.hidden=[64]",
-        "student.hidden=[32]",
-        "student.epochs=2",
-        "student.optim.lr=1e6",
-    ];
-    let mut args = vec!["train", "--preset", "quick", "--runs-dir", r];
-    for set in &sets {
-        args.extend(["--set", set]);
-    }
+    let args = quick_train(
+        runs.path().to_str().unwrap(),
+        &[
+            "data.train_limit=2000",
+            "data.test_limit=1000",
+            "transfer.limit=2000",
+            "teacher.epochs=1",
+            "teacher.hidden=[64]",
+            "student.hidden=[32]",
+            "student.epochs=2",
+            "student.optim.lr=1e6",
+        ],
+    );
     fails_with(&args, "training diverged after epoch 1: ");
     fails_with(
         &args,
@@ -490,24 +505,18 @@ fn the_shipped_teacher_is_named_portably_and_found_wherever_the_bundle_is() {
     // What the window's launcher starts with: `teacher.weights = "@assets/teacher.safetensors"`.
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    let mut args = vec![
-        "train",
-        "--preset",
-        "quick",
-        "--runs-dir",
+    let args = quick_train(
         runs.to_str().unwrap(),
-    ];
-    for set in [
-        "teacher.weights=\"@assets/teacher.safetensors\"",
-        "data.train_limit=300",
-        "data.test_limit=200",
-        "transfer.limit=300",
-        "student.hidden=[8]",
-        "student.epochs=1",
-        "student.baseline=false",
-    ] {
-        args.extend(["--set", set]);
-    }
+        &[
+            "teacher.weights=\"@assets/teacher.safetensors\"",
+            "data.train_limit=300",
+            "data.test_limit=200",
+            "transfer.limit=300",
+            "student.hidden=[8]",
+            "student.epochs=1",
+            "student.baseline=false",
+        ],
+    );
     let out = succeeds(distillery().args(&args));
     let run = String::from_utf8(out).unwrap().trim().to_owned();
     // The run's config keeps the portable name, so it reruns on another machine.
@@ -532,24 +541,18 @@ fn eval_finds_a_runs_models_and_its_referenced_teacher() {
     .unwrap();
     let runs = dir.path().join("runs");
     let t = format!("teacher.weights=\"{}\"", teacher.display());
-    let mut args = vec![
-        "train",
-        "--preset",
-        "quick",
-        "--runs-dir",
+    let args = quick_train(
         runs.to_str().unwrap(),
-    ];
-    for set in [
-        t.as_str(),
-        "data.train_limit=500",
-        "data.test_limit=200",
-        "transfer.limit=500",
-        "student.hidden=[8]",
-        "student.epochs=1",
-        "student.baseline=false",
-    ] {
-        args.extend(["--set", set]);
-    }
+        &[
+            &t,
+            "data.train_limit=500",
+            "data.test_limit=200",
+            "transfer.limit=500",
+            "student.hidden=[8]",
+            "student.epochs=1",
+            "student.baseline=false",
+        ],
+    );
     let out = succeeds(distillery().args(&args));
     let run = String::from_utf8(out).unwrap().trim().to_owned();
     // Even if the run's own hard link is gone, the referenced file is found.
@@ -581,17 +584,17 @@ fn eval_finds_a_runs_models_and_its_referenced_teacher() {
 fn train_with_probes_writes_probes_csv_and_gap_columns() {
     let runs = tempfile::tempdir().unwrap();
     let runs = runs.path().to_str().unwrap();
-    let mut args = vec!["train", "--preset", "quick", "--runs-dir", runs];
-    for set in [
-        "data.train_limit=500",
-        "transfer.limit=500",
-        "teacher.hidden=[16]",
-        "teacher.epochs=1",
-        "student.hidden=[8]",
-        "student.epochs=1",
-    ] {
-        args.extend(["--set", set]);
-    }
+    let args = quick_train(
+        runs,
+        &[
+            "data.train_limit=500",
+            "transfer.limit=500",
+            "teacher.hidden=[16]",
+            "teacher.epochs=1",
+            "student.hidden=[8]",
+            "student.epochs=1",
+        ],
+    );
     let output = succeeds(distillery().args(&args).args(["--probe", "0,42,4205"]));
     let dir = String::from_utf8_lossy(&output).trim().to_owned();
     let stored = distillery::runs::load_run(Path::new(&dir)).unwrap();
@@ -610,16 +613,8 @@ fn train_with_probes_writes_probes_csv_and_gap_columns() {
         .all(|m| m.gap.is_some() == (m.phase != distillery::events::Phase::Teacher)));
 
     let probe_args = |probe: &'static str| {
-        let mut a = vec![
-            "train",
-            "--preset",
-            "quick",
-            "--runs-dir",
-            runs,
-            "--probe",
-            probe,
-        ];
-        a.extend(["--set", "data.train_limit=500", "--set", "teacher.epochs=1"]);
+        let mut a = quick_train(runs, &["data.train_limit=500", "teacher.epochs=1"]);
+        a.extend(["--probe", probe]);
         a
     };
     fails_with(

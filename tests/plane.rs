@@ -2,18 +2,12 @@
 //! tiny student, the grid shows it (the distilled student agrees with the teacher on more of
 //! the plane than the baseline does), and the run folder and live events carry the grid.
 
-use std::sync::{Arc, Mutex};
+mod common;
 
 use distillery::config::{Method, PlaneKind, RunConfig};
 use distillery::events::{Event, Phase};
 use distillery::plane::{self, PlaneSummary};
 use distillery::train::CancelToken;
-
-fn collect() -> (Arc<Mutex<Vec<Event>>>, impl Fn(Event)) {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink_events = events.clone();
-    (events, move |e: Event| sink_events.lock().unwrap().push(e))
-}
 
 fn run(config: &RunConfig) -> PlaneSummary {
     let runs = tempfile::tempdir().unwrap();
@@ -89,7 +83,7 @@ fn live_run_sends_points_and_grids_and_writes_the_grid_files() {
     c.transfer.limit = Some(100);
     c.transfer.munge_params.k = 2;
     let runs = tempfile::tempdir().unwrap();
-    let (events, sink) = collect();
+    let (events, sink) = common::collect();
     let s = plane::run(&c, runs.path(), 9, &sink, CancelToken::new(), true).unwrap();
     let events = events.lock().unwrap();
     let points: Vec<_> = events

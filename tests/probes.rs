@@ -2,13 +2,15 @@
 //! images' logits during every phase and at every epoch end, writes them to `probes.csv`, and
 //! adds KL / agreement with the teacher to every student epoch; the worker forwards them.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use candle_core::Device;
 use distillery::config::RunConfig;
 use distillery::data::dataset::{bundled_mnist_dir, Mnist};
-use distillery::events::{EpochMetrics, Event, Phase, ProbeSnapshot};
+use distillery::events::{Event, Phase, ProbeSnapshot};
 use distillery::model::weights;
 use distillery::runs;
 use distillery::runs::load_run;
@@ -18,16 +20,8 @@ use distillery::worker::Worker;
 
 /// A small real run: 2,000 training images (16 batches of 128), 500 test images.
 fn config() -> RunConfig {
-    let mut c = RunConfig {
-        name: "probes".into(),
-        ..RunConfig::default()
-    };
-    c.data.train_limit = Some(2000);
-    c.data.test_limit = Some(500);
-    c.teacher.hidden = vec![64];
-    c.teacher.epochs = 2;
+    let mut c = common::small_mnist("probes", (2000, 500), (&[64], &[16]), 2);
     c.teacher.jitter_px = 0;
-    c.student.hidden = vec![16];
     c.student.epochs = 3;
     c.distill.temperature = 4.0;
     c.probes.samples = vec![7, 0, 42];
@@ -39,16 +33,6 @@ fn probes(events: &[Event]) -> Vec<ProbeSnapshot> {
         .iter()
         .filter_map(|e| match e {
             Event::Probes { snapshot, .. } => Some(snapshot.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn epochs(events: &[Event]) -> Vec<EpochMetrics> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::EpochEnded { metrics, .. } => Some(metrics.clone()),
             _ => None,
         })
         .collect()
@@ -81,9 +65,7 @@ fn argmax(row: &[f32]) -> usize {
 #[test]
 fn the_trainer_reports_probes_during_and_after_every_epoch_and_the_gap_per_epoch() {
     let runs = tempfile::tempdir().unwrap();
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink_events = events.clone();
-    let sink = move |e: Event| sink_events.lock().unwrap().push(e);
+    let (events, sink) = common::collect();
     let mut config = config();
     // Every batch is due: mid-epoch reports are certain, not a matter of timing.
     config.probes.interval_secs = 0.0;
@@ -163,7 +145,7 @@ fn the_trainer_reports_probes_during_and_after_every_epoch_and_the_gap_per_epoch
     assert_eq!(stored.probes, ends);
 
     // The gap: none for the teacher; for the students, recomputed from the saved weights.
-    let metrics = epochs(&events);
+    let metrics = common::epochs(&events);
     assert!(metrics
         .iter()
         .filter(|m| m.phase == Phase::Teacher)
@@ -213,15 +195,12 @@ fn the_worker_forwards_probes_and_a_bad_probe_fails_the_run() {
         config: Box::new(config.clone()),
         runs_dir: runs.path().to_owned(),
     });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut seen = Vec::new();
-    while !matches!(seen.last(), Some(Event::RunFinished { .. })) {
-        assert!(Instant::now() < deadline, "no RunFinished; saw {seen:?}");
-        if let Some(e) = worker.recv_timeout(Duration::from_millis(100)) {
-            assert!(!matches!(e, Event::RunFailed { .. }), "{e:?}");
-            seen.push(e);
-        }
-    }
+    let seen = common::wait_for_terminal(&worker, Duration::from_secs(120));
+    assert!(
+        matches!(seen.last(), Some(Event::RunFinished { .. })),
+        "{:?}",
+        seen.last()
+    );
     let snapshots = probes(&seen);
     for phase in [Phase::Teacher, Phase::Baseline, Phase::Student] {
         let ends = snapshots

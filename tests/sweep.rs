@@ -2,6 +2,8 @@
 //! a sweep resumes where it stopped, and a planned sweep read back reports missing and failed
 //! points as such.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -16,17 +18,7 @@ use distillery::train::CancelToken;
 
 /// A tiny but real experiment: 1,500 training and 500 test images, seconds per run.
 fn tiny() -> RunConfig {
-    let mut c = RunConfig {
-        name: "tiny".into(),
-        ..RunConfig::default()
-    };
-    c.data.train_limit = Some(1500);
-    c.data.test_limit = Some(500);
-    c.teacher.hidden = vec![64];
-    c.teacher.epochs = 2;
-    c.student.hidden = vec![32];
-    c.student.epochs = 2;
-    c
+    common::small_mnist("tiny", (1500, 500), (&[64], &[32]), 2)
 }
 
 fn plan(specs: &[&str]) -> SweepPlan {

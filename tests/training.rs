@@ -1,7 +1,10 @@
 //! Training on real MNIST subsets: the trainer really learns, every method runs end to end,
 //! runs are reproducible, run folders round-trip, and the worker answers through its channels.
 
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use distillery::config::{Method, RunConfig, TransferKind};
@@ -17,27 +20,50 @@ use distillery::train::{views, CancelToken, TrainError};
 use distillery::worker::protocol::Command;
 use distillery::worker::Worker;
 
+use common::{collect, wait_for_terminal};
+
 /// A small but real experiment: 3,000 training and 1,000 test images.
 fn small_config() -> RunConfig {
-    let mut c = RunConfig {
-        name: "test".into(),
-        ..RunConfig::default()
-    };
-    c.data.train_limit = Some(3000);
-    c.data.test_limit = Some(1000);
-    c.teacher.hidden = vec![128, 128];
-    c.teacher.epochs = 3;
+    let mut c = common::small_mnist("test", (3000, 1000), (&[128, 128], &[32]), 3);
     c.teacher.jitter_px = 1;
-    c.student.hidden = vec![32];
-    c.student.epochs = 3;
     c.distill.temperature = 4.0;
     c
 }
 
-fn collect() -> (Arc<Mutex<Vec<Event>>>, impl Fn(Event)) {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink_events = events.clone();
-    (events, move |e: Event| sink_events.lock().unwrap().push(e))
+/// A teacher trained once per test process and shared by the tests whose runs would train
+/// exactly it: the file's bytes and the teacher's test errors.
+struct SharedTeacher {
+    bytes: Vec<u8>,
+    test_errors: usize,
+}
+
+/// [`small_config`]'s teacher trained for `epochs` epochs (1 or 3), written into `dir` (each
+/// test's own temporary folder, so nothing outlives the tests), for `teacher.weights`; and
+/// its test errors. It is the teacher of `small_config` with the student trained for one
+/// epoch and no baseline, the run that trains it.
+fn shared_teacher(epochs: usize, dir: &Path) -> (PathBuf, usize) {
+    static ONE: OnceLock<SharedTeacher> = OnceLock::new();
+    static THREE: OnceLock<SharedTeacher> = OnceLock::new();
+    let cell = match epochs {
+        1 => &ONE,
+        3 => &THREE,
+        other => panic!("no shared teacher of {other} epochs"),
+    };
+    let shared = cell.get_or_init(|| {
+        let mut config = small_config();
+        config.teacher.epochs = epochs;
+        config.student.epochs = 1;
+        config.student.baseline = false;
+        let runs = tempfile::tempdir().unwrap();
+        let summary = runs::run(&config, runs.path(), 0, &|_| {}, CancelToken::new()).unwrap();
+        SharedTeacher {
+            bytes: std::fs::read(summary.dir.join("teacher.safetensors")).unwrap(),
+            test_errors: summary.teacher.test_errors,
+        }
+    });
+    let path = dir.join(format!("shared-teacher-{epochs}.safetensors"));
+    std::fs::write(&path, &shared.bytes).unwrap();
+    (path, shared.test_errors)
 }
 
 #[test]
@@ -46,14 +72,7 @@ fn training_lowers_test_error_and_writes_a_complete_run_folder() {
     let (events, sink) = collect();
     let summary = runs::run(&small_config(), runs.path(), 7, &sink, CancelToken::new()).unwrap();
 
-    let events = events.lock().unwrap();
-    let epochs: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::EpochEnded { metrics, .. } => Some(metrics.clone()),
-            _ => None,
-        })
-        .collect();
+    let epochs = common::epochs(&events.lock().unwrap());
     let teacher: Vec<_> = epochs
         .iter()
         .filter(|m| m.phase == Phase::Teacher)
@@ -144,20 +163,14 @@ fn a_weight_average_is_the_model_a_phase_evaluates_and_keeps() {
     config.student.epochs = 1;
     config.student.baseline = false;
     let runs = tempfile::tempdir().unwrap();
-    let plain = runs::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
+    // The same run without the average is the one that trains the shared teacher.
+    let (plain, _) = shared_teacher(3, runs.path());
     config.teacher.optim.ema_decay = 0.99;
     let averaged = runs::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
 
-    let load = |s: &distillery::events::RunSummary| {
-        weights::load(
-            &s.dir.join("teacher.safetensors"),
-            &candle_core::Device::Cpu,
-        )
-        .unwrap()
-        .mlp
-    };
+    let load = |file: &Path| weights::load(file, &candle_core::Device::Cpu).unwrap().mlp;
     let data = source::load(&config.data).unwrap();
-    let model = load(&averaged);
+    let model = load(&averaged.dir.join("teacher.safetensors"));
     let logits = model
         .logits(&data.test.images, &candle_core::Device::Cpu)
         .unwrap();
@@ -187,8 +200,10 @@ fn every_method_and_transfer_set_runs_end_to_end() {
     let runs = tempfile::tempdir().unwrap();
     let mut base = small_config();
     base.student.baseline = false;
+    let (teacher, _) = shared_teacher(3, runs.path());
     for method in Method::ALL {
         let mut config = base.clone();
+        config.teacher.weights = Some(teacher.clone());
         config.distill.method = method;
         config.transfer.munge_params.k = 1;
         let summary = runs::run(&config, runs.path(), 1, &|_| {}, CancelToken::new())
@@ -236,6 +251,8 @@ fn a_diverging_run_names_the_epoch_and_batch() {
     config.student.baseline = false;
     config.distill.method = Method::LogitL2;
     config.student.optim.lr = 1e30;
+    let teachers = tempfile::tempdir().unwrap();
+    config.teacher.weights = Some(shared_teacher(1, teachers.path()).0);
     let runs = tempfile::tempdir().unwrap();
     let err = runs::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap_err();
     match &err {
@@ -273,6 +290,8 @@ fn a_cancelled_run_and_a_finished_one_say_so_in_their_folders() {
     config.teacher.epochs = 1;
     config.student.epochs = 1;
     config.student.baseline = false;
+    let teachers = tempfile::tempdir().unwrap();
+    config.teacher.weights = Some(shared_teacher(1, teachers.path()).0);
     let runs = tempfile::tempdir().unwrap();
     let cancel = CancelToken::new();
     cancel.cancel();
@@ -303,13 +322,13 @@ fn a_teacher_loaded_from_a_file_is_referenced_not_copied() {
     config.student.epochs = 1;
     config.student.baseline = false;
     let runs = tempfile::tempdir().unwrap();
-    let first = runs::run(&config, runs.path(), 1, &|_| {}, CancelToken::new()).unwrap();
-    let source = first.dir.join("teacher.safetensors");
+    // The teacher of this very configuration, trained by an earlier run.
+    let (source, source_errors) = shared_teacher(1, runs.path());
     let source_bytes = std::fs::metadata(&source).unwrap().len();
     config.teacher.weights = Some(source.clone());
     config.name = "reuse".into();
     let second = runs::run(&config, runs.path(), 2, &|_| {}, CancelToken::new()).unwrap();
-    assert_eq!(second.teacher.test_errors, first.teacher.test_errors);
+    assert_eq!(second.teacher.test_errors, source_errors);
     let stored = load_run(&second.dir).unwrap();
     let teacher = stored
         .teacher_weights
@@ -339,27 +358,6 @@ fn a_teacher_loaded_from_a_file_is_referenced_not_copied() {
         }
     }
     assert!(second.dir.join("teacher-source.json").is_file());
-}
-
-fn wait_for_terminal(worker: &Worker, timeout: Duration) -> Vec<Event> {
-    let deadline = std::time::Instant::now() + timeout;
-    let mut seen = Vec::new();
-    while std::time::Instant::now() < deadline {
-        if let Some(event) = worker.recv_timeout(Duration::from_millis(100)) {
-            let terminal = matches!(
-                event,
-                Event::RunFinished { .. } | Event::RunFailed { .. } | Event::RunCancelled { .. }
-            );
-            seen.push(event);
-            if terminal {
-                return seen;
-            }
-        }
-    }
-    panic!(
-        "no terminal event within {timeout:?}; saw {} events",
-        seen.len()
-    );
 }
 
 #[test]

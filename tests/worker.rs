@@ -2,6 +2,8 @@
 //! becomes `RunFailed` and the worker keeps answering; a run started right after the previous
 //! one finished is never refused; a bad weights file is an `Error` event, not a dead worker.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use distillery::config::RunConfig;
 use distillery::events::{Event, PhaseResult, RunSummary, Slot};
 use distillery::train::TrainError;
 use distillery::worker::protocol::Command;
-use distillery::worker::{Trainer, Worker};
+use distillery::worker::{Logits, Trainer, Worker};
 
 fn start(worker: &Worker, run: u64) {
     worker.send(Command::StartRun {
@@ -25,12 +27,7 @@ fn terminal(worker: &Worker, run: u64) -> Event {
         let event = worker
             .recv_timeout(Duration::from_secs(10))
             .expect("the worker answers within 10 s");
-        if event.run() == Some(run)
-            && matches!(
-                event,
-                Event::RunFinished { .. } | Event::RunFailed { .. } | Event::RunCancelled { .. }
-            )
-        {
+        if event.run() == Some(run) && common::is_terminal(&event) {
             return event;
         }
     }
@@ -162,5 +159,56 @@ fn logits_of_a_missing_file_are_an_error_event() {
             )
         }
         other => panic!("expected an error event, got {other:?}"),
+    }
+}
+
+/// A Cancel is answered while a model's logits are being computed: the logits are computed
+/// beside the dispatcher, not on it (they were on it, so a Cancel waited behind an MNIST
+/// load). The injected computation holds back until the test releases it, so the order is
+/// certain: the run's cancellation must arrive while the logits are still held.
+#[test]
+fn a_cancel_is_answered_while_logits_are_being_computed() {
+    let (started_tx, started_rx) = crossbeam_channel::bounded::<()>(1);
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let logits: Logits = Arc::new(move |slot, weights, _| {
+        let _ = started_tx.send(());
+        // Released by the test, or by its end (the sender dropped) if it fails first.
+        let _ = release_rx.recv();
+        Event::LogitsReady {
+            slot,
+            weights: weights.to_owned(),
+            layers: vec![784, 10],
+            classes: 10,
+            logits: vec![0.0; 10],
+        }
+    });
+    let trainer: Trainer = Arc::new(|_, _, _, cancel| {
+        while !cancel.is_cancelled() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Err(TrainError::Cancelled)
+    });
+    let worker = Worker::spawn_with_logits(Arc::new(|| {}), trainer, logits).unwrap();
+    // Bound after the worker, so a failing assertion drops it first: the held computation
+    // ends and the worker's shutdown can join its threads instead of waiting forever.
+    let release = release_tx;
+    start(&worker, 1);
+    worker.send(Command::ComputeLogits {
+        slot: Slot::Teacher,
+        weights: "/slow/teacher.safetensors".into(),
+        data_dir: None,
+    });
+    started_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the logits computation starts");
+    worker.send(Command::Cancel { run: 1 });
+    assert!(matches!(terminal(&worker, 1), Event::RunCancelled { .. }));
+    release.send(()).unwrap();
+    match worker.recv_timeout(Duration::from_secs(10)) {
+        Some(Event::LogitsReady { slot, weights, .. }) => {
+            assert_eq!(slot, Slot::Teacher);
+            assert_eq!(weights, std::path::Path::new("/slow/teacher.safetensors"));
+        }
+        other => panic!("expected the logits after the cancel, got {other:?}"),
     }
 }

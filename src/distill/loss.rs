@@ -33,7 +33,7 @@ fn rows(loss: &str, z: &[f32], classes: usize) -> candle_core::Result<usize> {
     if classes == 0 {
         candle_core::bail!("{loss}: 0 classes");
     }
-    if z.len() % classes != 0 {
+    if !z.len().is_multiple_of(classes) {
         candle_core::bail!(
             "{loss}: {} student logits are not whole rows of {classes} classes",
             z.len()

@@ -2,19 +2,24 @@
 //!
 //! A dispatcher thread (`distillery-worker`) receives [`Command`]s. Runs and sweeps train on
 //! their own thread (`distillery-run`) so that `Cancel` and `ComputeLogits` are answered while
-//! a run is going; one run at a time. Every run ends in exactly one terminal event
-//! (`RunFinished`, `RunFailed` or `RunCancelled`), a panic included. After each event the
-//! injected waker is called so the UI repaints; the worker knows nothing of egui.
+//! a run is going; one run at a time. `ComputeLogits` (an MNIST load and a forward pass, a
+//! second or more) is queued to a thread of its own (`distillery-logits`), so a `Cancel` sent
+//! meanwhile does not wait behind it; requests are answered one at a time, in order. Every run
+//! ends in exactly one terminal event (`RunFinished`, `RunFailed` or `RunCancelled`), a panic
+//! included. After each event the injected waker is called so the UI repaints; the worker
+//! knows nothing of egui.
 //!
 //! The worker owns threads and the command protocol only: what a run does is the injected
 //! [`Trainer`] (by default [`runs::run`](crate::runs::run) and [`run_streamed`]), so tests can drive the
 //! thread handling with a trainer that fails or panics.
 
+mod logits;
+mod panic;
 pub mod protocol;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -22,14 +27,15 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use crate::config::RunConfig;
-use crate::data::dataset::{bundled_mnist_dir, Mnist, CLASSES};
-use crate::events::{Event, EventSink, RunId, RunSummary, Slot};
-use crate::model::weights;
+use crate::events::{Event, EventSink, RunId, RunSummary};
 use crate::runs;
 use crate::runs::{mark_run, RunStatus};
 use crate::sweep::local::run_streamed;
 use crate::sweep::{SweepError, SweepPlan};
 use crate::train::{CancelToken, TrainError};
+use logits::{answer_logits, LogitsRequest};
+pub use logits::{engine_logits, Logits};
+use panic::{panic_text, PANIC_PREFIX};
 use protocol::Command;
 
 /// Called after every event so the consumer wakes up (the GUI passes `ctx.request_repaint`).
@@ -96,6 +102,7 @@ pub struct Worker {
     commands: Sender<Command>,
     events: Receiver<Event>,
     dispatcher: Option<JoinHandle<()>>,
+    logits: Option<JoinHandle<()>>,
 }
 
 /// Sends events to the UI and wakes it.
@@ -132,6 +139,15 @@ impl Worker {
 
     /// Starts the worker threads with another trainer (tests).
     pub fn spawn_with(waker: Waker, trainer: Trainer) -> std::io::Result<Self> {
+        Self::spawn_with_logits(waker, trainer, engine_logits())
+    }
+
+    /// Starts the worker threads with another trainer and another logits computation (tests).
+    pub fn spawn_with_logits(
+        waker: Waker,
+        trainer: Trainer,
+        logits: Logits,
+    ) -> std::io::Result<Self> {
         // Commands are unbounded: the UI must never block on sending one.
         let (command_tx, command_rx) = crossbeam_channel::unbounded();
         let (event_tx, event_rx) = crossbeam_channel::bounded(EVENT_CAPACITY);
@@ -139,13 +155,20 @@ impl Worker {
             events: event_tx,
             waker,
         };
+        // Unbounded like the commands, which it relays: the dispatcher never waits on it.
+        let (logits_tx, logits_rx) = crossbeam_channel::unbounded();
+        let logits_sink = sink.clone();
+        let logits_thread = std::thread::Builder::new()
+            .name("distillery-logits".into())
+            .spawn(move || answer_logits(&logits_rx, &logits_sink, &logits))?;
         let dispatcher = std::thread::Builder::new()
             .name("distillery-worker".into())
-            .spawn(move || dispatch(&command_rx, &sink, &trainer))?;
+            .spawn(move || dispatch(&command_rx, &sink, &trainer, &logits_tx))?;
         Ok(Self {
             commands: command_tx,
             events: event_rx,
             dispatcher: Some(dispatcher),
+            logits: Some(logits_thread),
         })
     }
 
@@ -169,7 +192,12 @@ impl Worker {
 impl Drop for Worker {
     fn drop(&mut self) {
         let _ = self.commands.send(Command::Shutdown);
-        if let Some(handle) = self.dispatcher.take() {
+        // The dispatcher drops its end of the logits queue when it stops, which ends the
+        // logits thread once the requests already queued are answered.
+        for handle in [self.dispatcher.take(), self.logits.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = handle.join();
         }
     }
@@ -197,7 +225,12 @@ fn reap(active: &mut HashMap<RunId, ActiveRun>) {
     }
 }
 
-fn dispatch(commands: &Receiver<Command>, sink: &ChannelSink, trainer: &Trainer) {
+fn dispatch(
+    commands: &Receiver<Command>,
+    sink: &ChannelSink,
+    trainer: &Trainer,
+    logits: &Sender<LogitsRequest>,
+) {
     let mut active: HashMap<RunId, ActiveRun> = HashMap::new();
     while let Ok(command) = commands.recv() {
         reap(&mut active);
@@ -235,17 +268,16 @@ fn dispatch(commands: &Receiver<Command>, sink: &ChannelSink, trainer: &Trainer)
                 weights,
                 data_dir,
             } => {
-                // A panic here must not end the dispatcher: every later command would go unanswered.
-                let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    compute_logits(slot, &weights, data_dir.as_deref())
-                }));
-                sink.send(outcome.unwrap_or_else(|panic| Event::Error {
-                    message: format!(
-                        "{}: internal error (panic): {}",
-                        slot.key(),
-                        panic_text(&*panic)
-                    ),
-                }));
+                let request = LogitsRequest {
+                    slot,
+                    weights,
+                    data_dir,
+                };
+                if logits.send(request).is_err() {
+                    sink.send(Event::Error {
+                        message: format!("{}: the logits thread has stopped", slot.key()),
+                    });
+                }
             }
             Command::Shutdown => break,
             Command::StartPlane {
@@ -350,9 +382,6 @@ fn terminal_event(
     }
 }
 
-/// How the message of a run that panicked begins.
-const PANIC_PREFIX: &str = "internal error (panic): ";
-
 /// Forwards a run's events and remembers its folder (from `RunStarted`), so the folder can be
 /// marked failed if the run panics.
 struct FolderSink<'a> {
@@ -370,37 +399,4 @@ impl EventSink for FolderSink<'_> {
         }
         self.inner.send(event);
     }
-}
-
-/// The message of a caught panic.
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
-}
-
-fn compute_logits(slot: Slot, path: &Path, data_dir: Option<&Path>) -> Event {
-    let result = (|| -> Result<Event, String> {
-        let dir = data_dir.map_or_else(bundled_mnist_dir, Path::to_owned);
-        let test = Mnist::load_test(&dir).map_err(|e| e.to_string())?;
-        let device = candle_core::Device::Cpu;
-        let model =
-            weights::load_fitting(path, &device, test.dim(), CLASSES).map_err(|e| e.to_string())?;
-        let logits = model
-            .mlp
-            .logits(&test.images, &device)
-            .map_err(|e| e.to_string())?;
-        Ok(Event::LogitsReady {
-            slot,
-            weights: path.to_owned(),
-            layers: model.mlp.layers.clone(),
-            classes: model.mlp.classes(),
-            logits,
-        })
-    })();
-    result.unwrap_or_else(|message| Event::Error {
-        message: format!("{}: {message}", slot.key()),
-    })
 }
