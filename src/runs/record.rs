@@ -91,10 +91,7 @@ pub fn run(
     sink: &dyn EventSink,
     cancel: CancelToken,
 ) -> Result<RunSummary, TrainError> {
-    let mut session = Session::start(config, run, sink, cancel, new_folder(runs_dir))?;
-    let dir = session.recorder_dir();
-    let outcome = run_stages(&mut session, &mut NoHooks).map(|stages| stages.summary);
-    record_outcome(&dir, outcome, RunSummary::describe)
+    run_into(config, new_folder(runs_dir), run, sink, cancel)
 }
 
 /// Like [`run`], with the run folder at exactly `dir` (created if needed; an unfinished
@@ -107,9 +104,22 @@ pub fn run_at(
     sink: &dyn EventSink,
     cancel: CancelToken,
 ) -> Result<RunSummary, TrainError> {
-    let mut session = Session::start(config, run, sink, cancel, folder_at(dir))?;
+    run_into(config, folder_at(dir), run, sink, cancel)
+}
+
+/// The body of [`run`] and [`run_at`]: the pipeline into the folder `open` makes, whose
+/// `status.json` then says how the run ended.
+fn run_into<'a>(
+    config: &RunConfig,
+    open: OpenRecorder<'a>,
+    run: RunId,
+    sink: &'a dyn EventSink,
+    cancel: CancelToken,
+) -> Result<RunSummary, TrainError> {
+    let mut session = Session::start(config, run, sink, cancel, open)?;
+    let dir = session.recorder_dir();
     let outcome = run_stages(&mut session, &mut NoHooks).map(|stages| stages.summary);
-    record_outcome(dir, outcome, RunSummary::describe)
+    record_outcome(&dir, outcome, RunSummary::describe)
 }
 
 /// Writes the run folder's `status.json` for `outcome` and passes the outcome on. A run that

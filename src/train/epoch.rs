@@ -258,17 +258,16 @@ impl<'s, 'a> PhaseRun<'s, 'a> {
             elapsed_secs: self.started.elapsed().as_secs_f64(),
             gap,
         };
-        session.recorder.record(&Event::EpochEnded {
+        // Recorded before the hook runs and sent after it, as one event.
+        let ended = Event::EpochEnded {
             run: session.run,
             metrics: metrics.clone(),
-        })?;
+        };
+        session.recorder.record(&ended)?;
         if let Some(hook) = session.epoch_hook.as_mut() {
             hook(&metrics, judged)?;
         }
-        session.notify(Event::EpochEnded {
-            run: session.run,
-            metrics: metrics.clone(),
-        });
+        session.notify(ended);
         session.report_probes(judged, (spec.phase, spec.member), epoch, self.batches, true)?;
         let outcome = EpochOutcome {
             eval: &eval,
