@@ -160,6 +160,7 @@ fn train_batches(
         dropout: work.dropout,
         max_norm: 0.0,
         lr: optim().lr,
+        feature_layer: None,
     };
     let started = Instant::now();
     let mut probe_secs = 0.0;
@@ -174,15 +175,15 @@ fn train_batches(
             &device,
         )?;
         let parts = match work.loss {
-            Loss::Targets(targets) => train_step(model, opt, &x, &step, &mut rng.dropout, |z| {
-                targets.loss(z, batch, CLASSES, &mut rng.noise)
+            Loss::Targets(targets) => train_step(model, opt, &x, &step, &mut rng.dropout, |s| {
+                targets.loss(s, batch, CLASSES, &mut rng.noise)
             })?,
             Loss::OnlineTeacher(teacher) => {
                 let v: Vec<f32> = teacher.forward(&x)?.flatten_all()?.to_vec1()?;
                 let q = softmax_rows(&v, CLASSES, TEMPERATURE);
                 let labels: Vec<u8> = batch.iter().map(|&i| set.labels[i]).collect();
-                train_step(model, opt, &x, &step, &mut rng.dropout, |z| {
-                    loss::hinton(z, &q, &labels, CLASSES, TEMPERATURE, ALPHA, true)
+                train_step(model, opt, &x, &step, &mut rng.dropout, |s| {
+                    loss::hinton(s.logits, &q, &labels, CLASSES, TEMPERATURE, ALPHA, true)
                 })?
             }
         };

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How a model did on a labelled set.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Misclassified examples.
     pub errors: usize,

@@ -45,11 +45,26 @@ pub enum Phase {
     Transfer,
     /// Training the student on hard labels only.
     Baseline,
-    /// Training the distilled student.
+    /// Training the distilled student (each of mutual learning's students is a member).
     Student,
+    /// FitNets' stage 1: the student's layers up to the guided one, through a regressor,
+    /// fitted to the teacher's hint layer (no class outputs, so no test errors).
+    Hint,
+    /// TAKD's teacher assistant, distilled from the teacher before it teaches the student.
+    Assistant,
 }
 
 impl Phase {
+    /// Every phase, in the order a run may go through them.
+    pub const ALL: [Phase; 6] = [
+        Phase::Teacher,
+        Phase::Transfer,
+        Phase::Baseline,
+        Phase::Hint,
+        Phase::Assistant,
+        Phase::Student,
+    ];
+
     /// Lower-case name used in CSV files and JSON.
     pub fn key(self) -> &'static str {
         match self {
@@ -57,6 +72,8 @@ impl Phase {
             Phase::Transfer => "transfer",
             Phase::Baseline => "baseline",
             Phase::Student => "student",
+            Phase::Hint => "hint",
+            Phase::Assistant => "assistant",
         }
     }
 }
@@ -191,6 +208,12 @@ pub struct RunSummary {
     pub student: PhaseResult,
     /// The bias adjustment, if configured.
     pub bias: Option<BiasResult>,
+    /// The teacher assistant (TAKD), if the method trained one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assistant: Option<PhaseResult>,
+    /// The other students trained with the distilled one (DML's peers 2, 3, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<PhaseResult>,
     /// Size of the transfer set the student was trained on.
     pub transfer_size: usize,
     /// Total wall time.

@@ -609,3 +609,84 @@ fn a_short_run_at_lr_1e6_ends_as_diverged_and_its_folder_says_so() {
     assert_eq!(stored.status, RunStatus::Diverged);
     assert!(stored.summary.is_none(), "no summary for a diverged run");
 }
+
+/// The stages the later methods ask for run and are recorded: FitNets' hint phase (no test
+/// errors, a falling loss) before its student, TAKD's assistant (its own phase, weights and
+/// summary entry), DML's two students (both members' curves and weights files).
+#[test]
+fn hint_assistant_and_peer_stages_run_and_are_recorded() {
+    let runs = tempfile::tempdir().unwrap();
+    let (teacher, _) = shared_teacher(3, runs.path());
+    let mut base = small_config();
+    base.student.baseline = false;
+    base.student.hidden = vec![32, 32];
+    base.teacher.weights = Some(teacher);
+    let run = |config: &RunConfig| {
+        let (events, sink) = collect();
+        let summary = runs::run(config, runs.path(), 1, &sink, CancelToken::new())
+            .unwrap_or_else(|e| panic!("{:?}: {e}", config.distill.method));
+        let metrics = common::epochs(&events.lock().unwrap());
+        (summary, metrics)
+    };
+
+    let mut fitnets = base.clone();
+    fitnets.distill.method = Method::Fitnets;
+    fitnets.distill.fitnets_hint_epochs = 2;
+    let (summary, metrics) = run(&fitnets);
+    let hint: Vec<_> = metrics.iter().filter(|m| m.phase == Phase::Hint).collect();
+    assert_eq!(hint.len(), 2);
+    assert!(hint.iter().all(|m| m.test_n == 0 && m.loss.is_finite()));
+    assert!(
+        hint[1].loss < hint[0].loss,
+        "{} then {}",
+        hint[0].loss,
+        hint[1].loss
+    );
+    let first_student = metrics
+        .iter()
+        .position(|m| m.phase == Phase::Student)
+        .unwrap();
+    assert!(
+        metrics
+            .iter()
+            .rposition(|m| m.phase == Phase::Hint)
+            .unwrap()
+            < first_student
+    );
+    let csv = std::fs::read_to_string(summary.dir.join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().filter(|l| l.starts_with("hint,")).count(), 2);
+    assert!(summary.student.test_errors < 600);
+
+    let mut takd = base.clone();
+    takd.distill.method = Method::Takd;
+    takd.distill.takd_assistant_width = 48;
+    let (summary, metrics) = run(&takd);
+    let assistant = summary.assistant.clone().expect("the assistant's result");
+    assert_eq!(assistant.layers, [784, 48, 48, 10]);
+    assert!(assistant.test_errors < 600, "{}", assistant.test_errors);
+    assert!(summary.dir.join("assistant.safetensors").is_file());
+    assert_eq!(
+        metrics
+            .iter()
+            .filter(|m| m.phase == Phase::Assistant)
+            .count(),
+        takd.student.epochs
+    );
+
+    let mut dml = base.clone();
+    dml.distill.method = Method::Dml;
+    let (summary, metrics) = run(&dml);
+    assert_eq!(summary.peers.len(), 1);
+    assert!(summary.dir.join("student.safetensors").is_file());
+    assert!(summary.dir.join("student-peer2.safetensors").is_file());
+    for member in [0, 1] {
+        let curve: Vec<_> = metrics
+            .iter()
+            .filter(|m| m.phase == Phase::Student && m.member == member)
+            .collect();
+        assert_eq!(curve.len(), dml.student.epochs, "peer {member}");
+        assert!(curve.last().unwrap().test_errors < 600, "peer {member}");
+    }
+    let saved = std::fs::read_to_string(summary.dir.join("summary.json")).unwrap();
+    assert!(saved.contains("\"peers\""), "{saved}");
+}

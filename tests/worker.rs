@@ -45,6 +45,8 @@ fn summary() -> RunSummary {
         baseline: None,
         student: PhaseResult::default(),
         bias: None,
+        assistant: None,
+        peers: Vec::new(),
         transfer_size: 0,
         duration_secs: 0.0,
         started: String::new(),

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::check::{check_classes, check_finite_positive, check_non_negative, check_probability};
 use super::error::{invalid, ConfigError};
 
-/// The four ways of transferring knowledge from teacher to student.
+/// The ways of transferring knowledge from teacher to student (the four of the seed, then five
+/// later families).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
@@ -19,15 +20,30 @@ pub enum Method {
     NoisyTeacher,
     /// Buciluă, Caruana & Niculescu-Mizil (2006): MUNGE synthetic data labelled by the teacher.
     ModelCompression,
+    /// Romero et al. (2015): a hint on a hidden layer first, then soft targets.
+    Fitnets,
+    /// Zhao et al. (2022): decoupled KD, target-class and non-target-class terms weighted apart.
+    Dkd,
+    /// Zhang et al. (2018): deep mutual learning, students that learn from each other.
+    Dml,
+    /// Mirzadeh et al. (2020): teacher → assistant of middle width → student.
+    Takd,
+    /// Park et al. (2019): relational KD on the penultimate embeddings' distances and angles.
+    Rkd,
 }
 
 impl Method {
     /// Every method's key; `distill::methods::REGISTRY` holds what each one is and does.
-    pub const ALL: [Method; 4] = [
+    pub const ALL: [Method; 9] = [
         Method::Hinton,
         Method::LogitL2,
         Method::NoisyTeacher,
         Method::ModelCompression,
+        Method::Fitnets,
+        Method::Dkd,
+        Method::Dml,
+        Method::Takd,
+        Method::Rkd,
     ];
 
     /// The name used in configs, file metadata and the CLI.
@@ -37,6 +53,11 @@ impl Method {
             Method::LogitL2 => "logit-l2",
             Method::NoisyTeacher => "noisy-teacher",
             Method::ModelCompression => "model-compression",
+            Method::Fitnets => "fitnets",
+            Method::Dkd => "dkd",
+            Method::Dml => "dml",
+            Method::Takd => "takd",
+            Method::Rkd => "rkd",
         }
     }
 }
@@ -56,7 +77,7 @@ pub enum NoiseKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DistillConfig {
-    /// Which of the four methods.
+    /// Which method.
     pub method: Method,
     /// Softmax temperature T (Hinton).
     pub temperature: f64,
@@ -75,6 +96,29 @@ pub struct DistillConfig {
     /// Model compression: label synthetic data with the teacher's probabilities instead of its
     /// hard labels.
     pub soft_labels: bool,
+    /// FitNets: epochs of the hint stage (stage 1) before the soft-target stage.
+    pub fitnets_hint_epochs: usize,
+    /// FitNets: the student's guided hidden layer (1 = the first hidden layer).
+    pub fitnets_student_layer: usize,
+    /// FitNets: the teacher's hint hidden layer (1 = the first hidden layer).
+    pub fitnets_teacher_layer: usize,
+    /// DKD: weight α of the target-class term (TCKD).
+    pub dkd_alpha: f64,
+    /// DKD: weight β of the non-target-class term (NCKD).
+    pub dkd_beta: f64,
+    /// DKD: its temperature (the paper's 4 rather than the soft targets' T).
+    pub dkd_temperature: f64,
+    /// DML: how many students learn together.
+    pub dml_peers: usize,
+    /// DML: weight of the KL to the peers' mean prediction (the labels' CE has weight 1).
+    pub dml_kl_weight: f64,
+    /// TAKD: the assistant's width (every hidden layer; as deep as the student); 0 takes the
+    /// geometric mean of the teacher's and the student's first hidden widths.
+    pub takd_assistant_width: usize,
+    /// RKD: weight of the distance-wise loss.
+    pub rkd_distance_weight: f64,
+    /// RKD: weight of the angle-wise loss.
+    pub rkd_angle_weight: f64,
 }
 
 impl Default for DistillConfig {
@@ -89,6 +133,17 @@ impl Default for DistillConfig {
             noise_p: 0.5,
             noise_kind: NoiseKind::Multiplicative,
             soft_labels: false,
+            fitnets_hint_epochs: 5,
+            fitnets_student_layer: 1,
+            fitnets_teacher_layer: 1,
+            dkd_alpha: 1.0,
+            dkd_beta: 8.0,
+            dkd_temperature: 4.0,
+            dml_peers: 2,
+            dml_kl_weight: 1.0,
+            takd_assistant_width: 0,
+            rkd_distance_weight: 25.0,
+            rkd_angle_weight: 50.0,
         }
     }
 }
@@ -113,7 +168,30 @@ impl DistillConfig {
         check_finite_positive("distill.temperature", self.temperature)?;
         check_probability("distill.alpha", self.alpha)?;
         check_non_negative("distill.noise_sigma", self.noise_sigma)?;
-        check_probability("distill.noise_p", self.noise_p)
+        check_probability("distill.noise_p", self.noise_p)?;
+        check_finite_positive("distill.dkd_temperature", self.dkd_temperature)?;
+        for (field, weight) in [
+            ("distill.dkd_alpha", self.dkd_alpha),
+            ("distill.dkd_beta", self.dkd_beta),
+            ("distill.dml_kl_weight", self.dml_kl_weight),
+            ("distill.rkd_distance_weight", self.rkd_distance_weight),
+            ("distill.rkd_angle_weight", self.rkd_angle_weight),
+        ] {
+            check_non_negative(field, weight)?;
+        }
+        if self.fitnets_student_layer == 0 || self.fitnets_teacher_layer == 0 {
+            return Err(invalid(
+                "distill.fitnets_student_layer",
+                "hidden layers count from 1 (distill.fitnets_student_layer and distill.fitnets_teacher_layer)",
+            ));
+        }
+        if self.dml_peers < 2 {
+            return Err(invalid(
+                "distill.dml_peers",
+                "mutual learning needs at least 2 students",
+            ));
+        }
+        Ok(())
     }
 }
 

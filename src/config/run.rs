@@ -77,6 +77,17 @@ impl RunConfig {
                 "shifts images by pixels: plane points have no pixels, use 0",
             ));
         }
+        if self.distill.method == Method::Fitnets {
+            // The teacher's layer is checked once its model exists (a loaded teacher's
+            // widths come from its file, not from `teacher.hidden`).
+            let student = self.student.hidden.len();
+            if self.distill.fitnets_student_layer > student {
+                return Err(invalid(
+                    "distill.fitnets_student_layer",
+                    format!("the student has {student} hidden layers"),
+                ));
+            }
+        }
         if let Some(limit) = self.data.test_limit {
             if let Some(i) = self.probes.samples.iter().find(|i| **i >= limit) {
                 return Err(invalid(

@@ -411,6 +411,15 @@ mod tests {
         }
     }
 
+    /// A run folder's `config.toml` from before the later methods' fields existed reads back
+    /// as the same configuration, the new fields at their defaults.
+    #[test]
+    fn configs_written_before_the_later_methods_read_back() {
+        let old = include_str!("fixtures/default-before-methods.toml");
+        assert!(!old.contains("dkd_beta"));
+        assert_eq!(RunConfig::from_toml(old).unwrap(), RunConfig::default());
+    }
+
     #[test]
     fn toml_text_is_byte_identical_to_the_pinned_files() {
         assert_eq!(

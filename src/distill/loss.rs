@@ -26,6 +26,9 @@ pub struct LossParts {
     pub hard: f64,
     /// `∂total/∂z`, `[B, C]`.
     pub grad: Vec<f32>,
+    /// `∂total/∂h` for the student's hidden features `h` the targets read
+    /// ([`super::targets::Targets::feature_layer`]), `[B, width]`; empty when they read none.
+    pub feature_grad: Vec<f32>,
 }
 
 /// The number of rows of the student logits `z`, checked to be whole rows of `classes`.
@@ -84,6 +87,7 @@ pub fn cross_entropy(z: &[f32], labels: &[u8], classes: usize) -> candle_core::R
         soft: 0.0,
         hard: total,
         grad,
+        feature_grad: Vec::new(),
     })
 }
 
@@ -139,6 +143,7 @@ pub fn hinton(
         soft,
         hard: hard.hard,
         grad,
+        feature_grad: Vec::new(),
     })
 }
 
@@ -176,6 +181,7 @@ pub fn logit_l2(
         soft: total,
         hard: 0.0,
         grad: diff.iter().map(|d| d / b as f32).collect(),
+        feature_grad: Vec::new(),
     })
 }
 

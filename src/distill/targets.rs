@@ -9,14 +9,42 @@ use super::soft::ensemble_soft_targets;
 use crate::config::{EnsembleCombine, NoiseKind};
 use crate::rng::FastRng;
 
-/// A phase's targets: the loss of a batch of student logits.
+/// What the loss sees of a batch of the student: its logits, and the output of one hidden
+/// layer when the targets ask for it (hints, relational losses).
+#[derive(Clone, Copy, Debug)]
+pub struct StudentBatch<'a> {
+    /// Logits `z`, `[B, classes]`.
+    pub logits: &'a [f32],
+    /// The output of hidden layer [`Targets::feature_layer`] (after its ReLU), `[B, width]`;
+    /// empty when the targets read none.
+    pub features: &'a [f32],
+}
+
+impl<'a> StudentBatch<'a> {
+    /// A batch of logits alone.
+    pub fn logits(logits: &'a [f32]) -> Self {
+        Self {
+            logits,
+            features: &[],
+        }
+    }
+}
+
+/// A phase's targets: the loss of a batch of the student's outputs.
 pub trait Targets: Send + Sync {
-    /// Loss and `∂L/∂z` for student logits `z` (`[rows.len(), classes]`) of the target rows
-    /// `rows` (an example's index, or `view · n + i` on a jittered transfer set); an error
-    /// when the shapes disagree (see [`loss`]).
+    /// The student's hidden layer (1 = the first) whose output the loss reads besides the
+    /// logits; the training step then hands it over in [`StudentBatch::features`] and sends
+    /// [`LossParts::feature_grad`] back into that layer.
+    fn feature_layer(&self) -> Option<usize> {
+        None
+    }
+
+    /// Loss and `∂L/∂z` (and `∂L/∂h` when it reads features) for the student's batch of the
+    /// target rows `rows` (an example's index, or `view · n + i` on a jittered transfer set);
+    /// an error when the shapes disagree (see [`loss`]).
     fn loss(
         &self,
-        z: &[f32],
+        student: &StudentBatch<'_>,
         rows: &[usize],
         classes: usize,
         rng: &mut FastRng,
@@ -37,6 +65,9 @@ pub struct TeacherOutputs<'a> {
     pub labels: &'a [u8],
     /// How many of the examples (a prefix) are real training examples; the rest are synthetic.
     pub real: usize,
+    /// Each member's output of hidden layer [`super::methods::DistillMethod::teacher_layer`]
+    /// on the same rows, `[rows, width]`; empty when the method reads none.
+    pub member_features: &'a [Vec<f32>],
 }
 
 impl TeacherOutputs<'_> {
@@ -54,6 +85,22 @@ impl TeacherOutputs<'_> {
     /// The combined teacher's probabilities at `temperature`, `[rows, classes]`.
     pub fn soft_targets(&self, temperature: f64) -> Vec<f32> {
         ensemble_soft_targets(&self.refs(), self.classes, temperature, self.combine)
+    }
+
+    /// The members' mean hidden features, `[rows, width]` (empty when none were cached).
+    pub fn mean_features(&self) -> Vec<f32> {
+        let refs: Vec<&[f32]> = self.member_features.iter().map(Vec::as_slice).collect();
+        if refs.is_empty() {
+            return Vec::new();
+        }
+        super::soft::mean_logits(&refs)
+    }
+
+    /// The width of the cached hidden features (0 when none were cached).
+    pub fn feature_width(&self) -> usize {
+        self.member_features
+            .first()
+            .map_or(0, |f| f.len() / self.rows().max(1))
     }
 
     /// The members' mean logits, `[rows, classes]`.
@@ -97,7 +144,8 @@ pub struct Noise {
     pub kind: NoiseKind,
 }
 
-fn gather<T: Copy>(values: &[T], width: usize, batch: &[usize]) -> Vec<T> {
+/// The rows `batch` of a `[rows, width]` table.
+pub fn gather<T: Copy>(values: &[T], width: usize, batch: &[usize]) -> Vec<T> {
     let mut out = Vec::with_capacity(batch.len() * width);
     for &i in batch {
         out.extend_from_slice(&values[i * width..(i + 1) * width]);
@@ -115,12 +163,12 @@ pub struct HardLabels {
 impl Targets for HardLabels {
     fn loss(
         &self,
-        z: &[f32],
+        student: &StudentBatch<'_>,
         rows: &[usize],
         classes: usize,
         _: &mut FastRng,
     ) -> candle_core::Result<LossParts> {
-        loss::cross_entropy(z, &gather(&self.labels, 1, rows), classes)
+        loss::cross_entropy(student.logits, &gather(&self.labels, 1, rows), classes)
     }
 }
 
@@ -142,13 +190,13 @@ pub struct SoftTargets {
 impl Targets for SoftTargets {
     fn loss(
         &self,
-        z: &[f32],
+        student: &StudentBatch<'_>,
         rows: &[usize],
         classes: usize,
         _: &mut FastRng,
     ) -> candle_core::Result<LossParts> {
         loss::hinton(
-            z,
+            student.logits,
             &gather(&self.q, classes, rows),
             &gather(&self.labels, 1, rows),
             classes,
@@ -173,7 +221,7 @@ pub struct LogitTargets {
 impl Targets for LogitTargets {
     fn loss(
         &self,
-        z: &[f32],
+        student: &StudentBatch<'_>,
         rows: &[usize],
         classes: usize,
         rng: &mut FastRng,
@@ -182,6 +230,6 @@ impl Targets for LogitTargets {
         if let Some(n) = self.noise {
             loss::add_noise(&mut v, classes, n.sigma, n.p, n.kind, rng);
         }
-        loss::logit_l2(z, &v, classes, self.zero_mean)
+        loss::logit_l2(student.logits, &v, classes, self.zero_mean)
     }
 }

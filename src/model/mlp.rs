@@ -49,6 +49,14 @@ pub struct ForwardCache {
     keep: f32,
 }
 
+impl ForwardCache {
+    /// The output of hidden layer `layer` (1 = the first; after ReLU and dropout), `[B,
+    /// width]`: what a hint or a relational loss reads. `None` past the last hidden layer.
+    pub fn hidden(&self, layer: usize) -> Option<&Tensor> {
+        self.inputs.get(layer).filter(|_| layer > 0)
+    }
+}
+
 /// Gradients of the loss with respect to each parameter, same shapes as the parameters.
 pub struct Gradients {
     /// `[out, in]` per layer.
@@ -189,6 +197,18 @@ impl Mlp {
 
     /// Backward pass from `dlogits` (`∂L/∂z` of the output, `[B, classes]`).
     pub fn backward(&self, cache: &ForwardCache, dlogits: &Tensor) -> Result<Gradients> {
+        self.backward_with_hidden(cache, dlogits, None)
+    }
+
+    /// [`Mlp::backward`] for a loss that also reads hidden layer `l`'s output
+    /// ([`ForwardCache::hidden`]): `Some((l, ∂L/∂h_l))` is added to the gradient that reaches
+    /// that output from above, before the layer's ReLU/dropout gate.
+    pub fn backward_with_hidden(
+        &self,
+        cache: &ForwardCache,
+        dlogits: &Tensor,
+        hidden: Option<(usize, &Tensor)>,
+    ) -> Result<Gradients> {
         let depth = self.depth();
         let mut weights = vec![None; depth];
         let mut biases = vec![None; depth];
@@ -197,7 +217,10 @@ impl Mlp {
             weights[l] = Some(dz.t()?.matmul(&cache.inputs[l])?);
             biases[l] = Some(kernels::column_sum(&dz)?);
             if l > 0 {
-                let da = dz.matmul(&self.weights[l])?;
+                let mut da = dz.matmul(&self.weights[l])?;
+                if let Some((_, dh)) = hidden.filter(|(layer, _)| *layer == l) {
+                    da = da.add(dh)?;
+                }
                 kernels::relu_dropout_grad(&da, &cache.inputs[l], cache.keep)?;
                 dz = da;
             }
@@ -233,6 +256,30 @@ impl Mlp {
             out.extend(self.forward(&x)?.flatten_all()?.to_vec1::<f32>()?);
         }
         Ok(out)
+    }
+
+    /// The output of hidden layer `layer` (1 = the first, after its ReLU) for every example of
+    /// a flat `[n, in]` buffer, in batches: the teacher's side of a hint or relational loss.
+    pub fn hidden_outputs(
+        &self,
+        images: &[f32],
+        layer: usize,
+        device: &Device,
+    ) -> Result<Vec<f32>> {
+        if layer == 0 || layer >= self.depth() {
+            candle_core::bail!(
+                "hidden layer {layer}: the model {:?} has hidden layers 1 to {}",
+                self.layers,
+                self.depth() - 1
+            );
+        }
+        let head = Self {
+            layers: self.layers[..=layer].to_vec(),
+            weights: self.weights[..layer].to_vec(),
+            biases: self.biases[..layer].to_vec(),
+        };
+        let relu = head.logits(images, device)?;
+        Ok(relu.into_iter().map(|v| v.max(0.0)).collect())
     }
 
     /// Adds `shift` to the output bias of each class in `classes`.
@@ -335,6 +382,94 @@ mod tests {
         // Dropout really dropped something: some hidden units are zero, the rest scaled.
         let hidden: Vec<f32> = cache.inputs[1].flatten_all()?.to_vec1()?;
         assert!(hidden.contains(&0.0) && hidden.iter().any(|v| *v > 0.0));
+        Ok(())
+    }
+
+    /// A loss that also reads a hidden layer's output (a hint, a relational loss): the
+    /// gradient `backward_with_hidden` sends in at that layer gives the parameter gradients
+    /// candle's autograd computes for `L = Σ logits ⊙ U + Σ h_l ⊙ V` on the same weights.
+    #[test]
+    fn a_gradient_sent_into_a_hidden_layer_matches_autograd() -> Result<()> {
+        let device = Device::Cpu;
+        for layer in [1, 2] {
+            let mlp = Mlp::new(&[6, 5, 4, 3], 7, &device)?;
+            let x = Tensor::rand(0f32, 1.0, (9, 6), &device)?;
+            let upstream = Tensor::randn(0f32, 1.0, (9, 3), &device)?;
+            let dh = Tensor::randn(0f32, 1.0, (9, mlp.layers[layer]), &device)?;
+            let (_, cache) = mlp.forward_train(&x, Dropout::default(), &mut FastRng::new(1))?;
+            let grads = mlp.backward_with_hidden(&cache, &upstream, Some((layer, &dh)))?;
+            let vars: Vec<(Var, Var)> = mlp
+                .weights
+                .iter()
+                .zip(&mlp.biases)
+                .map(|(w, b)| Ok((Var::from_tensor(w)?, Var::from_tensor(b)?)))
+                .collect::<Result<_>>()?;
+            let mut h = x.clone();
+            let mut hint = None;
+            for (l, (w, b)) in vars.iter().enumerate() {
+                let z = h
+                    .matmul(&w.as_tensor().t()?)?
+                    .broadcast_add(b.as_tensor())?;
+                h = if l + 1 < vars.len() { z.relu()? } else { z };
+                if l + 1 == layer {
+                    assert!(cache.hidden(layer).is_some());
+                    hint = Some(h.clone());
+                }
+            }
+            let hint = hint.expect("the hidden layer");
+            let loss = h
+                .mul(&upstream)?
+                .sum_all()?
+                .add(&hint.mul(&dh)?.sum_all()?)?;
+            let store = loss.backward()?;
+            for (l, (w, b)) in vars.iter().enumerate() {
+                let max_diff = |a: &Tensor, b: &Tensor| -> Result<f32> {
+                    a.sub(b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+                };
+                let gw = store.get(w.as_tensor()).expect("weight gradient");
+                let gb = store.get(b.as_tensor()).expect("bias gradient");
+                assert!(
+                    max_diff(gw, &grads.weights[l])? < 1e-4,
+                    "layer {layer}: fc{}",
+                    l + 1
+                );
+                assert!(
+                    max_diff(gb, &grads.biases[l])? < 1e-4,
+                    "layer {layer}: fc{}",
+                    l + 1
+                );
+            }
+        }
+        // The output layer's input is the last hidden layer; past it there is none.
+        let mlp = Mlp::new(&[6, 5, 4, 3], 7, &device)?;
+        let (_, cache) = mlp.forward_train(
+            &Tensor::zeros((2, 6), candle_core::DType::F32, &device)?,
+            Dropout::default(),
+            &mut FastRng::new(1),
+        )?;
+        assert!(cache.hidden(0).is_none() && cache.hidden(3).is_none());
+        Ok(())
+    }
+
+    /// `hidden_outputs` is the training forward pass's hidden output without dropout.
+    #[test]
+    fn hidden_outputs_are_the_forward_pass_hidden_layer() -> Result<()> {
+        let device = Device::Cpu;
+        let mlp = Mlp::new(&[6, 5, 4, 3], 7, &device)?;
+        let x = Tensor::rand(0f32, 1.0, (4, 6), &device)?;
+        let (_, cache) = mlp.forward_train(&x, Dropout::default(), &mut FastRng::new(1))?;
+        let flat: Vec<f32> = x.flatten_all()?.to_vec1()?;
+        for layer in [1, 2] {
+            let expected: Vec<f32> = cache
+                .hidden(layer)
+                .expect("layer")
+                .flatten_all()?
+                .to_vec1()?;
+            let got = mlp.hidden_outputs(&flat, layer, &device)?;
+            assert_eq!(got.len(), expected.len());
+            assert!(got.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-6));
+        }
+        assert!(mlp.hidden_outputs(&flat, 3, &device).is_err());
         Ok(())
     }
 

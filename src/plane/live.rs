@@ -62,7 +62,7 @@ pub fn model_index(phase: Phase) -> Option<usize> {
         Phase::Teacher => Some(0),
         Phase::Baseline => Some(1),
         Phase::Student => Some(2),
-        Phase::Transfer => None,
+        Phase::Transfer | Phase::Hint | Phase::Assistant => None,
     }
 }
 

@@ -243,6 +243,8 @@ mod tests {
             baseline: baseline.map(|b| phase(b, 60)),
             student: phase(student_errors, 60),
             bias: None,
+            assistant: None,
+            peers: Vec::new(),
             transfer_size: 60_000,
             duration_secs: 10.0,
             started: String::new(),

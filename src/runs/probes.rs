@@ -59,14 +59,7 @@ struct Row {
 }
 
 fn parse_phase(key: &str) -> Option<Phase> {
-    [
-        Phase::Teacher,
-        Phase::Transfer,
-        Phase::Baseline,
-        Phase::Student,
-    ]
-    .into_iter()
-    .find(|p| p.key() == key)
+    Phase::ALL.into_iter().find(|p| p.key() == key)
 }
 
 fn parse_row(line: &str) -> Result<Row, String> {

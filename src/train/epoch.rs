@@ -40,6 +40,9 @@ pub(super) struct PhaseSpec<'a> {
     pub detail: String,
     /// Temperature of the distillation-gap metrics; `None` for the teacher (no gap).
     pub gap_temperature: Option<f64>,
+    /// The model's outputs are classes, so each epoch is judged on the test set (and probed);
+    /// false for FitNets' hint stage, whose outputs are a teacher layer's.
+    pub judged: bool,
 }
 
 /// A phase's result from its last evaluation.
@@ -70,17 +73,19 @@ fn distinct_classes(labels: &[u8]) -> usize {
 
 /// Sums of one epoch's batch losses.
 #[derive(Default)]
-struct EpochLosses {
+pub(super) struct EpochLosses {
     total: f64,
     soft: f64,
     hard: f64,
 }
 
+/// Where one batch stands in its phase: `(epoch, learning rate, batch index)`.
+pub(super) type BatchAt = (usize, f64, usize);
+
 /// One phase's training state: its random streams, optimiser, buffers and watches.
-struct PhaseRun<'s, 'a> {
+pub(super) struct PhaseRun<'s, 'a> {
     spec: &'s PhaseSpec<'a>,
     set: &'s Dataset,
-    targets: &'s dyn Targets,
     started: Instant,
     batch_size: usize,
     batches: usize,
@@ -92,19 +97,19 @@ struct PhaseRun<'s, 'a> {
     order: Vec<usize>,
     pixels: Vec<f32>,
     views: Vec<usize>,
-    rows: Vec<usize>,
     watch: LossWatch,
     /// A model that only ever sees one class answers it by design: not a divergence.
     trained_classes: usize,
     average: Option<WeightAverage>,
+    sums: EpochLosses,
+    last_progress: Instant,
 }
 
 impl<'s, 'a> PhaseRun<'s, 'a> {
-    fn new(
+    pub(super) fn new(
         seed: u64,
         model: &Mlp,
         set: &'s Dataset,
-        targets: &'s dyn Targets,
         spec: &'s PhaseSpec<'a>,
     ) -> Result<Self, TrainError> {
         let batch_size = spec.optim.batch_size.min(set.len()).max(1);
@@ -117,7 +122,6 @@ impl<'s, 'a> PhaseRun<'s, 'a> {
         Ok(Self {
             spec,
             set,
-            targets,
             started: Instant::now(),
             batch_size,
             batches: set.len().div_ceil(batch_size),
@@ -129,11 +133,56 @@ impl<'s, 'a> PhaseRun<'s, 'a> {
             order: (0..set.len()).collect(),
             pixels: vec![0f32; batch_size * set.dim()],
             views: Vec::with_capacity(batch_size),
-            rows: Vec::with_capacity(batch_size),
             watch: LossWatch::new(),
             trained_classes: distinct_classes(&set.labels),
             average,
+            sums: EpochLosses::default(),
+            last_progress: Instant::now(),
         })
+    }
+
+    /// Batches per epoch.
+    pub(super) fn batches(&self) -> usize {
+        self.batches
+    }
+
+    /// Starts an epoch: a fresh shuffle of the examples, in the batches to train them in.
+    pub(super) fn shuffled_batches(&mut self) -> Vec<Vec<usize>> {
+        self.shuffle_rng.shuffle(&mut self.order);
+        self.sums = EpochLosses::default();
+        self.order
+            .chunks(self.batch_size)
+            .map(<[usize]>::to_vec)
+            .collect()
+    }
+
+    /// The input of the examples `batch` (shifted when the phase jitters) and their target
+    /// rows (`view · n + i` when the targets have a row per shift view).
+    pub(super) fn batch_input(
+        &mut self,
+        session: &Session<'_>,
+        batch: &[usize],
+    ) -> Result<(candle_core::Tensor, Vec<usize>), TrainError> {
+        let x = batch_input(
+            self.set,
+            batch,
+            self.spec.jitter_px,
+            &mut self.jitter_rng,
+            &mut self.pixels,
+            &mut self.views,
+            &session.device,
+        )?;
+        let n = self.set.len();
+        let rows = if self.spec.targets_per_view {
+            self.views
+                .iter()
+                .zip(batch)
+                .map(|(v, i)| v * n + i)
+                .collect()
+        } else {
+            batch.to_vec()
+        };
+        Ok((x, rows))
     }
 
     fn diverged(&self, epoch: usize, cause: Divergence) -> TrainError {
@@ -146,99 +195,99 @@ impl<'s, 'a> PhaseRun<'s, 'a> {
         }
     }
 
-    /// Trains one epoch's batches, reporting progress and probes and checking the cancel
-    /// token after every batch; returns the sums of the batch losses.
+    /// Trains one epoch's batches towards `targets`, reporting progress and probes and
+    /// checking the cancel token after every batch.
     fn run_batches(
         &mut self,
         session: &mut Session<'_>,
         model: &mut Mlp,
-        epoch: usize,
-        lr: f64,
-    ) -> Result<EpochLosses, TrainError> {
-        let spec = self.spec;
-        let classes = session.classes;
-        self.shuffle_rng.shuffle(&mut self.order);
-        let mut sums = EpochLosses::default();
-        let mut last_progress = Instant::now();
-        let order = std::mem::take(&mut self.order);
-        for (b, batch) in order.chunks(self.batch_size).enumerate() {
-            let x = batch_input(
-                self.set,
-                batch,
-                spec.jitter_px,
-                &mut self.jitter_rng,
-                &mut self.pixels,
-                &mut self.views,
-                &session.device,
-            )?;
-            let n = self.set.len();
-            let target_rows = if spec.targets_per_view {
-                self.rows.clear();
-                let rows = self.views.iter().zip(batch).map(|(v, i)| v * n + i);
-                self.rows.extend(rows);
-                &self.rows[..]
-            } else {
-                batch
-            };
-            let step = StepSettings {
-                dropout: spec.dropout,
-                max_norm: spec.max_norm,
-                lr: lr * warmup_factor(spec.optim, epoch - 1, b, self.batches),
-            };
-            let (targets, noise_rng) = (self.targets, &mut self.noise_rng);
-            let parts = train_step(
-                model,
-                &mut self.optimizer,
-                &x,
-                &step,
-                &mut self.dropout_rng,
-                |z| targets.loss(z, target_rows, classes, noise_rng),
-            )?;
-            self.watch
-                .check(b + 1, parts.total)
-                .map_err(|cause| self.diverged(epoch, cause))?;
-            if let Some(average) = self.average.as_mut() {
-                average.after_step(model)?;
-            }
-            sums.total += parts.total;
-            sums.soft += parts.soft;
-            sums.hard += parts.hard;
-            if last_progress.elapsed().as_secs_f64() >= PROGRESS_INTERVAL_SECS
-                || b + 1 == self.batches
-            {
-                last_progress = Instant::now();
-                session.notify(Event::Progress {
-                    run: session.run,
-                    phase: spec.phase,
-                    epoch,
-                    batch: b + 1,
-                    batches: self.batches,
-                    loss: sums.total / (b + 1) as f64,
-                });
-            }
-            if session.probes.due() && b + 1 < self.batches {
-                session.report_probes(model, (spec.phase, spec.member), epoch, b + 1, false)?;
-            }
-            session.check_cancel()?;
+        targets: &dyn Targets,
+        (epoch, lr): (usize, f64),
+    ) -> Result<(), TrainError> {
+        for (b, batch) in self.shuffled_batches().iter().enumerate() {
+            let (x, rows) = self.batch_input(session, batch)?;
+            self.step(session, model, targets, (&x, &rows), (epoch, lr, b))?;
         }
-        self.order = order;
-        Ok(sums)
+        Ok(())
+    }
+
+    /// One optimisation step on the batch input `x` with target rows `rows`, then the
+    /// divergence watch, the weight average, progress, probes and the cancel token.
+    pub(super) fn step(
+        &mut self,
+        session: &mut Session<'_>,
+        model: &mut Mlp,
+        targets: &dyn Targets,
+        (x, rows): (&candle_core::Tensor, &[usize]),
+        (epoch, lr, b): BatchAt,
+    ) -> Result<(), TrainError> {
+        let spec = self.spec;
+        let classes = model.classes();
+        let step = StepSettings {
+            dropout: spec.dropout,
+            max_norm: spec.max_norm,
+            lr: lr * warmup_factor(spec.optim, epoch - 1, b, self.batches),
+            feature_layer: targets.feature_layer(),
+        };
+        let noise_rng = &mut self.noise_rng;
+        let parts = train_step(
+            model,
+            &mut self.optimizer,
+            x,
+            &step,
+            &mut self.dropout_rng,
+            |s| targets.loss(s, rows, classes, noise_rng),
+        )?;
+        self.watch
+            .check(b + 1, parts.total)
+            .map_err(|cause| self.diverged(epoch, cause))?;
+        if let Some(average) = self.average.as_mut() {
+            average.after_step(model)?;
+        }
+        self.sums.total += parts.total;
+        self.sums.soft += parts.soft;
+        self.sums.hard += parts.hard;
+        if self.last_progress.elapsed().as_secs_f64() >= PROGRESS_INTERVAL_SECS
+            || b + 1 == self.batches
+        {
+            self.last_progress = Instant::now();
+            session.notify(Event::Progress {
+                run: session.run,
+                phase: spec.phase,
+                epoch,
+                batch: b + 1,
+                batches: self.batches,
+                loss: self.sums.total / (b + 1) as f64,
+            });
+        }
+        if spec.judged && session.probes.due() && b + 1 < self.batches {
+            session.report_probes(model, (spec.phase, spec.member), epoch, b + 1, false)?;
+        }
+        session.check_cancel()
     }
 
     /// Ends an epoch: judges the model (its weight average when there is one) on the test
     /// set, emits the metrics and probes, and checks for divergence.
-    fn end_epoch(
+    pub(super) fn end_epoch(
         &mut self,
         session: &mut Session<'_>,
         model: &mut Mlp,
         (epoch, lr): (usize, f64),
-        sums: &EpochLosses,
     ) -> Result<Evaluation, TrainError> {
         let spec = self.spec;
+        let sums = std::mem::take(&mut self.sums);
         let averaged = self.average.as_ref().map(|a| a.model(model)).transpose()?;
         let judged: &Mlp = averaged.as_ref().unwrap_or(model);
-        let logits = session.test_logits(judged)?;
-        let eval = evaluate_logits(&logits, &session.data.test.labels, session.classes);
+        let logits = if spec.judged {
+            session.test_logits(judged)?
+        } else {
+            Vec::new()
+        };
+        let eval = if spec.judged {
+            evaluate_logits(&logits, &session.data.test.labels, session.classes)
+        } else {
+            Evaluation::default()
+        };
         let gap = spec
             .gap_temperature
             .zip(session.teacher_test.as_ref())
@@ -268,6 +317,12 @@ impl<'s, 'a> PhaseRun<'s, 'a> {
             hook(&metrics, judged)?;
         }
         session.notify(ended);
+        if !spec.judged {
+            if let Some(averaged) = averaged.filter(|_| epoch == spec.epochs) {
+                *model = averaged;
+            }
+            return Ok(eval);
+        }
         session.report_probes(judged, (spec.phase, spec.member), epoch, self.batches, true)?;
         let outcome = EpochOutcome {
             eval: &eval,
@@ -296,7 +351,7 @@ impl Session<'_> {
         targets: &dyn Targets,
         spec: &PhaseSpec<'_>,
     ) -> Result<PhaseResult, TrainError> {
-        let mut phase = PhaseRun::new(self.config.seed, model, set, targets, spec)?;
+        let mut phase = PhaseRun::new(self.config.seed, model, set, spec)?;
         self.notify(Event::PhaseStarted {
             run: self.run,
             phase: spec.phase,
@@ -305,16 +360,19 @@ impl Session<'_> {
             batches: phase.batches,
             detail: spec.detail.clone(),
         });
-        self.report_probes(model, (spec.phase, spec.member), 0, 0, true)?;
+        if spec.judged {
+            self.report_probes(model, (spec.phase, spec.member), 0, 0, true)?;
+        }
         let mut last = None;
         for epoch in 1..=spec.epochs {
             let lr = learning_rate(spec.optim, epoch - 1, spec.epochs);
-            let sums = phase.run_batches(self, model, epoch, lr)?;
-            last = Some(phase.end_epoch(self, model, (epoch, lr), &sums)?);
+            phase.run_batches(self, model, targets, (epoch, lr))?;
+            last = Some(phase.end_epoch(self, model, (epoch, lr))?);
         }
         let eval = match last {
             Some(eval) => eval,
-            None => self.evaluate(model)?,
+            None if spec.judged => self.evaluate(model)?,
+            None => Evaluation::default(),
         };
         Ok(phase_result(
             &eval,

@@ -142,6 +142,8 @@ impl Session<'_> {
             baseline,
             student,
             bias,
+            assistant: self.assistant_result.clone(),
+            peers: self.peer_results.clone(),
             transfer_size,
             duration_secs: self.started.elapsed().as_secs_f64(),
             started: self.started_at.clone(),

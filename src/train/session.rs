@@ -16,7 +16,7 @@ use crate::config::RunConfig;
 use crate::data::dataset::Mnist;
 use crate::data::source;
 use crate::eval::{evaluate_logits, Evaluation};
-use crate::events::{EpochMetrics, Event, EventSink, Phase, ProbeSnapshot, RunId};
+use crate::events::{EpochMetrics, Event, EventSink, Phase, PhaseResult, ProbeSnapshot, RunId};
 use crate::files::FileError;
 use crate::model::mlp::Mlp;
 use crate::model::weights;
@@ -47,6 +47,10 @@ pub struct Session<'a> {
     pub(super) probes: ProbeSet,
     /// Set once the teacher is trained or loaded.
     pub(super) teacher_test: Option<TeacherTestLogits>,
+    /// The teacher assistant's result, when the method trained one.
+    pub(super) assistant_result: Option<PhaseResult>,
+    /// The other students' results, when the method trained students together.
+    pub(super) peer_results: Vec<PhaseResult>,
 }
 
 impl<'a> Session<'a> {
@@ -85,6 +89,8 @@ impl<'a> Session<'a> {
             epoch_hook: None,
             probes,
             teacher_test: None,
+            assistant_result: None,
+            peer_results: Vec::new(),
         };
         let dir = session.recorder.dir().to_owned();
         session.emit(Event::RunStarted { run, dir })?;

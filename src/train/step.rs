@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use super::optim::Optimizer;
 use crate::distill::loss::LossParts;
+use crate::distill::targets::StudentBatch;
 use crate::model::mlp::{Dropout, ForwardCache, Gradients, Mlp};
 use crate::rng::FastRng;
 
@@ -20,6 +21,9 @@ pub struct StepSettings {
     pub max_norm: f64,
     /// Learning rate of this step.
     pub lr: f64,
+    /// The hidden layer whose output the loss reads besides the logits
+    /// ([`crate::distill::targets::Targets::feature_layer`]); `None` for most losses.
+    pub feature_layer: Option<usize>,
 }
 
 /// A batch is split across threads only into parts of at least this many rows: a smaller
@@ -50,7 +54,7 @@ pub fn train_step(
     x: &Tensor,
     step: &StepSettings,
     dropout_rng: &mut FastRng,
-    loss: impl FnOnce(&[f32]) -> candle_core::Result<LossParts>,
+    loss: impl FnOnce(&StudentBatch<'_>) -> candle_core::Result<LossParts>,
 ) -> candle_core::Result<LossParts> {
     let parts = batch_parts(x.dim(0)?);
     train_step_in_parts(model, optimizer, x, step, dropout_rng, parts, loss)
@@ -66,7 +70,7 @@ pub fn train_step_in_parts(
     step: &StepSettings,
     dropout_rng: &mut FastRng,
     parts: usize,
-    loss: impl FnOnce(&[f32]) -> candle_core::Result<LossParts>,
+    loss: impl FnOnce(&StudentBatch<'_>) -> candle_core::Result<LossParts>,
 ) -> candle_core::Result<LossParts> {
     let rows = x.dim(0)?;
     let parts = parts.clamp(1, rows.max(1));
@@ -94,21 +98,54 @@ pub fn train_step_in_parts(
             .collect::<candle_core::Result<Vec<_>>>()?
     };
     let mut z = Vec::with_capacity(rows * classes);
-    for (logits, _) in &forwards {
+    let mut features = Vec::new();
+    for (logits, cache) in &forwards {
         z.extend(logits.flatten_all()?.to_vec1::<f32>()?);
+        if let Some(layer) = step.feature_layer {
+            let hidden = cache.hidden(layer).ok_or_else(|| {
+                candle_core::Error::Msg(format!(
+                    "the loss reads hidden layer {layer} but the model {:?} has {} hidden layers",
+                    shared.layers,
+                    shared.depth() - 1
+                ))
+            })?;
+            features.extend(hidden.flatten_all()?.to_vec1::<f32>()?);
+        }
     }
-    let mut parts_loss = loss(&z)?;
+    let width = features.len() / rows.max(1);
+    let mut parts_loss = loss(&StudentBatch {
+        logits: &z,
+        features: &features,
+    })?;
     if !parts_loss.total.is_finite() {
         return Ok(parts_loss);
     }
     let grad = std::mem::take(&mut parts_loss.grad);
+    let feature_grad = std::mem::take(&mut parts_loss.feature_grad);
+    if step.feature_layer.is_some() && feature_grad.len() != features.len() {
+        candle_core::bail!(
+            "the loss returned {} feature gradients for {} features",
+            feature_grad.len(),
+            features.len()
+        );
+    }
     let backward = |((_, cache), &(from, to)): (&(Tensor, ForwardCache), &(usize, usize))| {
         let g = Tensor::from_slice(
             &grad[from * classes..to * classes],
             (to - from, classes),
             x.device(),
         )?;
-        shared.backward(cache, &g)
+        match step.feature_layer {
+            Some(layer) => {
+                let dh = Tensor::from_slice(
+                    &feature_grad[from * width..to * width],
+                    (to - from, width),
+                    x.device(),
+                )?;
+                shared.backward_with_hidden(cache, &g, Some((layer, &dh)))
+            }
+            None => shared.backward(cache, &g),
+        }
     };
     let grads: Vec<Gradients> = if parts == 1 {
         forwards
@@ -163,6 +200,7 @@ mod tests {
                 dropout,
                 max_norm: 1.5,
                 lr: 0.05,
+                feature_layer: None,
             };
             let mut rng = FastRng::new(9);
             let mut losses = Vec::new();
@@ -174,7 +212,7 @@ mod tests {
                     &step,
                     &mut rng,
                     parts,
-                    |z| targets.loss(z, &batch, 10, &mut FastRng::new(0)),
+                    |s| targets.loss(s, &batch, 10, &mut FastRng::new(0)),
                 )
                 .unwrap();
                 losses.push(parts.total);

@@ -15,7 +15,7 @@ use super::live_run::RunStatus;
 use super::methods::loss_parts;
 use super::plot::plot_ui;
 use super::soft_targets::SoftTargetsPanel;
-use super::theme::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
+use super::theme::{ASSISTANT_COLOR, BASELINE_COLOR, HINT_COLOR, STUDENT_COLOR, TEACHER_COLOR};
 use crate::distill::methods::LossLegend;
 
 const PAPER_COLOR: [u8; 3] = [200, 60, 60];
@@ -27,6 +27,8 @@ fn phase_color(phase: Phase) -> [u8; 3] {
         Phase::Teacher => TEACHER_COLOR,
         Phase::Baseline => BASELINE_COLOR,
         Phase::Student | Phase::Transfer => STUDENT_COLOR,
+        Phase::Assistant => ASSISTANT_COLOR,
+        Phase::Hint => HINT_COLOR,
     }
 }
 

@@ -87,6 +87,9 @@ pub fn field_ui(
             speed,
             value,
         } => ui.add(egui::DragValue::new(value(d)).speed(speed).range(min..=max)),
+        FieldKind::Count { min, max, value } => {
+            ui.add(egui::DragValue::new(value(d)).speed(0.1).range(min..=max))
+        }
         FieldKind::Fraction(value) => ui.add(egui::Slider::new(value(d), 0.0..=1.0)),
         FieldKind::Toggle { text, value } => ui.checkbox(value(d), text),
         FieldKind::Choice { options, get, set } => {
@@ -144,7 +147,9 @@ pub fn fields_inline_ui(ui: &mut egui::Ui, d: &mut DistillConfig) {
 /// text as its name (a screen reader, or a test, finds it by what it says).
 fn label_unnamed(r: egui::Response, field: &MethodField, label: egui::Id) -> egui::Response {
     match field.kind {
-        FieldKind::Number { .. } | FieldKind::Fraction(_) => r.labelled_by(label),
+        FieldKind::Number { .. } | FieldKind::Count { .. } | FieldKind::Fraction(_) => {
+            r.labelled_by(label)
+        }
         FieldKind::Toggle { .. } | FieldKind::Choice { .. } => r,
     }
 }

@@ -11,7 +11,8 @@ use crate::distill::targets::{SoftTargets, Targets, TeacherOutputs};
 /// The registry's entry.
 pub struct Hinton;
 
-const FIELDS: [MethodField; 3] = [
+/// T, α and the T² switch: also the soft-target stage of the methods built on it.
+pub(super) const FIELDS: [MethodField; 3] = [
     MethodField {
         key: "distill.temperature",
         label: "Temperature T",

@@ -31,6 +31,15 @@ pub enum FieldKind {
         /// The value.
         value: fn(&mut DistillConfig) -> &mut f64,
     },
+    /// A whole number dragged within `min..=max`.
+    Count {
+        /// Smallest value.
+        min: usize,
+        /// Largest value.
+        max: usize,
+        /// The value.
+        value: fn(&mut DistillConfig) -> &mut usize,
+    },
     /// A value in [0, 1] on a slider.
     Fraction(fn(&mut DistillConfig) -> &mut f64),
     /// A checkbox with this text.
@@ -64,7 +73,26 @@ pub struct LossLegend {
     pub hard_weight: f64,
 }
 
+/// FitNets' hint stage: the student's layers up to `student_layer`, through a learned linear
+/// regressor, are fitted to the teacher's hidden layer `teacher_layer` before the student
+/// trains on its targets (hidden layers count from 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HintStage {
+    /// The student's guided hidden layer.
+    pub student_layer: usize,
+    /// The teacher's hint hidden layer (the one [`DistillMethod::teacher_layer`] caches).
+    pub teacher_layer: usize,
+    /// Epochs of the hint stage.
+    pub epochs: usize,
+}
+
 /// A way of distilling a teacher into a student.
+///
+/// Besides its targets, a method may ask the pipeline for stages around the student's: a
+/// teacher layer's outputs cached beside the logits ([`DistillMethod::teacher_layer`]), a
+/// hint stage first ([`DistillMethod::hint`]), a teacher assistant in between
+/// ([`DistillMethod::assistant`]) or students that learn together
+/// ([`DistillMethod::peers`]). Each is a stage of `train::stages` any method can use.
 pub trait DistillMethod: Sync {
     /// Its config key (`distill.method`).
     fn method(&self) -> Method;
@@ -105,4 +133,47 @@ pub trait DistillMethod: Sync {
     }
     /// The distilled student's per-row targets on the transfer set.
     fn targets(&self, config: &RunConfig, teacher: &TeacherOutputs<'_>) -> Box<dyn Targets>;
+    /// The teacher's hidden layer (1 = the first of its `hidden_layers`) whose outputs the
+    /// targets read; they are cached on the transfer set beside the logits
+    /// ([`TeacherOutputs::member_features`]).
+    fn teacher_layer(&self, _config: &RunConfig, _hidden_layers: usize) -> Option<usize> {
+        None
+    }
+    /// A hint stage to train before the student's.
+    fn hint(&self, _config: &RunConfig) -> Option<HintStage> {
+        None
+    }
+    /// The hidden widths of a teacher assistant distilled from the teacher (with
+    /// [`DistillMethod::targets`]) that then teaches the student in the teacher's place;
+    /// `teacher` and `student` are the two models' hidden widths.
+    fn assistant(
+        &self,
+        _config: &RunConfig,
+        _teacher: &[usize],
+        _student: &[usize],
+    ) -> Option<Vec<usize>> {
+        None
+    }
+    /// How many students learn together, each from the others' predictions on the same
+    /// batch through [`DistillMethod::peer_targets`]; 1: one student, taught by the teacher.
+    fn peers(&self, _config: &RunConfig) -> usize {
+        1
+    }
+    /// A student's targets on one batch of `labels` when it learns from its peers, whose mean
+    /// probabilities on the batch are `peers_q` (`[batch, classes]`, at T = 1): by default
+    /// the labels' cross-entropy and the KL to the peers, weighted equally.
+    fn peer_targets(
+        &self,
+        _config: &RunConfig,
+        peers_q: Vec<f32>,
+        labels: Vec<u8>,
+    ) -> Box<dyn Targets> {
+        Box::new(crate::distill::targets::SoftTargets {
+            q: peers_q,
+            labels,
+            temperature: 1.0,
+            alpha: 0.5,
+            t_squared: false,
+        })
+    }
 }

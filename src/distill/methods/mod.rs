@@ -5,22 +5,28 @@
 //! method up here instead of matching on it; adding a method is adding a file, a variant of
 //! [`Method`] (its config key) and a line in [`REGISTRY`].
 
+pub mod dml;
+mod fitnets;
 mod hinton;
 mod logit_l2;
 pub mod method;
 mod model_compression;
 mod noisy_teacher;
+pub mod takd;
 
-pub use method::{DistillMethod, FieldKind, LossLegend, MethodField};
+pub use method::{DistillMethod, FieldKind, HintStage, LossLegend, MethodField};
 
 use crate::config::Method;
 
 /// Every method, in the order the launcher lists them.
-pub const REGISTRY: [&dyn DistillMethod; 4] = [
+pub const REGISTRY: [&dyn DistillMethod; 7] = [
     &hinton::Hinton,
     &logit_l2::LogitL2,
     &noisy_teacher::NoisyTeacher,
     &model_compression::ModelCompression,
+    &fitnets::Fitnets,
+    &dml::Dml,
+    &takd::Takd,
 ];
 
 /// The registry's entry for `method`.
@@ -63,6 +69,7 @@ pub(crate) mod test_support {
             classes: CLASSES,
             labels: &LABELS,
             real: 2,
+            member_features: &[],
         }
     }
 
@@ -118,6 +125,9 @@ mod tests {
                         let v = *value(d) * 0.5 + 0.125;
                         format!("{}={v}", field.key)
                     }
+                    FieldKind::Count { value, max, .. } => {
+                        format!("{}={}", field.key, (*value(d) + 1).min(max))
+                    }
                     FieldKind::Toggle { value, .. } => format!("{}={}", field.key, !*value(d)),
                     FieldKind::Choice { options, get, .. } => {
                         format!(
@@ -132,6 +142,10 @@ mod tests {
                     FieldKind::Number { value, .. } | FieldKind::Fraction(value) => {
                         let v = value(&mut expected.distill);
                         *v = *v * 0.5 + 0.125;
+                    }
+                    FieldKind::Count { value, max, .. } => {
+                        let v = value(&mut expected.distill);
+                        *v = (*v + 1).min(max);
                     }
                     FieldKind::Toggle { value, .. } => {
                         let v = value(&mut expected.distill);

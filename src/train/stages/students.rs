@@ -2,9 +2,9 @@
 //! its method (from the registry) builds from the transfer set. Both have the same shape, seed,
 //! optimiser and epochs, so the difference between them is the teacher's.
 
-use crate::config::OptimConfig;
+use crate::config::{EnsembleCombine, OptimConfig};
 use crate::distill::methods;
-use crate::distill::targets::HardLabels;
+use crate::distill::targets::{HardLabels, TeacherOutputs};
 use crate::events::{Phase, PhaseResult};
 use crate::model::mlp::{Dropout, Mlp};
 use crate::train::epoch::PhaseSpec;
@@ -37,7 +37,7 @@ impl Session<'_> {
         Ok((model, result))
     }
 
-    fn student_spec<'o>(
+    pub(super) fn student_spec<'o>(
         &self,
         phase: Phase,
         detail: String,
@@ -55,16 +55,37 @@ impl Session<'_> {
             targets_per_view: false,
             detail,
             gap_temperature: Some(self.config.distill.temperature),
+            judged: true,
         }
     }
 
-    /// Trains the distilled student with the configured method; returns the model and its
-    /// result.
+    /// Trains the distilled student with the configured method, through the stages it asks
+    /// for (students that learn together; a hint stage first; a teacher assistant in the
+    /// teacher's place); returns the model and its result.
     pub fn student(&mut self, transfer: &TransferSet) -> Result<(Mlp, PhaseResult), TrainError> {
+        let method = methods::get(self.config.distill.method);
+        if method.peers(&self.config) > 1 {
+            return self.cohort(transfer, method);
+        }
         let s = self.config.student.clone();
         let mut model = Mlp::new(&self.layers(&s.hidden), self.config.seed, &self.device)?;
-        let method = methods::get(self.config.distill.method);
         let teacher = transfer.teacher_outputs(self.config.teacher.combine);
+        if let Some(hint) = method.hint(&self.config).filter(|h| h.epochs > 0) {
+            self.hint(&mut model, transfer, &teacher, hint)?;
+        }
+        let assistant_logits;
+        let teacher = match method.assistant(&self.config, &transfer.teacher_hidden, &s.hidden) {
+            Some(hidden) => {
+                assistant_logits = [self.assistant(transfer, &teacher, &hidden, method)?];
+                TeacherOutputs {
+                    member_logits: &assistant_logits,
+                    combine: EnsembleCombine::default(),
+                    member_features: &[],
+                    ..teacher
+                }
+            }
+            None => teacher,
+        };
         let targets = method.targets(&self.config, &teacher);
         let detail = method.detail(&self.config.distill);
         let spec = PhaseSpec {

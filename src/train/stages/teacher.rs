@@ -123,6 +123,7 @@ impl Session<'_> {
                     String::new()
                 },
                 gap_temperature: None,
+                judged: true,
             };
             self.train_phase(&mut model, &train, &targets, &spec)?;
             members.push(model);

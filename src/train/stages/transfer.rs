@@ -4,8 +4,10 @@
 
 use crate::data::dataset::Dataset;
 use crate::data::transfer::{filter_classes, munge};
+use crate::distill::methods;
 use crate::distill::targets::TeacherOutputs;
 use crate::events::{Event, Phase};
+use crate::model::mlp::Mlp;
 use crate::train::error::TrainError;
 use crate::train::session::Session;
 use crate::train::stages::teacher::Teacher;
@@ -24,6 +26,12 @@ pub struct TransferSet {
     /// shift `view` ([`crate::train::views::shift_view`]); one view (the unshifted images)
     /// when `jitter_px` is 0.
     pub member_logits: Vec<Vec<f32>>,
+    /// Each member's output of the hidden layer the method reads
+    /// ([`crate::distill::methods::DistillMethod::teacher_layer`]) on the same rows,
+    /// `[views · n, width]`; empty when it reads none.
+    pub member_features: Vec<Vec<f32>>,
+    /// The teacher's hidden widths (its first member's).
+    pub teacher_hidden: Vec<usize>,
 }
 
 impl TransferSet {
@@ -52,8 +60,22 @@ impl TransferSet {
             classes: self.classes(),
             labels: &self.set.labels,
             real: self.real,
+            member_features: &self.member_features,
         }
     }
+}
+
+/// Refuses a teacher layer the teacher does not have, naming the method that asked for it.
+fn check_hidden_layer(teacher: &Mlp, layer: usize, method: &str) -> Result<(), TrainError> {
+    let hidden = teacher.depth() - 1;
+    if layer == 0 || layer > hidden {
+        return Err(TrainError::Other(format!(
+            "distill.method = {method} reads the teacher's hidden layer {layer}, but the \
+             teacher {:?} has hidden layers 1 to {hidden}",
+            teacher.layers
+        )));
+    }
+    Ok(())
 }
 
 impl Session<'_> {
@@ -93,23 +115,37 @@ impl Session<'_> {
         }
         self.check_cancel()?;
         let jitter_px = self.config.transfer.jitter_px;
-        let member_logits = self.cache_logits(teacher, &set, jitter_px)?;
+        let member_logits = self.cache_outputs(&teacher.members, &set, jitter_px, None)?;
+        let first = &teacher.members[0];
+        let method = methods::get(self.config.distill.method);
+        let member_features = match method.teacher_layer(&self.config, first.depth() - 1) {
+            Some(layer) => {
+                check_hidden_layer(first, layer, self.config.distill.method.key())?;
+                self.cache_outputs(&teacher.members, &set, jitter_px, Some(layer))?
+            }
+            None => Vec::new(),
+        };
+        let teacher_hidden = first.layers[1..first.depth()].to_vec();
         Ok(TransferSet {
             set,
             real,
             jitter_px,
             member_logits,
+            member_features,
+            teacher_hidden,
         })
     }
 
-    /// Every member's logits on every shift view of `set`, `[views · n, classes]` each.
-    fn cache_logits(
+    /// Every model's logits (or, with `hidden`, that hidden layer's outputs) on every shift
+    /// view of `set`, `[views · n, width]` each.
+    pub(crate) fn cache_outputs(
         &self,
-        teacher: &Teacher,
+        models: &[Mlp],
         set: &Dataset,
         jitter_px: usize,
+        hidden: Option<usize>,
     ) -> Result<Vec<Vec<f32>>, TrainError> {
-        let mut member_logits = vec![Vec::new(); teacher.members.len()];
+        let mut member_logits = vec![Vec::new(); models.len()];
         // One shifted copy of the set at a time; the unshifted view (the only one without
         // jitter) reads the set itself.
         let mut shifted = Vec::new();
@@ -124,8 +160,11 @@ impl Session<'_> {
                 }
                 &shifted
             };
-            for (logits, member) in member_logits.iter_mut().zip(&teacher.members) {
-                logits.extend(member.logits(images, &self.device)?);
+            for (logits, member) in member_logits.iter_mut().zip(models) {
+                logits.extend(match hidden {
+                    Some(layer) => member.hidden_outputs(images, layer, &self.device)?,
+                    None => member.logits(images, &self.device)?,
+                });
             }
             self.check_cancel()?;
         }

@@ -1,0 +1,81 @@
+//! FitNets' hint stage (Romero et al. 2015, stage 1): before the student trains on its
+//! targets, its layers up to the guided hidden layer, followed by a learned linear regressor
+//! `r`, are fitted to the teacher's hint layer: `L = 1/(2B) Σ_b ‖r(h_s,b) − h_t,b‖²`. For an
+//! MLP that is a smaller MLP `[in, …, guided width, teacher width]` whose last (linear) layer
+//! is the regressor, so the hint trains through the one loop with the logit-matching L2 loss,
+//! and the gradient the hint sends into the guided layer is the ordinary backward pass. The
+//! trained layers then start the student; the regressor is dropped.
+
+use rand::RngCore;
+
+use crate::distill::methods::HintStage;
+use crate::distill::targets::{LogitTargets, TeacherOutputs};
+use crate::events::{Phase, PhaseResult};
+use crate::model::mlp::Mlp;
+use crate::rng::FastRng;
+use crate::train::epoch::PhaseSpec;
+use crate::train::error::TrainError;
+use crate::train::session::Session;
+use crate::train::stages::transfer::TransferSet;
+
+impl Session<'_> {
+    /// Fits `student`'s layers up to `hint.student_layer` (through a regressor) to the
+    /// teacher's cached hint-layer outputs on the transfer set, and writes them back into
+    /// `student`.
+    pub(super) fn hint(
+        &mut self,
+        student: &mut Mlp,
+        transfer: &TransferSet,
+        teacher: &TeacherOutputs<'_>,
+        hint: HintStage,
+    ) -> Result<PhaseResult, TrainError> {
+        let guided = hint.student_layer;
+        let width = teacher.feature_width();
+        if guided == 0 || guided >= student.depth() || width == 0 {
+            return Err(TrainError::Other(format!(
+                "distill.fitnets_student_layer = {guided}: the student {:?} has hidden layers 1 to {}",
+                student.layers,
+                student.depth() - 1
+            )));
+        }
+        let seed = FastRng::fork(self.config.seed, "fitnets-regressor").next_u64();
+        let regressor = Mlp::new(&[student.layers[guided], width], seed, &self.device)?;
+        let copy = |ts: &[candle_core::Tensor]| -> candle_core::Result<Vec<candle_core::Tensor>> {
+            ts.iter().map(candle_core::Tensor::copy).collect()
+        };
+        let mut weights = copy(&student.weights[..guided])?;
+        let mut biases = copy(&student.biases[..guided])?;
+        weights.extend(regressor.weights);
+        biases.extend(regressor.biases);
+        let mut model = Mlp::from_parameters(weights, biases)?;
+        let targets = LogitTargets {
+            v: teacher.mean_features(),
+            zero_mean: false,
+            noise: None,
+        };
+        let optim = self.config.student.optim.clone();
+        let spec = PhaseSpec {
+            phase: Phase::Hint,
+            member: 0,
+            epochs: hint.epochs,
+            optim: &optim,
+            lr_field: "student.optim.lr",
+            dropout: Default::default(),
+            max_norm: 0.0,
+            jitter_px: transfer.jitter_px,
+            targets_per_view: true,
+            detail: format!(
+                "hint: student layer {guided} → teacher layer {}",
+                hint.teacher_layer
+            ),
+            gap_temperature: None,
+            judged: false,
+        };
+        let result = self.train_phase(&mut model, &transfer.set, &targets, &spec)?;
+        for l in 0..guided {
+            student.weights[l] = model.weights[l].copy()?;
+            student.biases[l] = model.biases[l].copy()?;
+        }
+        Ok(result)
+    }
+}
