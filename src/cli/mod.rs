@@ -37,7 +37,8 @@ pub struct PlaneArgs {
     /// Dataset shape: moons, spirals, blobs, xor or checkerboard (sets `data.plane.kind`).
     #[arg(long)]
     pub dataset: Option<String>,
-    /// Method: hinton, logit-l2, noisy-teacher or model-compression (sets `distill.method`).
+    /// Method: hinton, logit-l2, noisy-teacher, model-compression, fitnets, dkd, dml, takd or
+    /// rkd (sets `distill.method`).
     #[arg(long)]
     pub method: Option<String>,
     /// A config.toml to start from (e.g. a plane run folder's); default: the playground's.

@@ -78,6 +78,23 @@ fn check_hidden_layer(teacher: &Mlp, layer: usize, method: &str) -> Result<(), T
     Ok(())
 }
 
+/// Refuses a cache of `values` teacher features that does not fit in the memory this
+/// machine has available (the config's estimate, checked at the start, cannot know a loaded
+/// teacher's widths), naming what makes it large.
+fn check_feature_cache(values: usize) -> Result<(), TrainError> {
+    let bytes = values as u64 * 4;
+    let available = crate::config::memory::available_bytes();
+    if bytes > available {
+        return Err(TrainError::Other(format!(
+            "transfer.jitter_px: caching the teacher's hidden layer on every shift view needs \
+             {:.1} GB, this machine has {:.1} GB available (use fewer shifts or transfer.limit)",
+            bytes as f64 / 1e9,
+            available as f64 / 1e9
+        )));
+    }
+    Ok(())
+}
+
 impl Session<'_> {
     /// Builds the transfer set (class filter, MUNGE) and caches the teacher's logits on it.
     pub fn transfer(&mut self, teacher: &Teacher) -> Result<TransferSet, TrainError> {
@@ -121,6 +138,8 @@ impl Session<'_> {
         let member_features = match method.teacher_layer(&self.config, first.depth() - 1) {
             Some(layer) => {
                 check_hidden_layer(first, layer, self.config.distill.method.key())?;
+                let rows = shift_views(jitter_px) * set.len();
+                check_feature_cache(rows * first.layers[layer] * teacher.members.len())?;
                 self.cache_outputs(&teacher.members, &set, jitter_px, Some(layer))?
             }
             None => Vec::new(),
