@@ -2,7 +2,9 @@
 //! registry of methods, bias adjustment.
 
 pub mod bias;
+pub mod dkd;
 pub mod loss;
 pub mod methods;
+pub mod relational;
 pub mod soft;
 pub mod targets;
