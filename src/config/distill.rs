@@ -102,6 +102,8 @@ pub struct DistillConfig {
     pub fitnets_student_layer: usize,
     /// FitNets: the teacher's hint hidden layer (1 = the first hidden layer).
     pub fitnets_teacher_layer: usize,
+    /// FitNets: weight of the hint loss, a mean squared error over the hint layer's units.
+    pub fitnets_hint_weight: f64,
     /// DKD: weight α of the target-class term (TCKD).
     pub dkd_alpha: f64,
     /// DKD: weight β of the non-target-class term (NCKD).
@@ -136,6 +138,7 @@ impl Default for DistillConfig {
             fitnets_hint_epochs: 5,
             fitnets_student_layer: 1,
             fitnets_teacher_layer: 1,
+            fitnets_hint_weight: 100.0,
             dkd_alpha: 1.0,
             dkd_beta: 8.0,
             dkd_temperature: 4.0,
@@ -171,6 +174,7 @@ impl DistillConfig {
         check_probability("distill.noise_p", self.noise_p)?;
         check_finite_positive("distill.dkd_temperature", self.dkd_temperature)?;
         for (field, weight) in [
+            ("distill.fitnets_hint_weight", self.fitnets_hint_weight),
             ("distill.dkd_alpha", self.dkd_alpha),
             ("distill.dkd_beta", self.dkd_beta),
             ("distill.dml_kl_weight", self.dml_kl_weight),

@@ -1,7 +1,7 @@
 //! FitNets, Romero et al. (2015): a hint first, then soft targets. Stage 1 fits the student's
 //! layers up to a guided hidden layer, through a learned linear regressor `r`, to a hidden
-//! layer of the teacher, `L_hint = 1/(2B) Σ_b ‖r(h_s,b) − h_t,b‖²` (the paper's `½‖·‖²`,
-//! batch mean); stage 2 trains the whole student, started from those layers, with Hinton's
+//! layer of the teacher, `L_hint = w · mean_{b,u} (r(h_s,b) − h_t,b)²_u` (the paper's
+//! `½‖·‖²` as mdistiller weights it: an element mean times w = 100); stage 2 trains the whole student, started from those layers, with Hinton's
 //! loss. The paper guides the student's middle layer with the teacher's middle layer; for
 //! the 2-hidden-layer MLPs here the defaults are both first hidden layers (the last hidden
 //! layer is the classifier's input, left to stage 2). The hint stage runs in
@@ -15,7 +15,7 @@ use crate::distill::targets::{Targets, TeacherOutputs};
 /// The registry's entry.
 pub struct Fitnets;
 
-const FIELDS: [MethodField; 6] = [
+const FIELDS: [MethodField; 7] = [
     MethodField {
         key: "distill.fitnets_hint_epochs",
         label: "Hint epochs",
@@ -45,6 +45,18 @@ const FIELDS: [MethodField; 6] = [
             min: 1,
             max: 16,
             value: |d| &mut d.fitnets_teacher_layer,
+        },
+    },
+    MethodField {
+        key: "distill.fitnets_hint_weight",
+        label: "Hint weight",
+        tooltip: "w in L_hint = w · mean((r(h_s) − h_t)²) over the hint layer's units \
+                  (mdistiller: 100).",
+        kind: FieldKind::Number {
+            min: 0.0,
+            max: 10_000.0,
+            speed: 1.0,
+            value: |d| &mut d.fitnets_hint_weight,
         },
     },
     hinton::FIELDS[0],
@@ -103,6 +115,7 @@ impl DistillMethod for Fitnets {
             student_layer: d.fitnets_student_layer,
             teacher_layer: d.fitnets_teacher_layer,
             epochs: d.fitnets_hint_epochs,
+            weight: d.fitnets_hint_weight,
         })
     }
 }

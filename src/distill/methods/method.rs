@@ -76,7 +76,7 @@ pub struct LossLegend {
 /// FitNets' hint stage: the student's layers up to `student_layer`, through a learned linear
 /// regressor, are fitted to the teacher's hidden layer `teacher_layer` before the student
 /// trains on its targets (hidden layers count from 1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HintStage {
     /// The student's guided hidden layer.
     pub student_layer: usize,
@@ -84,6 +84,8 @@ pub struct HintStage {
     pub teacher_layer: usize,
     /// Epochs of the hint stage.
     pub epochs: usize,
+    /// Weight `w` of the hint loss `w · mean((r(h_s) − h_t)²)` over the batch and the units.
+    pub weight: f64,
 }
 
 /// A way of distilling a teacher into a student.

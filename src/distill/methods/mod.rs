@@ -5,6 +5,7 @@
 //! method up here instead of matching on it; adding a method is adding a file, a variant of
 //! [`Method`] (its config key) and a line in [`REGISTRY`].
 
+pub mod dkd;
 pub mod dml;
 mod fitnets;
 mod hinton;
@@ -12,6 +13,7 @@ mod logit_l2;
 pub mod method;
 mod model_compression;
 mod noisy_teacher;
+pub mod rkd;
 pub mod takd;
 
 pub use method::{DistillMethod, FieldKind, HintStage, LossLegend, MethodField};
@@ -19,14 +21,16 @@ pub use method::{DistillMethod, FieldKind, HintStage, LossLegend, MethodField};
 use crate::config::Method;
 
 /// Every method, in the order the launcher lists them.
-pub const REGISTRY: [&dyn DistillMethod; 7] = [
+pub const REGISTRY: [&dyn DistillMethod; 9] = [
     &hinton::Hinton,
     &logit_l2::LogitL2,
     &noisy_teacher::NoisyTeacher,
     &model_compression::ModelCompression,
     &fitnets::Fitnets,
+    &dkd::Dkd,
     &dml::Dml,
     &takd::Takd,
+    &rkd::Rkd,
 ];
 
 /// The registry's entry for `method`.
