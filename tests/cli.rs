@@ -728,3 +728,116 @@ fn plane_rejects_bad_datasets_and_values_by_name() {
         fails_with(&args, needle);
     }
 }
+
+/// `reproduce --paper methods`, made tiny by `--set` overrides applied to every run: two
+/// tables (2×800 and 2×30) of ten rows each (the baseline and the nine methods), every
+/// method's test runs on the candidate with the fewest validation errors (the first of a
+/// tie), `results.csv` with one line per run, and a rerun that reuses every run.
+#[test]
+fn reproduce_methods_writes_two_tables_of_ten_rows_and_a_line_per_run() {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        method: String,
+        student: String,
+        split: String,
+        seed: u64,
+        setting: String,
+        errors: usize,
+    }
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("methods");
+    let dir = dir.to_str().unwrap();
+    let args = [
+        "reproduce",
+        "--paper",
+        "methods",
+        "--seeds",
+        "2",
+        "--set",
+        "data.train_limit=300",
+        "--set",
+        "data.test_limit=100",
+        "--set",
+        "student.epochs=1",
+        "--out",
+        dir,
+    ];
+    succeeds(distillery().args(args));
+    let md = std::fs::read_to_string(Path::new(dir).join("results.md")).unwrap();
+    let sections: Vec<&str> = md.split("\n## Student ").skip(1).collect();
+    assert_eq!(sections.len(), 2, "{md}");
+    for (section, student) in sections.iter().zip(["2×800", "2×30"]) {
+        assert!(section.starts_with(student), "{section}");
+        let rows: Vec<&str> = section
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| method"))
+            .collect();
+        let methods: Vec<&str> = rows
+            .iter()
+            .map(|r| r[2..].split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                "baseline",
+                "hinton",
+                "logit-l2",
+                "noisy-teacher",
+                "model-compression",
+                "fitnets",
+                "dkd",
+                "dml",
+                "takd",
+                "rkd"
+            ],
+            "{section}"
+        );
+    }
+
+    let csv = std::fs::read_to_string(Path::new(dir).join("results.csv")).unwrap();
+    let lines: Vec<Line> = distillery::files::read_csv(Path::new("results.csv"), &csv).unwrap();
+    // Per student: the baseline's 2 seeds, and each method's 2 candidates and 2 seeds.
+    assert_eq!(lines.len(), 2 * (2 + 9 * 4), "{csv}");
+    for student in ["2×800", "2×30"] {
+        let of = |method: &str, split: &str| -> Vec<&Line> {
+            lines
+                .iter()
+                .filter(|l| l.student == student && l.method == method && l.split == split)
+                .collect()
+        };
+        for method in ["hinton", "dml", "rkd"] {
+            let validation = of(method, "validation");
+            let best = validation.iter().map(|l| l.errors).min().unwrap();
+            let first_best = validation.iter().find(|l| l.errors == best).unwrap();
+            let test = of(method, "test");
+            assert_eq!(test.iter().map(|l| l.seed).collect::<Vec<_>>(), [42, 43]);
+            assert!(test.iter().all(|l| l.setting == first_best.setting));
+        }
+        assert_eq!(of("baseline", "test").len(), 2);
+    }
+
+    // Every run finished before: the rerun trains nothing and says so.
+    succeeds(distillery().args(args));
+    let again = std::fs::read_to_string(Path::new(dir).join("results.md")).unwrap();
+    assert!(
+        again.contains("(72 runs reused from an earlier attempt)"),
+        "{again}"
+    );
+
+    fails_with(
+        &["reproduce", "--paper", "methods", "--split", "validation"],
+        "--split",
+    );
+    fails_with(
+        &[
+            "reproduce",
+            "--paper",
+            "methods",
+            "--set",
+            "student.nope=1",
+            "--out",
+            dir,
+        ],
+        "student.nope",
+    );
+}

@@ -127,23 +127,36 @@ pub enum Command {
     /// The 2-D playground headless: teacher, baseline and distilled student on a synthetic
     /// plane dataset; writes a run folder with grid.csv, points.csv and plane.json.
     Plane(PlaneArgs),
-    /// Run the paper's MNIST table and write results.md / results.csv.
-    Reproduce {
-        /// `quick` (a few minutes on 2 cores) or `full` (aims at the paper's numbers).
-        #[arg(long, value_enum, default_value = "quick")]
-        budget: crate::reproduce::Budget,
-        /// Count errors on the `test` images, or on the `validation` split (the last 10,000
-        /// training images, held out from training), where hyperparameters are chosen.
-        #[arg(long, value_enum, default_value = "test")]
-        split: crate::reproduce::Split,
-        /// Repeat the baseline and the distilled student over this many seeds (same teacher)
-        /// and report mean and range.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
-        seeds: u64,
-        /// Folder for the table and its run folders.
-        #[arg(long, default_value = "results")]
-        out: PathBuf,
-    },
+    /// Run the paper's MNIST table (or, with `--paper methods`, the nine methods side by side)
+    /// and write results.md / results.csv.
+    Reproduce(ReproduceArgs),
+}
+
+/// Options of `distillery reproduce`.
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// Which table: `hinton` (the paper's) or `methods` (the nine methods of the registry on
+    /// the shipped teacher, each setting chosen on the validation split).
+    #[arg(long, value_enum, default_value = "hinton")]
+    pub paper: crate::reproduce::Paper,
+    /// `quick` (a few minutes on 2 cores) or `full` (aims at the paper's numbers).
+    #[arg(long, value_enum, default_value = "quick")]
+    pub budget: crate::reproduce::Budget,
+    /// Count errors on the `test` images (the default), or on the `validation` split (the
+    /// last 10,000 training images, held out from training), where hyperparameters are
+    /// chosen. The Hinton table only: the methods table uses both by itself.
+    #[arg(long, value_enum)]
+    pub split: Option<crate::reproduce::Split>,
+    /// Repeat the test runs over this many seeds and report mean and range (default: 1 for
+    /// the Hinton table, 3 for the methods table).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub seeds: Option<u64>,
+    /// Override one field of every run, e.g. `--set data.test_limit=500` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Folder for the table and its run folders.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
 }
 
 /// A model of a run folder, for `eval --run`.
@@ -224,24 +237,7 @@ pub fn execute(command: Command) -> Result<()> {
         }
         Command::Bench { json } => crate::bench::run(json),
         Command::Plane(args) => plane(&args),
-        Command::Reproduce {
-            budget,
-            split,
-            seeds,
-            out,
-        } => {
-            let sink = progress::ProgressSink::new();
-            let options = crate::reproduce::Options {
-                budget,
-                split,
-                seeds: seeds as usize,
-            };
-            let table = crate::reproduce::reproduce(&options, &out, &sink)?;
-            sink.finish();
-            println!("{}", std::fs::read_to_string(&table)?);
-            eprintln!("written to {}", table.display());
-            Ok(())
-        }
+        Command::Reproduce(args) => reproduce(args),
         Command::SoftTargets {
             weights,
             sample,
@@ -250,6 +246,32 @@ pub fn execute(command: Command) -> Result<()> {
             json,
         } => soft_targets(&weights, sample, temperature, &data_dir, json),
     }
+}
+
+fn reproduce(args: ReproduceArgs) -> Result<()> {
+    use crate::reproduce::{Options, Paper, Split};
+    let default_seeds = match args.paper {
+        Paper::Hinton => 1,
+        Paper::Methods => 3,
+    };
+    if args.paper == Paper::Methods && args.split.is_some() {
+        bail!("--split: the methods table chooses on the validation split and reports the test split by itself");
+    }
+    let options = Options {
+        budget: args.budget,
+        split: args.split.unwrap_or(Split::Test),
+        seeds: args.seeds.unwrap_or(default_seeds) as usize,
+        overrides: args.overrides,
+    };
+    let sink = progress::ProgressSink::new();
+    let table = match args.paper {
+        Paper::Hinton => crate::reproduce::reproduce(&options, &args.out, &sink),
+        Paper::Methods => crate::reproduce::methods(&options, &args.out, &sink),
+    }?;
+    sink.finish();
+    println!("{}", std::fs::read_to_string(&table)?);
+    eprintln!("written to {}", table.display());
+    Ok(())
 }
 
 /// Builds a plane run's configuration: the playground's defaults (or `--config`), then

@@ -13,8 +13,13 @@
 //! The table itself is data (`experiments.rs`): each experiment names its preset, its teacher,
 //! its changes, its plan of runs and the rows it reports; [`reproduce`] runs them in order with
 //! one loop (`runner.rs` makes the runs, `rows.rs` the rows, `table.rs` the files).
+//!
+//! `--paper methods` ([`methods()`]) is a second table on the same runner: the nine methods of
+//! the registry side by side on the shipped teacher, each setting chosen on the validation
+//! split.
 
 mod experiments;
+mod methods;
 mod options;
 mod rows;
 mod runner;
@@ -30,7 +35,8 @@ use crate::events::{EventSink, RunSummary};
 use crate::files::write_atomic;
 pub use experiments::SMALL_TEMPERATURES;
 use experiments::{Plan, Teacher, EXPERIMENTS, JITTERED, MAIN};
-pub use options::{Budget, Options, Split, VALIDATION_SIZE};
+pub use methods::methods;
+pub use options::{Budget, Options, Paper, Split, VALIDATION_SIZE};
 use rows::Outcome;
 pub use rows::Row;
 pub use runner::run_folder;
@@ -85,7 +91,7 @@ pub fn reproduce(options: &Options, out_dir: &Path, sink: &dyn EventSink) -> Res
         .context("no experiment trains the shared teacher")?
         .seed;
     let header = Header {
-        options: *options,
+        options: options.clone(),
         seed,
         total_secs: total,
         reused: runner.reused,

@@ -1,7 +1,21 @@
-//! What `distillery reproduce` is asked for: the compute budget, the split errors are counted
-//! on, and the number of seeds. Each changes every experiment's configuration the same way.
+//! What `distillery reproduce` is asked for: which table, the compute budget, the split errors
+//! are counted on, the number of seeds and any `--set` overrides. Each changes every
+//! experiment's configuration the same way.
+
+use anyhow::{Context, Result};
 
 use crate::config::RunConfig;
+
+/// Which table `distillery reproduce` runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Paper {
+    /// Hinton, Vinyals & Dean (2015): the paper's MNIST table.
+    #[default]
+    Hinton,
+    /// The nine methods of the registry side by side on the shipped teacher, each with its
+    /// setting chosen on the validation split.
+    Methods,
+}
 
 /// How much compute the reproduction may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -65,7 +79,7 @@ impl Split {
 }
 
 /// What `distillery reproduce` was asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// Epoch budget.
     pub budget: Budget,
@@ -73,4 +87,28 @@ pub struct Options {
     pub split: Split,
     /// Seeds for the baseline and the distilled student (the teacher is trained once).
     pub seeds: usize,
+    /// `--set key=value` assignments applied to every experiment's configuration (after the
+    /// budget and the split, before the table's own per-run choices: seeds, temperatures,
+    /// candidates), e.g. to shrink a run for a test.
+    pub overrides: Vec<String>,
+}
+
+impl Options {
+    /// Applies the `--set` overrides to `config`, naming the one that fails.
+    pub(super) fn apply_overrides(&self, config: &mut RunConfig) -> Result<()> {
+        for assignment in &self.overrides {
+            config
+                .set(assignment)
+                .with_context(|| format!("--set {assignment}"))?;
+        }
+        Ok(())
+    }
+
+    /// ` --set a --set b`, as the tables' headers quote the command line.
+    pub(super) fn overrides_args(&self) -> String {
+        self.overrides
+            .iter()
+            .map(|a| format!(" --set {a}"))
+            .collect()
+    }
 }

@@ -58,8 +58,9 @@ fn on_class(per_class: &[usize], class: usize) -> usize {
     per_class.get(class).copied().unwrap_or(0)
 }
 
-/// A shift with its sign as the paper prints it: `+0.9`, `−2.8` (a minus sign, not a hyphen).
-fn signed(shift: f64) -> String {
+/// A signed figure (a bias shift, a difference of errors) as the paper prints one: `+0.9`,
+/// `−2.8` (a minus sign, not a hyphen).
+pub(super) fn signed(shift: f64) -> String {
     format!("{shift:+.1}").replace('-', "−")
 }
 

@@ -58,6 +58,7 @@ pub(super) fn configure(
         c.name = name.into();
     }
     (experiment.change)(&mut c, options);
+    options.apply_overrides(&mut c)?;
     Ok(c)
 }
 
@@ -141,6 +142,31 @@ impl Runner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reproduce::experiments::EXPERIMENTS;
+    use crate::reproduce::options::Budget;
+
+    /// `--set` overrides change every experiment's configuration after the experiment's own
+    /// changes (the jittered run keeps its override), and a bad one is named.
+    #[test]
+    fn overrides_apply_after_each_experiments_own_changes() {
+        let mut options = Options {
+            budget: Budget::Quick,
+            split: Split::Test,
+            seeds: 1,
+            overrides: vec!["transfer.jitter_px=0".into(), "student.epochs=3".into()],
+        };
+        let teacher = Path::new("teacher.safetensors");
+        for experiment in EXPERIMENTS {
+            let c = configure(experiment, &options, Some(teacher)).unwrap();
+            assert_eq!((c.transfer.jitter_px, c.student.epochs), (0, 3));
+        }
+        options.overrides = vec!["student.nope=1".into()];
+        let error = configure(&EXPERIMENTS[0], &options, None).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("--set student.nope=1"),
+            "{error:#}"
+        );
+    }
 
     /// A rerun reuses a finished run of the same configuration (no training: its model file
     /// is not rewritten), retrains an interrupted one, and never mixes up two configurations.

@@ -9,7 +9,7 @@ use crate::config::{OptimConfig, RunConfig};
 use crate::files::csv_text;
 
 /// `adamw lr 0.001, cosine to 0, warm-up 2 epochs, batch 128`.
-fn describe_optim(o: &OptimConfig) -> String {
+pub(super) fn describe_optim(o: &OptimConfig) -> String {
     let mut text = format!("{:?} lr {}", o.kind, o.lr).to_lowercase();
     if o.kind == crate::config::OptimizerKind::Sgd {
         let _ = write!(text, " momentum {}", o.momentum);
@@ -97,6 +97,27 @@ pub fn machine() -> String {
     format!("{cpu}, {cores} cores, {}", std::env::consts::ARCH)
 }
 
+/// How a table was made, as its header's first line: the command in backticks, `facts` (the
+/// seeds), this machine and the total wall time, joined by ` · `, e.g. ``"`distillery
+/// reproduce --budget quick --split test` · seed 42 · AMD EPYC, 2 cores, x86_64 · total 3.1
+/// min"``, with how many runs were reused from an earlier attempt.
+pub(super) fn provenance(
+    command: &str,
+    facts: &[String],
+    total_secs: f64,
+    reused: usize,
+) -> String {
+    let mut parts = vec![format!("`{command}`")];
+    parts.extend(facts.iter().cloned());
+    parts.push(machine());
+    parts.push(format!("total {:.1} min", total_secs / 60.0));
+    let mut line = parts.join(" · ");
+    if reused > 0 {
+        let _ = write!(line, " ({reused} runs reused from an earlier attempt)");
+    }
+    line
+}
+
 /// The text of `results.md`.
 pub(super) fn markdown(rows: &[Row], h: &Header) -> String {
     let mut out = String::new();
@@ -106,19 +127,17 @@ pub(super) fn markdown(rows: &[Row], h: &Header) -> String {
     } else {
         String::new()
     };
-    let _ = writeln!(
-        out,
-        "`distillery reproduce --budget {} --split {}{seeds}` · seed {} · {} · total {:.1} min{}\n",
+    let command = format!(
+        "distillery reproduce --budget {} --split {}{seeds}{}",
         h.options.budget.key(),
         h.options.split.key(),
-        h.seed,
-        machine(),
-        h.total_secs / 60.0,
-        if h.reused > 0 {
-            format!(" ({} runs reused from an earlier attempt)", h.reused)
-        } else {
-            String::new()
-        }
+        h.options.overrides_args()
+    );
+    let facts = [format!("seed {}", h.seed)];
+    let _ = writeln!(
+        out,
+        "{}\n",
+        provenance(&command, &facts, h.total_secs, h.reused)
     );
     let _ = match h.options.split {
         Split::Test => writeln!(
