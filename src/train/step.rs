@@ -175,6 +175,86 @@ mod tests {
     use crate::distill::targets::{HardLabels, Targets};
     use candle_core::Device;
 
+    /// A loss that reads a hidden layer (RKD on the last hidden layer, a batch-level loss):
+    /// the features gathered from the parts and the feature gradient split back over them
+    /// give the step of the unsplit batch, and the step changes the layers below the
+    /// features (the gradient really reaches them).
+    #[test]
+    fn split_batch_steps_with_a_feature_loss_match_the_whole_batch() {
+        use crate::distill::methods::rkd::RkdTargets;
+        let device = Device::Cpu;
+        let rows = 64;
+        let x: Vec<f32> = (0..rows * 20)
+            .map(|i| ((i * 37 % 101) as f32) / 101.0)
+            .collect();
+        let x = Tensor::from_vec(x, (rows, 20), &device).unwrap();
+        let batch: Vec<usize> = (0..rows).collect();
+        let targets = RkdTargets {
+            embeddings: (0..rows * 24)
+                .map(|i| ((i * 13 % 29) as f32) / 29.0)
+                .collect(),
+            width: 24,
+            labels: (0..rows).map(|i| (i % 10) as u8).collect(),
+            student_layer: 2,
+            distance_weight: 25.0,
+            angle_weight: 50.0,
+        };
+        let run = |parts: usize, rkd: bool| {
+            let mut model = Mlp::new(&[20, 48, 32, 10], 5, &device).unwrap();
+            let mut optimizer = Optimizer::new(&OptimConfig {
+                lr: 0.05,
+                ..OptimConfig::default()
+            });
+            let step = StepSettings {
+                dropout: Dropout::default(),
+                max_norm: 0.0,
+                lr: 0.05,
+                feature_layer: rkd.then_some(2),
+            };
+            let mut rng = FastRng::new(9);
+            let mut losses = Vec::new();
+            for _ in 0..3 {
+                let parts = train_step_in_parts(
+                    &mut model,
+                    &mut optimizer,
+                    &x,
+                    &step,
+                    &mut rng,
+                    parts,
+                    |s| {
+                        if rkd {
+                            targets.loss(s, &batch, 10, &mut FastRng::new(0))
+                        } else {
+                            HardLabels {
+                                labels: targets.labels.clone(),
+                            }
+                            .loss(s, &batch, 10, &mut FastRng::new(0))
+                        }
+                    },
+                )
+                .unwrap();
+                losses.push(parts.total);
+            }
+            let first: Vec<f32> = model.weights[0].flatten_all().unwrap().to_vec1().unwrap();
+            (losses, first)
+        };
+        let (whole_loss, whole) = run(1, true);
+        for parts in [2, 3] {
+            let (loss, split) = run(parts, true);
+            for (a, b) in loss.iter().zip(&whole_loss) {
+                assert!((a - b).abs() < 1e-4, "{parts} parts: loss {a} vs {b}");
+            }
+            for (p, q) in split.iter().zip(&whole) {
+                assert!((p - q).abs() < 1e-4, "{parts} parts: {p} vs {q}");
+            }
+        }
+        assert_ne!(
+            run(1, false).1,
+            whole,
+            "the relational gradient reached fc1"
+        );
+    }
+
     /// A batch split into parts takes the step the whole batch takes (same loss; parameters
     /// equal up to float summation order), for both optimisers, with max-norm on; with dropout
     /// the split step is deterministic whatever thread runs which part.
