@@ -136,15 +136,25 @@ fn student_markdown(out: &mut String, table: &StudentTable, seeds: usize) {
         let seconds: f64 = row.tests.iter().map(|r| r.seconds).sum();
         let _ = writeln!(
             out,
-            "| {}: {} | {} | {} | {versus} | {seconds:.0} s ({:.0} s) |",
+            "| {}: {} | {} | {} | {versus} | {} ({}) |",
             row.method,
             row.label,
             candidates_cell(row),
             mean_range(&row.test_errors()),
-            seconds / row.tests.len().max(1) as f64
+            duration(seconds),
+            duration(seconds / row.tests.len().max(1) as f64)
         );
     }
     let _ = writeln!(out, "\n{}", verdict(table));
+}
+
+/// `12 s`, or `0.4 s` below ten seconds (the narrow student's runs), so no time reads as 0.
+fn duration(seconds: f64) -> String {
+    if seconds < 10.0 {
+        format!("{seconds:.1} s")
+    } else {
+        format!("{seconds:.0} s")
+    }
 }
 
 /// `**temperature=4**: 120 · temperature=20: 131`, or `—` for the baseline.
@@ -303,7 +313,9 @@ mod tests {
             reused: 0,
             recipe: vec!["students: AdamW".into()],
         };
-        let text = markdown(&[table()], &header);
+        let mut table = table();
+        table.rows[3].tests[0].seconds = 0.25;
+        let text = markdown(&[table], &header);
         assert!(text.contains("`distillery reproduce --paper methods --budget quick --seeds 2` · test seeds 42, 43 · "), "{text}");
         assert!(text.contains("total 1.5 min"), "{text}");
         let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| ")).collect();
@@ -319,7 +331,7 @@ mod tests {
         assert!(
             rows[3].contains("temperature=4: 125 · **temperature=8**: 118 | 73.0 [70–76] | −72.0")
         );
-        assert!(rows[4].contains("| +6.0 |"), "{}", rows[4]);
+        assert!(rows[4].ends_with("| +6.0 | 10 s (5.1 s) |"), "{}", rows[4]);
         assert!(text.contains(
             "Mean below the baseline's: hinton, dkd; not below: dml. Mean below hinton's: dkd."
         ));
