@@ -110,3 +110,41 @@ impl Session<'_> {
         Ok(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Reference values, PyTorch 2.15 (/work/pyref), mdistiller's FitNet feature loss:
+    //   r = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]], requires_grad=True)
+    //   h = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.5, 0.0]])
+    //   loss = 100 * F.mse_loss(r, h); loss.backward()   # 83.3333, r.grad:
+    //   [-16.6667, -33.3333, 33.3333, 50.0, -16.6667, -16.6667]
+    #[test]
+    fn the_hint_loss_is_mdistillers_weighted_mean_squared_error() {
+        let targets = HintTargets {
+            l2: LogitTargets {
+                v: vec![1.0, 0.0, 1.0, 0.0, 0.5, 0.0],
+                zero_mean: false,
+                noise: None,
+            },
+            weight: 100.0,
+        };
+        let r = [0.5, -1.0, 2.0, 1.5, 0.0, -0.5];
+        let parts = targets
+            .loss(&StudentBatch::logits(&r), &[0, 1], 3, &mut FastRng::new(0))
+            .unwrap();
+        assert!((parts.total - 83.333_333).abs() < 1e-4, "{}", parts.total);
+        let expected = [
+            -16.666_667,
+            -33.333_336,
+            33.333_336,
+            50.0,
+            -16.666_667,
+            -16.666_667,
+        ];
+        for (g, e) in parts.grad.iter().zip(expected) {
+            assert!((g - e).abs() < 1e-4, "{:?}", parts.grad);
+        }
+    }
+}
