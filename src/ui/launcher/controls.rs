@@ -112,14 +112,15 @@ fn progress_ui(ui: &mut egui::Ui, live: &LiveRun) {
                 .text(format!("sweep: {done} of {all} points")),
         );
     }
-    let phase = live.phase.map_or("starting", |p| p.key());
     let left = live
         .phase_secs_left()
         .map_or(String::new(), |s| format!(", ~{s:.0} s left in phase"));
     ui.add(
         egui::ProgressBar::new(live.phase_fraction() as f32).text(format!(
-            "{phase} {} epoch {}/{}{left}",
-            live.detail, live.epoch, live.epochs
+            "{} epoch {}/{}{left}",
+            live.phase_label(),
+            live.epoch,
+            live.epochs
         )),
     );
     ui.weak(format!(
