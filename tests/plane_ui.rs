@@ -199,7 +199,7 @@ fn a_panel_exports_png_svg_and_csvs() {
 /// panels alone, and DML's second student does not overwrite the student panel.
 #[test]
 fn every_registry_method_trains_in_the_plane_view() {
-    use distillery::distill::methods::{DistillMethod, REGISTRY};
+    use distillery::distill::methods::REGISTRY;
     use distillery::events::Phase;
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path());

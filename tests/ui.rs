@@ -787,9 +787,12 @@ fn the_launcher_shows_and_edits_the_chosen_methods_own_fields() {
 /// the registry, so a method added there is covered here.
 #[test]
 fn the_launcher_offers_every_registry_method_and_its_fields() {
-    use distillery::distill::methods::{DistillMethod, FieldKind, REGISTRY};
+    use distillery::distill::methods::{FieldKind, REGISTRY};
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path());
+    // The Live view without a run: nothing but the launcher has widgets (the playground has
+    // its own temperature).
+    h.state_mut().state.tab = Tab::Live;
     h.step();
     let shown = |h: &Harness<'static, DistilleryApp>, kind: FieldKind, label: &str| match kind {
         FieldKind::Number { .. } | FieldKind::Count { .. } => h
@@ -813,7 +816,8 @@ fn the_launcher_offers_every_registry_method_and_its_fields() {
                     .all(|o| h.query_all_by_label(o).next().is_some())
         }
     };
-    let number = |kind: FieldKind| matches!(kind, FieldKind::Number { .. } | FieldKind::Count { .. });
+    let number =
+        |kind: FieldKind| matches!(kind, FieldKind::Number { .. } | FieldKind::Count { .. });
     for method in REGISTRY {
         if h.state().state.config.distill.method != method.method() {
             h.get_by_role_and_label(Role::ComboBox, "Method").click();

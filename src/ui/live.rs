@@ -162,6 +162,9 @@ pub fn loss_spec(metrics: &[EpochMetrics], config: &RunConfig) -> PlotSpec {
     }
 }
 
+/// Reads one loss part of an epoch's row.
+type PartOf = fn(&EpochMetrics) -> f64;
+
 /// The soft and hard parts of every distilled student's loss, weighted as they enter it; one
 /// pair per student when several learn together ("student 2 hard part CE").
 fn student_parts(metrics: &[EpochMetrics], legend: &LossLegend) -> Vec<Series> {
@@ -171,7 +174,7 @@ fn student_parts(metrics: &[EpochMetrics], legend: &LossLegend) -> Vec<Series> {
         .map(|k| k.1)
         .collect();
     let several = members.len() > 1;
-    let parts: [(&str, [u8; 3], f64, fn(&EpochMetrics) -> f64); 2] = [
+    let parts: [(&str, [u8; 3], f64, PartOf); 2] = [
         (&legend.soft_name, SOFT_COLOR, legend.soft_weight, |m| {
             m.soft_loss
         }),
@@ -438,7 +441,10 @@ mod tests {
         assert_eq!(errors.series[3].points, [[1.0, 360.0], [2.0, 260.0]]);
         assert_ne!(errors.series[2].color, errors.series[3].color);
         assert!(
-            errors.series.iter().all(|s| s.points.iter().all(|p| p[1] > 0.0)),
+            errors
+                .series
+                .iter()
+                .all(|s| s.points.iter().all(|p| p[1] > 0.0)),
             "no zero error for the hint stage: {errors:?}"
         );
         let loss = loss_spec(&metrics, &RunConfig::default());

@@ -339,8 +339,15 @@ mod tests {
         assert_eq!(live.phase_label(), "starting");
         live.apply(&started(Phase::Teacher, 0, ""));
         assert_eq!(live.phase_label(), "teacher");
-        live.apply(&started(Phase::Hint, 0, "hint: student layer 1 → teacher layer 1"));
-        assert_eq!(live.phase_label(), "hint: student layer 1 → teacher layer 1");
+        live.apply(&started(
+            Phase::Hint,
+            0,
+            "hint: student layer 1 → teacher layer 1",
+        ));
+        assert_eq!(
+            live.phase_label(),
+            "hint: student layer 1 → teacher layer 1"
+        );
         live.apply(&started(Phase::Assistant, 0, "assistant [190, 190]"));
         assert_eq!(live.phase_label(), "assistant [190, 190]");
         // DML: both students start before the first batch and train together.

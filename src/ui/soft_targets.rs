@@ -418,8 +418,14 @@ mod tests {
         assert_eq!(names, ["teacher", "assistant", "student 1", "student 2"]);
         // softmax([0, 2, 0]) -> [0.10650, 0.78699, 0.10650]; softmax([1, 0, 0])[0] = 0.57612
         // (numpy).
-        assert!((spec.series[1].points[1][1] - 0.786_99).abs() < 1e-4, "{spec:?}");
-        assert!((spec.series[3].points[0][1] - 0.576_12).abs() < 1e-4, "{spec:?}");
+        assert!(
+            (spec.series[1].points[1][1] - 0.786_99).abs() < 1e-4,
+            "{spec:?}"
+        );
+        assert!(
+            (spec.series[3].points[0][1] - 0.576_12).abs() < 1e-4,
+            "{spec:?}"
+        );
         assert_ne!(spec.series[2].color, spec.series[3].color);
         // A sweep's points are one student each: only the newest is shown.
         live.kind = super::super::live_run::RunKind::Sweep;
