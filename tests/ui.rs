@@ -959,5 +959,5 @@ fn the_live_view_draws_both_mutual_learners_the_assistant_and_the_hint_loss() {
     assert_eq!(entries(&h, "hint"), 0, "no hint curve on the error plots");
     assert_eq!(entries(&h, "hint loss (L2 to teacher layer)"), 1);
     assert_eq!(entries(&h, "loss student 2"), 1);
-    h.get_by_label_contains("students 1–2 learning together");
+    h.get_by_label_contains("students 1–2 together");
 }

@@ -136,14 +136,14 @@ impl LiveRun {
 
     /// What the progress bar calls the current phase: "teacher member 2 of 3", "student T = 4",
     /// "hint: student layer 1 → teacher layer 1" (a detail that names its phase stands
-    /// alone), "students 1–2 learning together" (a cohort).
+    /// alone), "students 1–2 together" (a cohort).
     pub fn phase_label(&self) -> String {
         let Some(phase) = self.phase else {
             return "starting".into();
         };
         let key = phase.key();
         if self.cohort > 1 {
-            format!("{key}s 1–{} learning together", self.cohort)
+            format!("{key}s 1–{} together", self.cohort)
         } else if self.detail.is_empty() {
             key.to_owned()
         } else if self.detail.starts_with(key) {
@@ -353,7 +353,7 @@ mod tests {
         // DML: both students start before the first batch and train together.
         live.apply(&started(Phase::Student, 0, "peer 1 of 2"));
         live.apply(&started(Phase::Student, 1, "peer 2 of 2"));
-        assert_eq!(live.phase_label(), "students 1–2 learning together");
+        assert_eq!(live.phase_label(), "students 1–2 together");
         assert_eq!((live.epochs, live.batches), (2, 10));
         // An ensemble's members train one after the other: each is its own phase run.
         let mut ensemble = LiveRun::new(4, RunKind::Run, RunConfig::default());
