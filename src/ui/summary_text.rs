@@ -4,8 +4,8 @@
 
 use crate::events::{PhaseResult, RunSummary};
 
-/// The runs view's "assistant / peers" cell of a run (and the end of the launcher's finished
-/// line): the test errors of what it trained besides the distilled student (TAKD's
+/// A run's others as the runs view's hover text over its method and student (and the end of
+/// the launcher's finished line) write them: the test errors of what it trained besides the distilled student (TAKD's
 /// assistant, DML's other students), and a hover text with their layers, epochs and time;
 /// `None` when it trained neither (every run from before these methods: their summaries lack
 /// both fields).
