@@ -193,3 +193,60 @@ fn a_panel_exports_png_svg_and_csvs() {
     let points = std::fs::read_to_string(with("-points.csv")).unwrap();
     assert_eq!(points.lines().count(), 301);
 }
+
+/// Every method of the registry can be picked in the plane view and trains there (the plane
+/// runs through the same pipeline): FitNets' hint stage and TAKD's assistant leave the three
+/// panels alone, and DML's second student does not overwrite the student panel.
+#[test]
+fn every_registry_method_trains_in_the_plane_view() {
+    use distillery::distill::methods::REGISTRY;
+    use distillery::events::Phase;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    {
+        let c = &mut h.state_mut().state.views.plane.config;
+        c.teacher.epochs = 10;
+        c.student.epochs = 10;
+    }
+    for method in REGISTRY {
+        h.step();
+        h.get_by_role_and_label(Role::Button, method.name()).click();
+        h.step();
+        let config = &h.state().state.views.plane.config;
+        assert_eq!(config.distill.method, method.method(), "{}", method.name());
+        train(&mut h);
+        let live = h.state().live.as_ref().unwrap();
+        let plane = &live.plane;
+        assert!(
+            plane.models.iter().all(|m| !m.is_empty()),
+            "{}: a panel is empty",
+            method.name()
+        );
+        assert_eq!(
+            plane.models[2].members.len(),
+            1,
+            "{}: one student in the student panel",
+            method.name()
+        );
+        let view = &h.state().state.views.plane;
+        assert_eq!(view.panel_pixels(2).len(), 50 * 50 * 4, "{}", method.name());
+        let students = live
+            .metrics
+            .iter()
+            .filter(|m| m.phase == Phase::Student)
+            .map(|m| m.member)
+            .max();
+        let has = |phase| live.metrics.iter().any(|m| m.phase == phase);
+        match method.method() {
+            Method::Dml => assert_eq!(students, Some(1), "two students learn together"),
+            Method::Takd => assert!(has(Phase::Assistant), "TAKD trains an assistant"),
+            Method::Fitnets => assert!(
+                live.metrics
+                    .iter()
+                    .any(|m| m.phase == Phase::Hint && m.test_n == 0),
+                "FitNets fits a hint first"
+            ),
+            _ => assert_eq!(students, Some(0)),
+        }
+    }
+}

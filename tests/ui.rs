@@ -781,3 +781,183 @@ fn the_launcher_shows_and_edits_the_chosen_methods_own_fields() {
     h.step();
     assert!(h.state().state.config.distill.zero_mean_logits);
 }
+
+/// The launcher offers every method of the registry, and picking one shows that method's own
+/// fields by their labels (and hides the number fields only other methods have): written over
+/// the registry, so a method added there is covered here.
+#[test]
+fn the_launcher_offers_every_registry_method_and_its_fields() {
+    use distillery::distill::methods::{FieldKind, REGISTRY};
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    // The Live view without a run: nothing but the launcher has widgets (the playground has
+    // its own temperature).
+    h.state_mut().state.tab = Tab::Live;
+    h.step();
+    let shown = |h: &Harness<'static, DistilleryApp>, kind: FieldKind, label: &str| match kind {
+        FieldKind::Number { .. } | FieldKind::Count { .. } => h
+            .query_all_by_role_and_label(Role::SpinButton, label)
+            .next()
+            .is_some(),
+        FieldKind::Fraction(_) => h
+            .query_all_by_role_and_label(Role::Slider, label)
+            .next()
+            .is_some(),
+        FieldKind::Toggle { text, .. } => {
+            h.query_all_by_label(label).next().is_some()
+                && h.query_all_by_role_and_label(Role::CheckBox, text)
+                    .next()
+                    .is_some()
+        }
+        FieldKind::Choice { options, .. } => {
+            h.query_all_by_label(label).next().is_some()
+                && options
+                    .iter()
+                    .all(|o| h.query_all_by_label(o).next().is_some())
+        }
+    };
+    let number =
+        |kind: FieldKind| matches!(kind, FieldKind::Number { .. } | FieldKind::Count { .. });
+    for method in REGISTRY {
+        if h.state().state.config.distill.method != method.method() {
+            h.get_by_role_and_label(Role::ComboBox, "Method").click();
+            h.step();
+            h.step();
+            h.get_by_label(method.label()).click();
+            h.step();
+            h.step();
+        }
+        assert_eq!(
+            h.state().state.config.distill.method,
+            method.method(),
+            "{} could not be picked",
+            method.name()
+        );
+        for field in method.fields() {
+            assert!(
+                shown(&h, field.kind, field.label),
+                "{}: field {:?} ({}) not shown",
+                method.name(),
+                field.label,
+                field.key
+            );
+        }
+        let own = |label: &str| method.fields().iter().any(|f| f.label == label);
+        for other in REGISTRY.iter().filter(|o| o.method() != method.method()) {
+            for field in other.fields() {
+                if number(field.kind) && !own(field.label) {
+                    assert!(
+                        !shown(&h, field.kind, field.label),
+                        "{}: {}'s field {:?} is shown",
+                        method.name(),
+                        other.name(),
+                        field.label
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The Live view fed with what a run of the new stages sends: a FitNets hint stage (losses,
+/// no test errors), TAKD's assistant (its own judged phase) and DML's two students (members
+/// 0 and 1 of the student phase). Every model gets its own legend entry, hence its own curve
+/// and bars; the hint stage only its loss.
+#[test]
+fn the_live_view_draws_both_mutual_learners_the_assistant_and_the_hint_loss() {
+    use distillery::events::{DistillationGap, EpochMetrics, Event, Phase, ProbeSnapshot};
+    use distillery::ui::live_run::{LiveRun, RunKind};
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.step();
+    let row = |phase, member, epoch, errors: usize, test_n| EpochMetrics {
+        phase,
+        member,
+        epoch,
+        loss: 1.0 / epoch as f64,
+        soft_loss: 0.5,
+        hard_loss: 0.25,
+        lr: 0.1,
+        test_errors: errors,
+        per_class_errors: if test_n > 0 { vec![0; 10] } else { Vec::new() },
+        test_n,
+        elapsed_secs: 1.0,
+        gap: (test_n > 0 && phase != Phase::Teacher).then_some(DistillationGap {
+            kl_t: 0.1,
+            kl_1: 0.2,
+            agreement: 0.9,
+        }),
+    };
+    let started = |phase, member, detail: &str| Event::PhaseStarted {
+        run: 50,
+        phase,
+        member,
+        epochs: 2,
+        batches: 10,
+        detail: detail.into(),
+    };
+    let probes = |phase, member| Event::Probes {
+        run: 50,
+        snapshot: ProbeSnapshot {
+            phase,
+            member,
+            epoch: 1,
+            batch: 10,
+            epoch_end: true,
+            samples: vec![3],
+            logits: (0..10).map(|c| (c + member) as f32 * 0.3).collect(),
+        },
+    };
+    let mut events = vec![
+        started(Phase::Teacher, 0, ""),
+        Event::EpochEnded {
+            run: 50,
+            metrics: row(Phase::Teacher, 0, 1, 120, 500),
+        },
+        probes(Phase::Teacher, 0),
+        started(Phase::Hint, 0, "hint: student layer 1 → teacher layer 1"),
+    ];
+    for epoch in 1..=2 {
+        events.push(Event::EpochEnded {
+            run: 50,
+            metrics: row(Phase::Hint, 0, epoch, 0, 0),
+        });
+    }
+    events.push(started(Phase::Assistant, 0, "assistant [190]"));
+    events.push(Event::EpochEnded {
+        run: 50,
+        metrics: row(Phase::Assistant, 0, 1, 140, 500),
+    });
+    events.push(probes(Phase::Assistant, 0));
+    events.push(started(Phase::Student, 0, "peer 1 of 2"));
+    events.push(started(Phase::Student, 1, "peer 2 of 2"));
+    for member in 0..2 {
+        events.push(Event::EpochEnded {
+            run: 50,
+            metrics: row(Phase::Student, member, 1, 150 + member, 500),
+        });
+        events.push(probes(Phase::Student, member));
+    }
+    let mut live = LiveRun::new(50, RunKind::Run, h.state().state.config.clone());
+    for event in &events {
+        live.apply(event);
+    }
+    h.state_mut().live = Some(live);
+    h.state_mut().state.tab = Tab::Live;
+    for _ in 0..3 {
+        h.step();
+    }
+    // Legend entries are check boxes named after their series.
+    let entries = |h: &Harness<'static, DistilleryApp>, name: &str| {
+        h.query_all_by_role_and_label(Role::CheckBox, name).count()
+    };
+    // Test errors and agreement draw a curve per model, the soft-targets panel a bar series.
+    for name in ["student 1", "student 2", "assistant"] {
+        assert_eq!(entries(&h, name), 3, "{name}");
+    }
+    assert_eq!(entries(&h, "distilled student"), 0);
+    assert_eq!(entries(&h, "hint"), 0, "no hint curve on the error plots");
+    assert_eq!(entries(&h, "hint loss (L2 to teacher layer)"), 1);
+    assert_eq!(entries(&h, "loss student 2"), 1);
+    h.get_by_label_contains("students 1–2 together");
+}

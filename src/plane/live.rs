@@ -56,13 +56,18 @@ pub struct PlaneLive {
     pub version: u64,
 }
 
-/// Index of a phase's model in [`PlaneLive::models`] (the transfer phase has none).
-pub fn model_index(phase: Phase) -> Option<usize> {
-    match phase {
-        Phase::Teacher => Some(0),
-        Phase::Baseline => Some(1),
-        Phase::Student => Some(2),
-        Phase::Transfer | Phase::Hint | Phase::Assistant => None,
+/// Index in [`PlaneLive::models`] of the panel that shows member `member` of `phase`: every
+/// member of an ensemble teacher (combined in its panel), but only the first student (DML's
+/// other students are peers, not members of one model, and the panel shows the run's
+/// distilled student). The transfer set, FitNets' hint stage (whose outputs are a teacher
+/// layer, not classes) and TAKD's assistant have no panel.
+pub fn model_index(phase: Phase, member: usize) -> Option<usize> {
+    match (phase, member) {
+        (Phase::Teacher, _) => Some(0),
+        (Phase::Baseline, 0) => Some(1),
+        (Phase::Student, 0) => Some(2),
+        (Phase::Baseline | Phase::Student, _)
+        | (Phase::Transfer | Phase::Hint | Phase::Assistant, _) => None,
     }
 }
 
@@ -100,7 +105,7 @@ impl PlaneLive {
                 logits,
                 ..
             } => {
-                let Some(index) = model_index(*phase) else {
+                let Some(index) = model_index(*phase, *member) else {
                     return;
                 };
                 if *grid != self.grid || *classes != self.classes {
@@ -154,6 +159,12 @@ mod tests {
         assert!(live.models[1].is_empty());
         live.apply(&grid(Phase::Transfer, 0, 1, 3.0));
         assert_eq!(live.version, 2, "transfer has no grid");
+        // DML's second student, the hint stage and TAKD's assistant leave the panels alone.
+        live.apply(&grid(Phase::Student, 1, 8, 4.0));
+        live.apply(&grid(Phase::Hint, 0, 1, 5.0));
+        live.apply(&grid(Phase::Assistant, 0, 1, 6.0));
+        assert_eq!(live.version, 2);
+        assert_eq!(live.models[2].available(), vec![&[2.0f32; 8][..]]);
         live.apply(&Event::RunCancelled { run: 1 });
         assert_eq!(live.version, 2);
     }

@@ -34,6 +34,7 @@ use crate::train::stages::teacher::Teacher;
 use crate::train::stages::transfer::TransferSet;
 use crate::train::{CancelToken, TrainError};
 use grid::{agreement, grid_csv, points_csv, predictions, PointSet};
+use live::model_index;
 
 /// Minimum time between two live grid updates of one model: about ten redraws a second.
 const LIVE_INTERVAL: Duration = Duration::from_millis(100);
@@ -154,7 +155,11 @@ fn live_hook<'a>(
     let mut last: HashMap<(Phase, usize), Instant> = HashMap::new();
     Box::new(move |metrics, model| {
         let key = (metrics.phase, metrics.member);
-        if last.get(&key).is_some_and(|t| t.elapsed() < LIVE_INTERVAL) {
+        // Only models with a panel: not the hint stage's (its outputs are a teacher layer),
+        // the assistant's, or DML's other students'.
+        if model_index(metrics.phase, metrics.member).is_none()
+            || last.get(&key).is_some_and(|t| t.elapsed() < LIVE_INTERVAL)
+        {
             return Ok(());
         }
         last.insert(key, Instant::now());

@@ -15,7 +15,9 @@ use super::live_run::RunStatus;
 use super::methods::loss_parts;
 use super::plot::plot_ui;
 use super::soft_targets::SoftTargetsPanel;
-use super::theme::{ASSISTANT_COLOR, BASELINE_COLOR, HINT_COLOR, STUDENT_COLOR, TEACHER_COLOR};
+use super::theme::{
+    member_color, ASSISTANT_COLOR, BASELINE_COLOR, HINT_COLOR, STUDENT_COLOR, TEACHER_COLOR,
+};
 use crate::distill::methods::LossLegend;
 
 const PAPER_COLOR: [u8; 3] = [200, 60, 60];
@@ -32,35 +34,52 @@ fn phase_color(phase: Phase) -> [u8; 3] {
     }
 }
 
-/// One series per (phase, member) of `metrics`, with `value` on the y axis.
+/// The legend name of `(phase, member)` among `keys`: the phase's key ("assistant"), with the
+/// member's number from 1 when the phase has several ("student 1", "student 2": DML's
+/// students; "teacher 2": an ensemble's second member).
+pub fn model_label(keys: &[(Phase, usize)], (phase, member): (Phase, usize)) -> String {
+    if keys.iter().filter(|k| k.0 == phase).count() > 1 {
+        format!("{} {}", phase.key(), member + 1)
+    } else {
+        phase.key().to_owned()
+    }
+}
+
+/// The distinct (phase, member) pairs of `metrics`, phases in the order a run goes through
+/// them (teacher, baseline, hint, assistant, student), then by member.
+fn model_keys(metrics: &[EpochMetrics]) -> Vec<(Phase, usize)> {
+    let mut keys: Vec<(Phase, usize)> = metrics.iter().map(|m| (m.phase, m.member)).collect();
+    keys.sort_by_key(|&(phase, member)| (Phase::ALL.iter().position(|p| *p == phase), member));
+    keys.dedup();
+    keys
+}
+
+/// One series per (phase, member) of `metrics`, with `value` on the y axis; a phase's
+/// members in shades of its colour.
 fn phase_series(
     metrics: &[EpochMetrics],
     prefix: &str,
     value: impl Fn(&EpochMetrics) -> f64,
 ) -> Vec<Series> {
-    let mut keys: Vec<(Phase, usize)> = metrics.iter().map(|m| (m.phase, m.member)).collect();
-    keys.sort();
-    keys.dedup();
-    let several = |phase: Phase| keys.iter().filter(|k| k.0 == phase).count() > 1;
+    let keys = model_keys(metrics);
     keys.iter()
-        .map(|&(phase, member)| {
-            let name = if several(phase) {
-                format!("{prefix}{} {}", phase.key(), member + 1)
-            } else {
-                format!("{prefix}{}", phase.key())
-            };
-            Series {
-                name,
-                kind: SeriesKind::Line,
-                points: metrics
-                    .iter()
-                    .filter(|m| m.phase == phase && m.member == member)
-                    .map(|m| [m.epoch as f64, value(m)])
-                    .collect(),
-                color: phase_color(phase),
-            }
+        .map(|&(phase, member)| Series {
+            name: format!("{prefix}{}", model_label(&keys, (phase, member))),
+            kind: SeriesKind::Line,
+            points: metrics
+                .iter()
+                .filter(|m| m.phase == phase && m.member == member)
+                .map(|m| [m.epoch as f64, value(m)])
+                .collect(),
+            color: member_color(phase_color(phase), member),
         })
         .collect()
+}
+
+/// The rows judged on the test set: every phase's but the hint stage's (FitNets' stage 1 has
+/// no class outputs; its rows carry `test_n == 0`), so that no zero "error" is drawn for it.
+fn judged(metrics: &[EpochMetrics]) -> Vec<EpochMetrics> {
+    metrics.iter().filter(|m| m.test_n > 0).cloned().collect()
 }
 
 /// Where to clip the y axis of test errors per epoch when the first epochs dwarf the rest
@@ -89,14 +108,15 @@ pub fn error_clip(spec: &PlotSpec) -> Option<f64> {
     (highest > clip).then_some(clip)
 }
 
-/// Test errors per epoch, one line per phase (and member), with optional reference lines.
+/// Test errors per epoch, one line per judged phase (and member), with optional reference
+/// lines.
 pub fn errors_spec(metrics: &[EpochMetrics], reference: &[(&str, f64)]) -> PlotSpec {
     PlotSpec {
         title: "Test errors per epoch".into(),
         x_label: "epoch".into(),
         y_label: "test errors (of 10,000)".into(),
         log_x: false,
-        series: phase_series(metrics, "", |m| m.test_errors as f64),
+        series: phase_series(&judged(metrics), "", |m| m.test_errors as f64),
         hlines: reference
             .iter()
             .map(|(name, y)| HLine {
@@ -109,44 +129,28 @@ pub fn errors_spec(metrics: &[EpochMetrics], reference: &[(&str, f64)]) -> PlotS
     }
 }
 
-/// Training loss per epoch, and for the distilled student the soft and hard parts as lines on
-/// the same scale as its total: for soft targets the parts as they enter the loss,
-/// `α·T²·KL` (`α·KL` without the T² factor) and `(1 − α)·CE`, which add up to the total.
+/// The legend name of FitNets' hint-stage loss on the loss plot.
+pub const HINT_LOSS_NAME: &str = "hint loss (L2 to teacher layer)";
+
+/// Training loss per epoch, FitNets' hint loss beside it, and for the distilled student(s)
+/// the soft and hard parts as lines on the same scale as its total: for soft targets the
+/// parts as they enter the loss, `α·T²·KL` (`α·KL` without the T² factor) and `(1 − α)·CE`,
+/// which add up to the total.
 pub fn loss_spec(metrics: &[EpochMetrics], config: &RunConfig) -> PlotSpec {
-    let LossLegend {
-        soft_weight,
-        hard_weight,
-        soft_name,
-        hard_name,
-    } = loss_parts(&config.distill);
-    let mut series = phase_series(metrics, "loss ", |m| m.loss);
-    let student: Vec<&EpochMetrics> = metrics
+    let (hint, trained): (Vec<EpochMetrics>, Vec<EpochMetrics>) = metrics
         .iter()
-        .filter(|m| m.phase == Phase::Student)
-        .collect();
-    for (name, color, weight, value) in [
-        (
-            soft_name,
-            SOFT_COLOR,
-            soft_weight,
-            (|m: &EpochMetrics| m.soft_loss) as fn(&EpochMetrics) -> f64,
-        ),
-        (hard_name, HARD_COLOR, hard_weight, |m: &EpochMetrics| {
-            m.hard_loss
-        }),
-    ] {
-        if student.iter().any(|m| value(m) * weight != 0.0) {
-            series.push(Series {
-                name,
-                kind: SeriesKind::Line,
-                points: student
-                    .iter()
-                    .map(|m| [m.epoch as f64 + 0.01 * m.member as f64, weight * value(m)])
-                    .collect(),
-                color,
-            });
-        }
+        .cloned()
+        .partition(|m| m.phase == Phase::Hint);
+    let mut series = phase_series(&trained, "loss ", |m| m.loss);
+    if !hint.is_empty() {
+        series.push(Series {
+            name: HINT_LOSS_NAME.to_owned(),
+            kind: SeriesKind::Line,
+            points: hint.iter().map(|m| [m.epoch as f64, m.loss]).collect(),
+            color: HINT_COLOR,
+        });
     }
+    series.extend(student_parts(&trained, &loss_parts(&config.distill)));
     PlotSpec {
         title: "Training loss per epoch".into(),
         x_label: "epoch".into(),
@@ -155,6 +159,59 @@ pub fn loss_spec(metrics: &[EpochMetrics], config: &RunConfig) -> PlotSpec {
         series,
         hlines: Vec::new(),
         ..PlotSpec::default()
+    }
+}
+
+/// Reads one loss part of an epoch's row.
+type PartOf = fn(&EpochMetrics) -> f64;
+
+/// The soft and hard parts of every distilled student's loss, weighted as they enter it; one
+/// pair per student when several learn together ("student 2 hard part CE").
+fn student_parts(metrics: &[EpochMetrics], legend: &LossLegend) -> Vec<Series> {
+    let members: Vec<usize> = model_keys(metrics)
+        .into_iter()
+        .filter(|k| k.0 == Phase::Student)
+        .map(|k| k.1)
+        .collect();
+    let several = members.len() > 1;
+    let parts: [(&str, [u8; 3], f64, PartOf); 2] = [
+        (&legend.soft_name, SOFT_COLOR, legend.soft_weight, |m| {
+            m.soft_loss
+        }),
+        (&legend.hard_name, HARD_COLOR, legend.hard_weight, |m| {
+            m.hard_loss
+        }),
+    ];
+    let mut series = Vec::new();
+    for &member in &members {
+        let rows: Vec<&EpochMetrics> = metrics
+            .iter()
+            .filter(|m| m.phase == Phase::Student && m.member == member)
+            .collect();
+        for (name, color, weight, value) in parts {
+            if rows.iter().any(|m| value(m) * weight != 0.0) {
+                series.push(Series {
+                    name: member_part_name(name, several.then_some(member)),
+                    kind: SeriesKind::Line,
+                    points: rows
+                        .iter()
+                        .map(|m| [m.epoch as f64, weight * value(m)])
+                        .collect(),
+                    color: member_color(color, member),
+                });
+            }
+        }
+    }
+    series
+}
+
+/// A loss part's legend name for one of several students: "student 2 mimicry …" for a name
+/// that starts with "student", else the student's number after it.
+fn member_part_name(name: &str, member: Option<usize>) -> String {
+    match (member, name.strip_prefix("student ")) {
+        (None, _) => name.to_owned(),
+        (Some(k), Some(rest)) => format!("student {} {rest}", k + 1),
+        (Some(k), None) => format!("{name} (student {})", k + 1),
     }
 }
 
@@ -350,6 +407,72 @@ mod tests {
         assert!((y - 0.1 * 0.25).abs() < 1e-12 && hard.unwrap().kind == SeriesKind::Line);
     }
 
+    /// FitNets' stage 1: a loss, no test errors.
+    fn hint_row(epoch: usize, loss: f64) -> EpochMetrics {
+        EpochMetrics {
+            loss,
+            soft_loss: loss,
+            hard_loss: 0.0,
+            test_errors: 0,
+            per_class_errors: Vec::new(),
+            test_n: 0,
+            ..row(Phase::Hint, 0, epoch, 0)
+        }
+    }
+
+    #[test]
+    fn dml_students_the_assistant_and_the_hint_stage_each_read_as_their_own() {
+        let metrics = vec![
+            row(Phase::Teacher, 0, 1, 300),
+            hint_row(1, 40.0),
+            hint_row(2, 20.0),
+            row(Phase::Assistant, 0, 1, 280),
+            row(Phase::Assistant, 0, 2, 200),
+            row(Phase::Student, 0, 1, 350),
+            row(Phase::Student, 1, 1, 360),
+            row(Phase::Student, 0, 2, 250),
+            row(Phase::Student, 1, 2, 260),
+        ];
+        let errors = errors_spec(&metrics, &[]);
+        let names: Vec<&str> = errors.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["teacher", "assistant", "student 1", "student 2"]);
+        assert_eq!(errors.series[1].points, [[1.0, 280.0], [2.0, 200.0]]);
+        assert_eq!(errors.series[1].color, ASSISTANT_COLOR);
+        assert_eq!(errors.series[3].points, [[1.0, 360.0], [2.0, 260.0]]);
+        assert_ne!(errors.series[2].color, errors.series[3].color);
+        assert!(
+            errors
+                .series
+                .iter()
+                .all(|s| s.points.iter().all(|p| p[1] > 0.0)),
+            "no zero error for the hint stage: {errors:?}"
+        );
+        let loss = loss_spec(&metrics, &RunConfig::default());
+        let hint = loss.series.iter().find(|s| s.name == HINT_LOSS_NAME);
+        assert_eq!(hint.unwrap().points, [[1.0, 40.0], [2.0, 20.0]]);
+        let names: Vec<&str> = loss.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            &names[..5],
+            [
+                "loss teacher",
+                "loss assistant",
+                "loss student 1",
+                "loss student 2",
+                HINT_LOSS_NAME
+            ]
+        );
+        // Each student's parts on their own lines (0.1·CE of student 2 at epochs 1 and 2).
+        let hard = loss
+            .series
+            .iter()
+            .find(|s| s.name.starts_with("student 2 hard part (1−α)·CE"))
+            .unwrap_or_else(|| panic!("{names:?}"));
+        assert_eq!(hard.points.len(), 2);
+        assert!((hard.points[1][1] - 0.1 * 0.25).abs() < 1e-12);
+        // Only the judged models have a gap, and none of them is the hint.
+        assert!(agreement_spec(&metrics).series.is_empty());
+    }
+
     #[test]
     fn a_first_epoch_that_dwarfs_the_rest_is_clipped() {
         let metrics = vec![
@@ -365,5 +488,9 @@ mod tests {
         // A reference line above the later values stays in view.
         let lines = errors_spec(&metrics, &[("paper", 1000.0)]);
         assert_eq!(error_clip(&lines), Some(1100.0));
+        // A hint stage before (no test errors) moves neither the median nor the clip.
+        let mut hinted: Vec<EpochMetrics> = (1..=4).map(|e| hint_row(e, 9.0)).collect();
+        hinted.extend(metrics);
+        assert_eq!(error_clip(&errors_spec(&hinted, &[])), Some(1050.0));
     }
 }

@@ -52,6 +52,9 @@ pub struct LiveRun {
     pub phase: Option<Phase>,
     /// Phase detail ("T = 8", "member 2 of 3").
     pub detail: String,
+    /// How many members of the current phase train together (DML's students start as one
+    /// cohort: every member's `PhaseStarted` before the first batch); 1 otherwise.
+    pub cohort: usize,
     /// Epochs in the current phase.
     pub epochs: usize,
     /// Batches per epoch in the current phase.
@@ -86,6 +89,7 @@ impl LiveRun {
             dir: None,
             phase: None,
             detail: String::new(),
+            cohort: 1,
             epochs: 0,
             batches: 0,
             epoch: 0,
@@ -130,6 +134,25 @@ impl LiveRun {
         (f > 0.01).then(|| self.phase_started.elapsed().as_secs_f64() * (1.0 - f) / f)
     }
 
+    /// What the progress bar calls the current phase: "teacher member 2 of 3", "student T = 4",
+    /// "hint: student layer 1 → teacher layer 1" (a detail that names its phase stands
+    /// alone), "students 1–2 together" (a cohort).
+    pub fn phase_label(&self) -> String {
+        let Some(phase) = self.phase else {
+            return "starting".into();
+        };
+        let key = phase.key();
+        if self.cohort > 1 {
+            format!("{key}s 1–{} together", self.cohort)
+        } else if self.detail.is_empty() {
+            key.to_owned()
+        } else if self.detail.starts_with(key) {
+            self.detail.clone()
+        } else {
+            format!("{key} {}", self.detail)
+        }
+    }
+
     /// Seconds since the run started.
     pub fn elapsed_secs(&self) -> f64 {
         self.started.elapsed().as_secs_f64()
@@ -146,11 +169,24 @@ impl LiveRun {
             Event::RunStarted { dir, .. } => self.dir = Some(dir.clone()),
             Event::PhaseStarted {
                 phase,
+                member,
                 epochs,
                 batches,
                 detail,
                 ..
             } => {
+                // A further member of the phase before its first batch (and before any epoch of
+                // the phase ended: an ensemble's members train one after the other) joins the
+                // cohort.
+                let joins = self.phase == Some(*phase)
+                    && *member > 0
+                    && self.epoch == 0
+                    && self.metrics.last().is_none_or(|m| m.phase != *phase);
+                if joins {
+                    self.cohort = self.cohort.max(member + 1);
+                    return;
+                }
+                self.cohort = 1;
                 self.phase = Some(*phase);
                 self.epochs = *epochs;
                 self.batches = *batches;
@@ -284,6 +320,50 @@ mod tests {
         live.apply(&Event::RunCancelled { run: 7 });
         assert_eq!(live.status, RunStatus::Cancelled);
         assert!(!live.is_running());
+    }
+
+    fn started(phase: Phase, member: usize, detail: &str) -> Event {
+        Event::PhaseStarted {
+            run: 3,
+            phase,
+            member,
+            epochs: 2,
+            batches: 10,
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn the_phase_label_reads_well_for_hint_assistant_cohort_and_ensemble() {
+        let mut live = LiveRun::new(3, RunKind::Run, RunConfig::default());
+        assert_eq!(live.phase_label(), "starting");
+        live.apply(&started(Phase::Teacher, 0, ""));
+        assert_eq!(live.phase_label(), "teacher");
+        live.apply(&started(
+            Phase::Hint,
+            0,
+            "hint: student layer 1 → teacher layer 1",
+        ));
+        assert_eq!(
+            live.phase_label(),
+            "hint: student layer 1 → teacher layer 1"
+        );
+        live.apply(&started(Phase::Assistant, 0, "assistant [190, 190]"));
+        assert_eq!(live.phase_label(), "assistant [190, 190]");
+        // DML: both students start before the first batch and train together.
+        live.apply(&started(Phase::Student, 0, "peer 1 of 2"));
+        live.apply(&started(Phase::Student, 1, "peer 2 of 2"));
+        assert_eq!(live.phase_label(), "students 1–2 together");
+        assert_eq!((live.epochs, live.batches), (2, 10));
+        // An ensemble's members train one after the other: each is its own phase run.
+        let mut ensemble = LiveRun::new(4, RunKind::Run, RunConfig::default());
+        ensemble.apply(&started(Phase::Teacher, 0, "member 1 of 2"));
+        ensemble.apply(&Event::EpochEnded {
+            run: 4,
+            metrics: metrics(Phase::Teacher, 2, 30),
+        });
+        ensemble.apply(&started(Phase::Teacher, 1, "member 2 of 2"));
+        assert_eq!(ensemble.phase_label(), "teacher member 2 of 2");
     }
 
     #[test]

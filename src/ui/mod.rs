@@ -7,8 +7,8 @@
 //!
 //! Files import each other by their own path, never through this file's re-exports, so that
 //! no file imports itself back: leaves (`action`, `tab`, `pending`, `theme`, `widgets`,
-//! `list_text`, `defaults`, `capture`) name no panel, panels name leaves and `ctx`, and only
-//! `state` and `app/` name the panels.
+//! `list_text`, `summary_text`, `defaults`, `capture`) name no panel, panels name leaves and
+//! `ctx`, and only `state` and `app/` name the panels.
 
 pub mod action;
 pub mod app;
@@ -33,6 +33,7 @@ pub mod probe_history;
 mod runs_view;
 pub mod soft_targets;
 pub mod state;
+mod summary_text;
 mod sweep;
 mod tab;
 pub mod tasks;

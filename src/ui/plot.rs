@@ -8,6 +8,7 @@ use crate::export::{PlotSpec, SeriesKind};
 
 use super::action::Action;
 use super::pending::PendingFile;
+use super::widgets::screen_text;
 
 fn color(rgb: [u8; 3]) -> egui::Color32 {
     egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2])
@@ -32,7 +33,7 @@ pub fn plot_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec, height: f32) -> Opt
 fn title_ui(ui: &mut egui::Ui, id: &str, spec: &PlotSpec) -> Option<Action> {
     let mut action = None;
     ui.horizontal(|ui| {
-        ui.strong(&spec.title);
+        ui.strong(screen_text(&spec.title));
         if ui
             .small_button("Export…")
             .on_hover_text("Save this plot as PNG (what you see), SVG and CSV (its data)")
@@ -140,12 +141,12 @@ fn draw_spec(plot_ui: &mut egui_plot::PlotUi<'_>, spec: &PlotSpec) {
             .collect();
         match series.kind {
             SeriesKind::Line => plot_ui.line(
-                Line::new(series.name.clone(), points)
+                Line::new(screen_text(&series.name), points)
                     .color(color(series.color))
                     .width(2.0),
             ),
             SeriesKind::Points => plot_ui.points(
-                Points::new(series.name.clone(), points)
+                Points::new(screen_text(&series.name), points)
                     .color(color(series.color))
                     .radius(4.0),
             ),
@@ -158,12 +159,12 @@ fn draw_spec(plot_ui: &mut egui_plot::PlotUi<'_>, spec: &PlotSpec) {
                     .iter()
                     .map(|p| Bar::new(p[0] + offset, p[1]).width(bar_width).fill(fill))
                     .collect();
-                plot_ui.bar_chart(BarChart::new(series.name.clone(), bars).color(fill));
+                plot_ui.bar_chart(BarChart::new(screen_text(&series.name), bars).color(fill));
             }
         }
     }
     for line in &spec.hlines {
-        plot_ui.hline(HLine::new(line.name.clone(), line.y).color(color(line.color)));
+        plot_ui.hline(HLine::new(screen_text(&line.name), line.y).color(color(line.color)));
     }
 }
 

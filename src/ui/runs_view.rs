@@ -14,6 +14,8 @@ use super::action::Action;
 use super::ctx::{RunRow, ViewCtx};
 use super::pending::PendingFile;
 use super::plot::plot_ui;
+use super::summary_text::others_text;
+use super::theme::member_color;
 
 const PALETTE: [[u8; 3]; 6] = [
     [60, 140, 230],
@@ -31,23 +33,47 @@ fn run_name(run: &StoredRun) -> String {
     )
 }
 
-/// Distilled-student test errors per epoch of each selected run.
+/// Distilled-student test errors per epoch of each selected run, and in lighter shades of
+/// the run's colour the other models a method trained beside it: TAKD's assistant, DML's
+/// other students ("run student 2").
 pub fn overlay_spec(runs: &[&StoredRun]) -> PlotSpec {
-    let series = runs
-        .iter()
-        .enumerate()
-        .map(|(i, run)| Series {
+    let mut series = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let curve = |phase: Phase, member: usize| -> Vec<[f64; 2]> {
+            run.metrics
+                .iter()
+                .filter(|m| m.phase == phase && m.member == member && m.test_n > 0)
+                .map(|m| [m.epoch as f64, m.test_errors as f64])
+                .collect()
+        };
+        series.push(Series {
             name: run_name(run),
             kind: SeriesKind::Line,
-            points: run
-                .metrics
-                .iter()
-                .filter(|m| m.phase == Phase::Student && m.member == 0)
-                .map(|m| [m.epoch as f64, m.test_errors as f64])
-                .collect(),
-            color: PALETTE[i % PALETTE.len()],
-        })
-        .collect();
+            points: curve(Phase::Student, 0),
+            color,
+        });
+        let mut others: Vec<(Phase, usize)> = run
+            .metrics
+            .iter()
+            .filter(|m| m.phase == Phase::Assistant || (m.phase == Phase::Student && m.member > 0))
+            .map(|m| (m.phase, m.member))
+            .collect();
+        others.sort();
+        others.dedup();
+        for (k, (phase, member)) in others.into_iter().enumerate() {
+            let name = match phase {
+                Phase::Assistant => format!("{} assistant", run_name(run)),
+                _ => format!("{} student {}", run_name(run), member + 1),
+            };
+            series.push(Series {
+                name,
+                kind: SeriesKind::Line,
+                points: curve(phase, member),
+                color: member_color(color, 2 * k + 1),
+            });
+        }
+    }
     PlotSpec {
         title: "Distilled student test errors, selected runs".into(),
         x_label: "epoch".into(),
@@ -187,7 +213,14 @@ impl RunsView {
         ui.label(run_name(run));
         status_ui(ui, run.status, run.status_message.as_deref());
         let s = run.summary.as_ref();
-        ui.label(run.config.distill.method.key());
+        // What the method trained besides the student (TAKD's assistant, DML's peers): on
+        // hover over the method and the student's errors (a column more would push the
+        // row's buttons out of a 1,400-pixel window).
+        let others = s.and_then(others_text);
+        let method = ui.label(run.config.distill.method.key());
+        if let Some((cell, hover)) = &others {
+            method.on_hover_text(format!("{cell}\n{hover}"));
+        }
         ui.label(format!(
             "{}",
             s.map_or(run.config.distill.temperature, |s| s.temperature)
@@ -197,7 +230,10 @@ impl RunsView {
         ui.label(errors_text(
             s.and_then(|s| s.baseline.as_ref()).map(|b| b.test_errors),
         ));
-        ui.label(errors_text(s.map(|s| s.student.test_errors)));
+        let student = ui.label(errors_text(s.map(|s| s.student.test_errors)));
+        if let Some((cell, hover)) = &others {
+            student.on_hover_text(format!("{cell}\n{hover}"));
+        }
         ui.label(s.map_or("–".into(), |s| format!("{:.0} s", s.duration_secs)));
         ui.label(size_text(run.size_bytes));
         ui.horizontal(|ui| {
@@ -304,5 +340,63 @@ fn size_text(bytes: u64) -> String {
         format!("{:.1} MB", b / 1e6)
     } else {
         format!("{:.0} KB", (b / 1e3).ceil())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EpochMetrics;
+
+    fn row(
+        phase: Phase,
+        member: usize,
+        epoch: usize,
+        errors: usize,
+        test_n: usize,
+    ) -> EpochMetrics {
+        EpochMetrics {
+            phase,
+            member,
+            epoch,
+            loss: 1.0,
+            soft_loss: 0.0,
+            hard_loss: 1.0,
+            lr: 0.1,
+            test_errors: errors,
+            per_class_errors: Vec::new(),
+            test_n,
+            elapsed_secs: 1.0,
+            gap: None,
+        }
+    }
+
+    #[test]
+    fn the_overlay_adds_each_runs_assistant_and_peers_beside_its_student() {
+        let run = StoredRun {
+            dir: "runs/r1".into(),
+            config: crate::config::RunConfig::default(),
+            summary: None,
+            metrics: vec![
+                row(Phase::Hint, 0, 1, 0, 0),
+                row(Phase::Assistant, 0, 1, 300, 100),
+                row(Phase::Student, 0, 1, 400, 100),
+                row(Phase::Student, 1, 1, 410, 100),
+                row(Phase::Student, 0, 2, 350, 100),
+                row(Phase::Student, 1, 2, 360, 100),
+            ],
+            status: RunStatus::Finished,
+            status_message: None,
+            teacher_weights: None,
+            size_bytes: 0,
+            probes: Vec::new(),
+        };
+        let spec = overlay_spec(&[&run]);
+        let names: Vec<&str> = spec.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["r1", "r1 student 2", "r1 assistant"]);
+        assert_eq!(spec.series[0].points, [[1.0, 400.0], [2.0, 350.0]]);
+        assert_eq!(spec.series[1].points, [[1.0, 410.0], [2.0, 360.0]]);
+        assert_eq!(spec.series[2].points, [[1.0, 300.0]]);
+        assert_ne!(spec.series[1].color, spec.series[0].color);
     }
 }

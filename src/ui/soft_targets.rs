@@ -1,5 +1,6 @@
 //! The soft-targets panel of the Live view: for one probe image, the teacher's soft targets
-//! `softmax(v/T)` beside the baseline's and the distilled student's current `softmax(z/T)`,
+//! `softmax(v/T)` beside the current `softmax(z/T)` of the baseline, TAKD's assistant and the
+//! distilled student (each of DML's students),
 //! from the probe logits the trainer reports while it trains. The temperature slider and the
 //! epoch scrubber re-render from those cached logits within the frame (no worker round trip);
 //! the scrubber replays the run's epoch ends, from memory or from a finished run's
@@ -15,11 +16,11 @@ use crate::export::{PlotSpec, Series, SeriesKind};
 
 use super::action::Action;
 use super::ctx::ViewCtx;
-use super::live_run::LiveRun;
+use super::live_run::{LiveRun, RunKind};
 use super::methods::fits_logits;
 use super::plot::plot_ui;
 use super::probe_history::{ModelKey, ProbeHistory};
-use super::theme::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
+use super::theme::{member_color, ASSISTANT_COLOR, BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
 use super::widgets::{slider_mark, T_MAX, T_MIN};
 
 /// Lighter shade for the members of an ensemble teacher (their mean takes the teacher colour).
@@ -44,14 +45,16 @@ pub struct SoftTargetsPanel {
 }
 
 /// One bar series per model to show at `at` (`None`: newest), each turned into values by
-/// `values(rows)` from the rows of its members (several only for an ensemble teacher).
+/// `values(rows)` from the rows of its members (several only for an ensemble teacher): the
+/// teacher, the baseline, TAKD's assistant and the distilled student, or each of DML's
+/// students ("student 1", "student 2").
 fn model_series(
-    history: &ProbeHistory,
-    config: &RunConfig,
+    live: &LiveRun,
     sample: usize,
     at: Option<usize>,
     values: &dyn Fn(&[&[f32]]) -> Vec<f32>,
 ) -> Vec<Series> {
+    let history = &live.probes;
     let models = history.models();
     let row = |key: ModelKey| history.logits(key, sample, at);
     let bars = |name: String, v: Vec<f32>, color| Series {
@@ -78,7 +81,7 @@ fn model_series(
                 MEMBER_COLOR,
             ));
         }
-        let name = match config.teacher.combine {
+        let name = match live.config.teacher.combine {
             EnsembleCombine::MeanProbs => "teacher (mean of members)",
             EnsembleCombine::MeanLogits => "teacher (mean logits)",
         };
@@ -86,17 +89,22 @@ fn model_series(
     } else if let Some(r) = members.first() {
         series.push(bars("teacher".into(), values(&[r]), TEACHER_COLOR));
     }
-    // A sweep trains one student per temperature: show the newest.
     for (phase, name, color) in [
         (Phase::Baseline, "baseline", BASELINE_COLOR),
+        (Phase::Assistant, "assistant", ASSISTANT_COLOR),
         (Phase::Student, "distilled student", STUDENT_COLOR),
     ] {
-        let newest = models
-            .iter()
-            .filter(|k| k.0 == phase)
-            .filter_map(|k| row(*k))
-            .next_back();
-        if let Some(r) = newest {
+        let keys: Vec<ModelKey> = models.iter().copied().filter(|k| k.0 == phase).collect();
+        if keys.len() > 1 && live.kind != RunKind::Sweep {
+            // Students that learn together (DML): one series each.
+            for key in keys {
+                if let Some(r) = row(key) {
+                    let name = format!("{} {}", phase.key(), key.1 + 1);
+                    series.push(bars(name, values(&[r]), member_color(color, key.1)));
+                }
+            }
+        } else if let Some(r) = keys.iter().filter_map(|k| row(*k)).next_back() {
+            // (A sweep trains one student per point: show the newest.)
             series.push(bars(name.into(), values(&[r]), color));
         }
     }
@@ -137,7 +145,7 @@ pub fn probe_soft_targets_spec(
         x_label: "class".into(),
         y_label: "probability".into(),
         log_x: false,
-        series: model_series(&live.probes, &live.config, sample, at, &soft),
+        series: model_series(live, sample, at, &soft),
         hlines: Vec::new(),
         ..PlotSpec::default()
     }
@@ -180,7 +188,7 @@ pub fn probe_logits_spec(
         x_label: "class".into(),
         y_label: "logit".into(),
         log_x: false,
-        series: model_series(&live.probes, &live.config, sample, at, &logits),
+        series: model_series(live, sample, at, &logits),
         hlines: Vec::new(),
         ..PlotSpec::default()
     }
@@ -390,5 +398,39 @@ mod tests {
         let logits = probe_logits_spec(&live, None, 11, true, None);
         // Zero-mean logits of the student [2,0,0]: [4/3, -2/3, -2/3].
         assert!((logits.series[3].points[0][1] - 4.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_assistant_and_each_mutual_learner_get_their_own_bars() {
+        let mut live = LiveRun::new(
+            2,
+            super::super::live_run::RunKind::Run,
+            RunConfig::default(),
+        );
+        live.probes = ProbeHistory::from_snapshots(vec![
+            snapshot(Phase::Teacher, 0, 0, [4.0, 0.0, 0.0]),
+            snapshot(Phase::Assistant, 0, 1, [0.0, 2.0, 0.0]),
+            snapshot(Phase::Student, 0, 1, [0.0, 0.0, 1.0]),
+            snapshot(Phase::Student, 1, 1, [1.0, 0.0, 0.0]),
+        ]);
+        let spec = probe_soft_targets_spec(&live, None, 11, 1.0, None);
+        let names: Vec<&str> = spec.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["teacher", "assistant", "student 1", "student 2"]);
+        // softmax([0, 2, 0]) -> [0.10650, 0.78699, 0.10650]; softmax([1, 0, 0])[0] = 0.57612
+        // (numpy).
+        assert!(
+            (spec.series[1].points[1][1] - 0.786_99).abs() < 1e-4,
+            "{spec:?}"
+        );
+        assert!(
+            (spec.series[3].points[0][1] - 0.576_12).abs() < 1e-4,
+            "{spec:?}"
+        );
+        assert_ne!(spec.series[2].color, spec.series[3].color);
+        // A sweep's points are one student each: only the newest is shown.
+        live.kind = super::super::live_run::RunKind::Sweep;
+        let spec = probe_soft_targets_spec(&live, None, 11, 1.0, None);
+        let names: Vec<&str> = spec.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["teacher", "assistant", "distilled student"]);
     }
 }

@@ -1,10 +1,18 @@
-//! Small widgets more than one view draws: the mark of T = 1 under a temperature slider, and a
-//! labelled grid row that screen readers and UI tests can find by its label.
+//! Small widgets more than one view draws: the mark of T = 1 under a temperature slider, a
+//! labelled grid row that screen readers and UI tests can find by its label, and text made
+//! drawable by the window's font.
 
 /// Slider range of the temperature (logarithmic).
 pub const T_MIN: f64 = 0.5;
 /// Upper end of the slider.
 pub const T_MAX: f64 = 100.0;
+
+/// Text as the window's font can draw it: it has neither '‖' (the KL in a method's loss
+/// legend) nor '→' (a hint stage's "layer 1 → layer 1"), which become "||" and "->" on
+/// screen; files and exports keep the text.
+pub fn screen_text(text: &str) -> String {
+    text.replace('‖', "||").replace('→', "->")
+}
 
 /// Marks temperature `t` under a logarithmic `T_MIN..=T_MAX` slider drawn with the current
 /// `slider_width` (the slider maps ln T linearly onto its rail).

@@ -7,6 +7,8 @@ use crate::ui::action::Action;
 use crate::ui::ctx::ViewCtx;
 use crate::ui::live_run::{LiveRun, RunStatus};
 use crate::ui::pending::PendingFile;
+use crate::ui::summary_text::others_text;
+use crate::ui::widgets::screen_text;
 
 use super::form::FormError;
 
@@ -74,16 +76,20 @@ fn status_ui(ui: &mut egui::Ui, live: &LiveRun) -> Option<Action> {
     match &live.status {
         RunStatus::Running => progress_ui(ui, live),
         RunStatus::Finished(summary) => {
-            ui.label(format!(
-                "Finished in {:.0} s: teacher {}, baseline {}, student {}",
+            let label = ui.label(format!(
+                "Finished in {:.0} s: teacher {}, baseline {}, student {}{}",
                 summary.duration_secs,
                 summary.teacher.test_errors,
                 summary
                     .baseline
                     .as_ref()
                     .map_or("-".into(), |b| b.test_errors.to_string()),
-                summary.student.test_errors
+                summary.student.test_errors,
+                others_text(summary).map_or(String::new(), |(cell, _)| format!(" · {cell}"))
             ));
+            if let Some((_, hover)) = others_text(summary) {
+                label.on_hover_text(hover);
+            }
             if ui.button("Export student weights…").clicked() {
                 return Some(Action::File(PendingFile::ExportWeights {
                     source: summary.dir.join("student.safetensors"),
@@ -112,14 +118,15 @@ fn progress_ui(ui: &mut egui::Ui, live: &LiveRun) {
                 .text(format!("sweep: {done} of {all} points")),
         );
     }
-    let phase = live.phase.map_or("starting", |p| p.key());
     let left = live
         .phase_secs_left()
         .map_or(String::new(), |s| format!(", ~{s:.0} s left in phase"));
     ui.add(
         egui::ProgressBar::new(live.phase_fraction() as f32).text(format!(
-            "{phase} {} epoch {}/{}{left}",
-            live.detail, live.epoch, live.epochs
+            "{} epoch {}/{}{left}",
+            screen_text(&live.phase_label()),
+            live.epoch,
+            live.epochs
         )),
     );
     ui.weak(format!(

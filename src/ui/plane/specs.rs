@@ -1,38 +1,45 @@
 //! What the plane view plots beside its panels, as plain plot specs: the loss and accuracy
-//! curves of the three models, and their class probabilities under the cursor.
+//! curves of the three models (and TAKD's assistant), and their class probabilities under the cursor.
 
 use crate::config::EnsembleCombine;
 use crate::distill::soft::softmax_t;
 use crate::events::{EpochMetrics, Phase};
 use crate::export::{PlotSpec, Series, SeriesKind};
 use crate::plane::live::PlaneLive;
-use crate::ui::theme::{BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
+use crate::ui::theme::{ASSISTANT_COLOR, BASELINE_COLOR, STUDENT_COLOR, TEACHER_COLOR};
 
 /// Names of the three panels, in [`PlaneLive::models`] order.
 pub const PANELS: [&str; 3] = ["teacher", "baseline", "student"];
 
-/// Test accuracy of a phase's last epoch.
+/// Test accuracy of a phase's last epoch (of its first member, but for an ensemble teacher:
+/// DML's second student must not stand in for the run's distilled student).
 pub fn last_accuracy(metrics: &[EpochMetrics], phase: Phase) -> Option<f64> {
     metrics
         .iter()
         .rev()
-        .find(|m| m.phase == phase && m.test_n > 0)
+        .find(|m| m.phase == phase && m.test_n > 0 && (phase == Phase::Teacher || m.member == 0))
         .map(|m| 1.0 - m.test_errors as f64 / m.test_n as f64)
 }
 
-/// Loss and test accuracy per epoch of teacher (member 0), baseline and student.
+/// Loss and test accuracy per epoch of teacher (member 0), baseline, TAKD's assistant (when
+/// the method trains one) and student (the first of DML's); FitNets' hint stage, which has
+/// no test accuracy, is left out.
 pub fn curve_specs(metrics: &[EpochMetrics]) -> (PlotSpec, PlotSpec) {
     let mut loss = PlotSpec::new("Training loss", "epoch", "loss");
     let mut accuracy = PlotSpec::new("Test accuracy", "epoch", "accuracy");
     for (name, phase, color) in [
         ("teacher", Phase::Teacher, TEACHER_COLOR),
         ("baseline", Phase::Baseline, BASELINE_COLOR),
+        ("assistant", Phase::Assistant, ASSISTANT_COLOR),
         ("student", Phase::Student, STUDENT_COLOR),
     ] {
         let rows: Vec<&EpochMetrics> = metrics
             .iter()
             .filter(|m| m.phase == phase && m.member == 0)
             .collect();
+        if phase == Phase::Assistant && rows.is_empty() {
+            continue;
+        }
         let points = |f: &dyn Fn(&EpochMetrics) -> f64| -> Vec<[f64; 2]> {
             rows.iter().map(|m| [m.epoch as f64, f(m)]).collect()
         };
