@@ -63,6 +63,7 @@ pub fn methods(options: &Options, out_dir: &Path, sink: &dyn EventSink) -> Resul
         }
         tables.push(StudentTable {
             student: student.name,
+            epochs: base.student.epochs,
             rows,
         });
     }
@@ -105,7 +106,7 @@ fn recipe_config(student: Student, options: &Options) -> Result<RunConfig> {
     // No probe images: they would have to lie inside the quick budget's test images.
     c.probes.samples = Vec::new();
     match options.budget {
-        Budget::Full => c.student.epochs = 10,
+        Budget::Full => c.student.epochs = student.full_epochs,
         Budget::Quick => {
             // Fewer epochs leave the students short of their one warm-up epoch's worth of
             // training: at 2, the logit-matching students were near chance.
@@ -290,10 +291,8 @@ impl Facts {
                 self.test.teacher.test_errors, self.test.student.test_n
             ),
             format!(
-                "students {} (the baseline and every method alike): {} epoch{}, {}; no dropout, no max-norm",
+                "students {} (the baseline and every method alike, each table's epochs in its title): {}; no dropout, no max-norm",
                 sizes.join(" and "),
-                c.student.epochs,
-                if c.student.epochs == 1 { "" } else { "s" },
                 describe_optim(&c.student.optim)
             ),
             format!(

@@ -70,6 +70,8 @@ impl MethodRow {
 pub(super) struct StudentTable {
     /// The student's name (`2×800`).
     pub student: &'static str,
+    /// Every run's student epochs.
+    pub epochs: usize,
     /// The baseline, then the methods in the grid's order.
     pub rows: Vec<MethodRow>,
 }
@@ -120,7 +122,13 @@ pub(super) fn markdown(tables: &[StudentTable], h: &Header) -> String {
 
 /// One student size's section.
 fn student_markdown(out: &mut String, table: &StudentTable, seeds: usize) {
-    let _ = writeln!(out, "\n## Student {}\n", table.student);
+    let _ = writeln!(
+        out,
+        "\n## Student {}, {} epoch{}\n",
+        table.student,
+        table.epochs,
+        if table.epochs == 1 { "" } else { "s" }
+    );
     let _ = writeln!(
         out,
         "| method | setting: validation errors (chosen in bold) | test errors: mean [min–max] over {seeds} seed{} | vs baseline | wall time: test runs (per run) |",
@@ -286,6 +294,7 @@ mod tests {
         };
         StudentTable {
             student: "2×800",
+            epochs: 10,
             rows: vec![
                 MethodRow {
                     method: "baseline".into(),
