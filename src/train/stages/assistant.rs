@@ -30,18 +30,9 @@ impl Session<'_> {
         let targets = method.targets(&self.config, teacher);
         let optim = self.config.student.optim.clone();
         let spec = PhaseSpec {
-            phase: Phase::Assistant,
-            member: 0,
-            epochs: self.config.student.epochs,
-            optim: &optim,
-            lr_field: "student.optim.lr",
-            dropout: Default::default(),
-            max_norm: 0.0,
             jitter_px: transfer.jitter_px,
             targets_per_view: true,
-            detail: format!("assistant {hidden:?}"),
-            gap_temperature: Some(self.config.distill.temperature),
-            judged: true,
+            ..self.student_spec(Phase::Assistant, format!("assistant {hidden:?}"), &optim)
         };
         let result = self.train_phase(&mut model, &transfer.set, targets.as_ref(), &spec)?;
         let extra = [

@@ -85,22 +85,17 @@ impl Session<'_> {
             weight: hint.weight,
         };
         let optim = self.config.student.optim.clone();
+        let detail = format!(
+            "hint: student layer {guided} → teacher layer {}",
+            hint.teacher_layer
+        );
         let spec = PhaseSpec {
-            phase: Phase::Hint,
-            member: 0,
             epochs: hint.epochs,
-            optim: &optim,
-            lr_field: "student.optim.lr",
-            dropout: Default::default(),
-            max_norm: 0.0,
             jitter_px: transfer.jitter_px,
             targets_per_view: true,
-            detail: format!(
-                "hint: student layer {guided} → teacher layer {}",
-                hint.teacher_layer
-            ),
             gap_temperature: None,
             judged: false,
+            ..self.student_spec(Phase::Hint, detail, &optim)
         };
         let result = self.train_phase(&mut model, &transfer.set, &targets, &spec)?;
         for l in 0..guided {
