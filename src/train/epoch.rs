@@ -278,15 +278,12 @@ impl<'s, 'a> PhaseRun<'s, 'a> {
         let sums = std::mem::take(&mut self.sums);
         let averaged = self.average.as_ref().map(|a| a.model(model)).transpose()?;
         let judged: &Mlp = averaged.as_ref().unwrap_or(model);
-        let logits = if spec.judged {
-            session.test_logits(judged)?
+        let (logits, eval) = if spec.judged {
+            let logits = session.test_logits(judged)?;
+            let eval = evaluate_logits(&logits, &session.data.test.labels, session.classes);
+            (logits, eval)
         } else {
-            Vec::new()
-        };
-        let eval = if spec.judged {
-            evaluate_logits(&logits, &session.data.test.labels, session.classes)
-        } else {
-            Evaluation::default()
+            (Vec::new(), Evaluation::default())
         };
         let gap = spec
             .gap_temperature
@@ -317,24 +314,22 @@ impl<'s, 'a> PhaseRun<'s, 'a> {
             hook(&metrics, judged)?;
         }
         session.notify(ended);
-        if !spec.judged {
-            if let Some(averaged) = averaged.filter(|_| epoch == spec.epochs) {
-                *model = averaged;
-            }
-            return Ok(eval);
+        // A phase without class outputs has no probes or test errors to judge; its losses are
+        // watched batch by batch.
+        if spec.judged {
+            session.report_probes(judged, (spec.phase, spec.member), epoch, self.batches, true)?;
+            let outcome = EpochOutcome {
+                eval: &eval,
+                logits: &logits,
+                mean_loss: metrics.loss,
+                metrics: &metrics,
+                trained_classes: self.trained_classes,
+                last_epoch: epoch == spec.epochs,
+            };
+            self.watch
+                .check_epoch(&outcome)
+                .map_err(|cause| self.diverged(epoch, cause))?;
         }
-        session.report_probes(judged, (spec.phase, spec.member), epoch, self.batches, true)?;
-        let outcome = EpochOutcome {
-            eval: &eval,
-            logits: &logits,
-            mean_loss: metrics.loss,
-            metrics: &metrics,
-            trained_classes: self.trained_classes,
-            last_epoch: epoch == spec.epochs,
-        };
-        self.watch
-            .check_epoch(&outcome)
-            .map_err(|cause| self.diverged(epoch, cause))?;
         if let Some(averaged) = averaged.filter(|_| epoch == spec.epochs) {
             *model = averaged;
         }
