@@ -39,7 +39,7 @@
 //! `∂L/∂z_bc = (p¹_c − δ_cy)/B + (T/B) · [α (p_y − q_y)(δ_cy − (1 − δ_cy) p̂_c)
 //! + β (1 − δ_cy)(p̂_c − q̂_c)]`, with `p¹ = softmax(z)` from the cross-entropy.
 
-use super::loss::cross_entropy;
+use super::loss::{check_labels, cross_entropy, rows};
 
 /// The DKD loss of a batch, its parts, and its gradient with respect to the student logits.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,12 +123,7 @@ fn check(
             "dkd: {classes} classes: the decoupled loss needs a target and at least one non-target class"
         );
     }
-    if !z.len().is_multiple_of(classes) {
-        candle_core::bail!(
-            "dkd: {} student logits are not whole rows of {classes} classes",
-            z.len()
-        );
-    }
+    let b = rows("dkd", z, classes)?;
     if v.len() != z.len() {
         candle_core::bail!(
             "dkd: the student logits z have {} values but the teacher logits v have {}",
@@ -136,21 +131,7 @@ fn check(
             v.len()
         );
     }
-    let b = z.len() / classes;
-    if labels.len() != b {
-        candle_core::bail!(
-            "dkd: {} student logits are {b} rows of {classes} classes but {} labels were given",
-            z.len(),
-            labels.len()
-        );
-    }
-    if let Some((row, y)) = labels
-        .iter()
-        .enumerate()
-        .find(|(_, &y)| usize::from(y) >= classes)
-    {
-        candle_core::bail!("dkd: label {y} of row {row} is not one of {classes} classes");
-    }
+    check_labels("dkd", labels, (z.len(), b), classes)?;
     if !(temperature.is_finite() && temperature > 0.0) {
         candle_core::bail!("dkd: the temperature {temperature} is not a positive number");
     }

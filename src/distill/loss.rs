@@ -32,7 +32,7 @@ pub struct LossParts {
 }
 
 /// The number of rows of the student logits `z`, checked to be whole rows of `classes`.
-fn rows(loss: &str, z: &[f32], classes: usize) -> candle_core::Result<usize> {
+pub(crate) fn rows(loss: &str, z: &[f32], classes: usize) -> candle_core::Result<usize> {
     if classes == 0 {
         candle_core::bail!("{loss}: 0 classes");
     }
@@ -53,14 +53,16 @@ fn same_len(loss: &str, what: &str, len: usize, z_len: usize) -> candle_core::Re
     Ok(())
 }
 
-/// Cross-entropy with hard labels, `L = −(1/B) Σ_b log softmax(z_b)_{y_b}`;
-/// `∂L/∂z_b = (softmax(z_b) − onehot(y_b)) / B`.
-pub fn cross_entropy(z: &[f32], labels: &[u8], classes: usize) -> candle_core::Result<LossParts> {
-    let b = rows("cross_entropy", z, classes)?;
-    if labels.len() != b {
+/// Checks that `labels` has one class per row of the `z_len` student logits (`rows` rows).
+pub(crate) fn check_labels(
+    loss: &str,
+    labels: &[u8],
+    (z_len, rows): (usize, usize),
+    classes: usize,
+) -> candle_core::Result<()> {
+    if labels.len() != rows {
         candle_core::bail!(
-            "cross_entropy: {} student logits are {b} rows of {classes} classes but {} labels were given",
-            z.len(),
+            "{loss}: {z_len} student logits are {rows} rows of {classes} classes but {} labels were given",
             labels.len()
         );
     }
@@ -69,8 +71,16 @@ pub fn cross_entropy(z: &[f32], labels: &[u8], classes: usize) -> candle_core::R
         .enumerate()
         .find(|(_, &y)| usize::from(y) >= classes)
     {
-        candle_core::bail!("cross_entropy: label {y} of row {row} is not one of {classes} classes");
+        candle_core::bail!("{loss}: label {y} of row {row} is not one of {classes} classes");
     }
+    Ok(())
+}
+
+/// Cross-entropy with hard labels, `L = −(1/B) Σ_b log softmax(z_b)_{y_b}`;
+/// `∂L/∂z_b = (softmax(z_b) − onehot(y_b)) / B`.
+pub fn cross_entropy(z: &[f32], labels: &[u8], classes: usize) -> candle_core::Result<LossParts> {
+    let b = rows("cross_entropy", z, classes)?;
+    check_labels("cross_entropy", labels, (z.len(), b), classes)?;
     let mut grad = vec![0f32; z.len()];
     let mut total = 0.0;
     for (i, (row, &y)) in z.chunks_exact(classes).zip(labels).enumerate() {
