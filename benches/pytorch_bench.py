@@ -136,6 +136,38 @@ def eval_ms(name, model, x_test):
     return ms
 
 
+# The training step's matrix products, as `distillery bench` times them (src/bench/products.rs):
+# (description, m, k, n, left operand a transposed view, right operand a transposed view).
+PRODUCTS = [
+    ("x·Wᵀ (student layer 1)", 128, 784, 800, False, True),
+    ("x·Wᵀ (student layer 2)", 128, 800, 800, False, True),
+    ("x·Wᵀ (teacher layer 2)", 128, 1200, 1200, False, True),
+    ("dZᵀ·x (student layer 1 weight gradient)", 800, 128, 784, True, False),
+    ("dZ·W (student layer 2 input gradient)", 128, 800, 800, False, False),
+]
+
+
+def product_gflops():
+    out = []
+    for what, m, k, n, ta, tb in PRODUCTS:
+        a = torch.rand(k, m).t() if ta else torch.rand(m, k)
+        b = torch.rand(n, k).t() if tb else torch.rand(k, n)
+        flop = 2.0 * m * n * k
+        repeats = max(5, min(2000, int(2e10 / flop)))
+        for _ in range(3):
+            a @ b
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - start)
+        gflops = flop / sorted(times)[len(times) // 2] / 1e9
+        name = f"{what} {m}×{k} · {k}×{n}"
+        print(f"{name:<52} {gflops:7.1f} GFLOP/s", file=sys.stderr)
+        out.append({"name": name, "m": m, "n": n, "k": k, "gflops": gflops})
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -160,6 +192,7 @@ def main():
                                           "online", teacher=teacher)
     report["eval_teacher_ms"] = eval_ms("eval_teacher", teacher, x_test)
     report["eval_student_ms"] = eval_ms("eval_student", mlp(student_widths), x_test)
+    report["products"] = product_gflops()
     report["cores_used"] = CORES_USED
     report["machine"] = {"threads": torch.get_num_threads(), "torch": torch.__version__}
     print(json.dumps(report, indent=2))

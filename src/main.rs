@@ -36,10 +36,14 @@ fn open_window() -> anyhow::Result<()> {
 fn main() -> ExitCode {
     fix_thread_count();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Some(command) => execute(command),
-        None => open_window(),
-    };
+    // A mistyped DISTILLERY_GEMM is refused here, before any work, instead of silently
+    // measuring or training with the default matrix products.
+    let result = distillery::model::gemm::backend_from_env()
+        .map_err(anyhow::Error::msg)
+        .and_then(|_| match cli.command {
+            Some(command) => execute(command),
+            None => open_window(),
+        });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

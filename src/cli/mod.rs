@@ -123,6 +123,11 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Who computes the matrix products: auto (the CPU's best), avx2 (Distillery's AVX2
+        /// kernels, also on AVX-512 CPUs) or gemm (the gemm crate's own choice). Default:
+        /// the DISTILLERY_GEMM environment variable, else auto.
+        #[arg(long, value_name = "auto|avx2|gemm")]
+        gemm: Option<String>,
     },
     /// The 2-D playground headless: teacher, baseline and distilled student on a synthetic
     /// plane dataset; writes a run folder with grid.csv, points.csv and plane.json.
@@ -235,7 +240,7 @@ pub fn execute(command: Command) -> Result<()> {
             };
             eval(&path, &data_dir, json)
         }
-        Command::Bench { json } => crate::bench::run(json),
+        Command::Bench { json, gemm } => crate::bench::run(json, gemm.as_deref()),
         Command::Plane(args) => plane(&args),
         Command::Reproduce(args) => reproduce(args),
         Command::SoftTargets {

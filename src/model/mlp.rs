@@ -14,7 +14,7 @@
 
 use candle_core::{Device, Result, Tensor};
 
-use super::kernels;
+use super::{gemm, kernels};
 use crate::rng::FastRng;
 
 /// Dropout probabilities applied during training.
@@ -159,7 +159,7 @@ impl Mlp {
         let mut rng = FastRng::new(0);
         let mut h = x.clone();
         for l in 0..self.depth() {
-            let z = h.matmul(&self.weights[l].t()?)?;
+            let z = gemm::matmul(&h, &self.weights[l].t()?)?;
             kernels::bias_activation(&z, &self.biases[l], l + 1 < self.depth(), 0.0, &mut rng)?;
             h = z;
         }
@@ -185,7 +185,7 @@ impl Mlp {
         let keep = (1.0 / (1.0 - dropout.hidden)) as f32;
         let mut inputs = Vec::with_capacity(self.depth());
         for l in 0..self.depth() {
-            let z = h.matmul(&self.weights[l].t()?)?;
+            let z = gemm::matmul(&h, &self.weights[l].t()?)?;
             let hidden = l + 1 < self.depth();
             let p = if hidden { dropout.hidden } else { 0.0 };
             kernels::bias_activation(&z, &self.biases[l], hidden, p, rng)?;
@@ -214,10 +214,10 @@ impl Mlp {
         let mut biases = vec![None; depth];
         let mut dz = dlogits.clone();
         for l in (0..depth).rev() {
-            weights[l] = Some(dz.t()?.matmul(&cache.inputs[l])?);
+            weights[l] = Some(gemm::matmul(&dz.t()?, &cache.inputs[l])?);
             biases[l] = Some(kernels::column_sum(&dz)?);
             if l > 0 {
-                let mut da = dz.matmul(&self.weights[l])?;
+                let mut da = gemm::matmul(&dz, &self.weights[l])?;
                 if let Some((_, dh)) = hidden.filter(|(layer, _)| *layer == l) {
                     da = da.add(dh)?;
                 }

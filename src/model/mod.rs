@@ -1,5 +1,6 @@
 //! Models: the MLP with its hand-written backward pass, and its safetensors format.
 
+pub mod gemm;
 pub mod kernels;
 pub mod mlp;
 pub mod weights;

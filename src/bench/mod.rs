@@ -17,7 +17,17 @@
 //! The report says where it was measured (CPU model, logical CPUs, candle's thread count) and
 //! how many cores each training workload kept busy (CPU time ÷ wall time of its timed epoch):
 //! the portable check that the cores are used, whatever the vendor.
+//!
+//! It also says how close each workload comes to the machine's limit: the GFLOP/s it achieved
+//! (counted from the layer shapes, [`flops`]), the peak GFLOP/s of the vector width the
+//! matrix products run in (measured at start, [`gemm::peak`](crate::model::gemm)), and the
+//! share; and the speed of the step's matrix products alone ([`products`]). `--gemm avx2` runs
+//! the AVX2 kernels even on an AVX-512 machine.
 
+pub mod flops;
+pub mod products;
+
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -29,6 +39,7 @@ use crate::data::dataset::{bundled_mnist_dir, Dataset, Mnist, CLASSES};
 use crate::distill::loss;
 use crate::distill::soft::{ensemble_soft_targets, softmax_rows};
 use crate::distill::targets::{HardLabels, SoftTargets, Targets};
+use crate::model::gemm::{self, Backend};
 use crate::model::mlp::{Dropout, Mlp};
 use crate::rng::FastRng;
 use crate::train::optim::Optimizer;
@@ -56,11 +67,18 @@ pub struct Machine {
     pub logical_cpus: usize,
     /// Threads candle's matrix products use.
     pub threads: usize,
+    /// Who computes the matrix products (`gemm`: the gemm crate; `avx2`: ours).
+    pub gemm: String,
+    /// The vector instructions those products run (`avx512f`, `avx2+fma`).
+    pub isa: String,
+    /// Peak GFLOP/s of all threads in that vector width, measured at start (an FMA loop).
+    pub peak_gflops: Option<f64>,
 }
 
 impl Machine {
-    /// This machine.
-    pub fn here() -> Self {
+    /// This machine, its matrix products computed by `backend` (the peak is measured here,
+    /// which takes about a second).
+    pub fn here(backend: Backend) -> Self {
         let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
             .and_then(|text| {
@@ -70,10 +88,14 @@ impl Machine {
                     .map(|(_, v)| v.trim().to_owned())
             })
             .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
+        let threads = candle_core::utils::get_num_threads();
         Self {
             cpu_model,
             logical_cpus: std::thread::available_parallelism().map_or(1, usize::from),
-            threads: candle_core::utils::get_num_threads(),
+            threads,
+            gemm: backend.key().to_owned(),
+            isa: backend.isa().to_owned(),
+            peak_gflops: gemm::peak_gflops(backend, threads),
         }
     }
 }
@@ -115,6 +137,12 @@ pub struct BenchReport {
     pub eval_teacher_ms: f64,
     /// Logits of the 10,000 test images, student: ms.
     pub eval_student_ms: f64,
+    /// GFLOP/s each workload achieved ([`flops`]; 0 for one not run).
+    pub gflops: BTreeMap<String, f64>,
+    /// Each workload's GFLOP/s as a share of [`Machine::peak_gflops`].
+    pub peak_share: BTreeMap<String, f64>,
+    /// The training step's matrix products alone.
+    pub products: Vec<products::ProductSpeed>,
 }
 
 /// What the model is fitted to in a workload.
@@ -299,8 +327,19 @@ fn eval_ms(name: &str, model: &Mlp, test: &Dataset) -> Result<f64> {
     Ok(ms)
 }
 
-/// Measures the six numbers on the bundled MNIST.
-pub fn measure() -> Result<BenchReport> {
+/// Measures the six numbers on the bundled MNIST, the matrix products computed by `backend`.
+pub fn measure(backend: Backend) -> Result<BenchReport> {
+    gemm::set_backend(backend);
+    let machine = Machine::here(backend);
+    eprintln!(
+        "matrix products: {} ({}), peak {} GFLOP/s on {} threads",
+        machine.gemm,
+        machine.isa,
+        machine
+            .peak_gflops
+            .map_or("?".to_owned(), |p| format!("{p:.0}")),
+        machine.threads
+    );
     let data = Mnist::load(&bundled_mnist_dir()).context("loading the bundled MNIST")?;
     let (train, test) = (&data.train, &data.test);
     let dim = train.dim();
@@ -388,8 +427,49 @@ pub fn measure() -> Result<BenchReport> {
     .into_iter()
     .filter_map(|(name, t)| t.cores_used.map(|c| (name.to_owned(), c)))
     .collect();
+    let eval_teacher_ms = eval_ms("eval_teacher", &teacher, test)?;
+    let eval_student_ms = eval_ms("eval_student", &student, test)?;
+    let per_sample_train = flops::train(&student_layers, BATCH);
+    let eval_rate = |ms: f64| test.len() as f64 / (ms / 1000.0);
+    let gflops: BTreeMap<String, f64> = [
+        (
+            "teacher",
+            teacher_rate.rate * flops::train(&teacher_layers, BATCH),
+        ),
+        ("student_ce", student_ce.rate * per_sample_train),
+        ("kd_cached", kd_cached.rate * per_sample_train),
+        (
+            "kd_online",
+            kd_online.rate * (per_sample_train + flops::forward(&teacher_layers)),
+        ),
+        (
+            "eval_teacher",
+            eval_rate(eval_teacher_ms) * flops::forward(&teacher_layers),
+        ),
+        (
+            "eval_student",
+            eval_rate(eval_student_ms) * flops::forward(&student_layers),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, flop)| {
+        (
+            name.to_owned(),
+            if flop.is_finite() { flop / 1e9 } else { 0.0 },
+        )
+    })
+    .collect();
+    let peak_share = machine
+        .peak_gflops
+        .map(|peak| gflops.iter().map(|(k, g)| (k.clone(), g / peak)).collect())
+        .unwrap_or_default();
+    let products = if selected("products") {
+        products::measure(backend)?
+    } else {
+        Vec::new()
+    };
     Ok(BenchReport {
-        machine: Machine::here(),
+        machine,
         cores_used,
         teacher: teacher_rate.rate,
         student_ce: student_ce.rate,
@@ -397,20 +477,34 @@ pub fn measure() -> Result<BenchReport> {
         kd_online: kd_online.rate,
         kd_cached_probes: kd_cached_probes.rate,
         probe_overhead: kd_cached_probes.probe_share,
-        eval_teacher_ms: eval_ms("eval_teacher", &teacher, test)?,
-        eval_student_ms: eval_ms("eval_student", &student, test)?,
+        eval_teacher_ms,
+        eval_student_ms,
+        gflops,
+        peak_share,
+        products,
     })
 }
 
-/// `distillery bench [--json]`: measures and prints the report (progress on stderr).
-pub fn run(json: bool) -> Result<()> {
-    let report = measure()?;
+/// `distillery bench [--json] [--gemm auto|avx2|gemm]`: measures and prints the report
+/// (progress on stderr). Without `--gemm`, `DISTILLERY_GEMM` or the CPU's default decides.
+pub fn run(json: bool, backend: Option<&str>) -> Result<()> {
+    let backend = match backend {
+        Some(text) => Backend::parse(text).map_err(|e| anyhow::anyhow!("--gemm {text}: {e}"))?,
+        None => gemm::backend(),
+    };
+    let report = measure(backend)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
+        let m = &report.machine;
         println!(
-            "{} · {} logical CPUs · {} threads",
-            report.machine.cpu_model, report.machine.logical_cpus, report.machine.threads
+            "{} · {} logical CPUs · {} threads · matrix products: {} ({}), peak {} GFLOP/s",
+            m.cpu_model,
+            m.logical_cpus,
+            m.threads,
+            m.gemm,
+            m.isa,
+            m.peak_gflops.map_or("?".to_owned(), |p| format!("{p:.0}"))
         );
         for (name, cores) in &report.cores_used {
             println!("{name:<12} {cores:>9.2} cores busy");
@@ -427,6 +521,16 @@ pub fn run(json: bool) -> Result<()> {
         );
         println!("eval_teacher {:>9.1} ms", report.eval_teacher_ms);
         println!("eval_student {:>9.1} ms", report.eval_student_ms);
+        for (name, g) in &report.gflops {
+            let share = report
+                .peak_share
+                .get(name)
+                .map_or(String::new(), |s| format!(" ({:.0} % of peak)", 100.0 * s));
+            println!("{name:<12} {g:>9.1} GFLOP/s{share}");
+        }
+        for p in &report.products {
+            println!("{:<52} {:>7.1} GFLOP/s", p.name, p.gflops);
+        }
     }
     Ok(())
 }
@@ -461,7 +565,8 @@ mod tests {
 
     #[test]
     fn the_machine_is_named() {
-        let machine = Machine::here();
+        let machine = Machine::here(Backend::GemmCrate);
+        assert_eq!(machine.gemm, "gemm");
         assert!(!machine.cpu_model.is_empty());
         assert!(machine.logical_cpus >= 1 && machine.threads >= 1);
     }

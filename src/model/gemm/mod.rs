@@ -1,0 +1,350 @@
+//! The MLP's matrix products, and which code computes them.
+//!
+//! Every product of the training step and of evaluation goes through [`matmul`]. Two backends:
+//!
+//! - [`Backend::GemmCrate`]: candle's `matmul`, i.e. the `gemm` crate, which picks its own
+//!   kernels at run time: AVX-512 where the CPU has it (the `x86-v4` feature in `Cargo.toml`),
+//!   else AVX2 + FMA.
+//! - [`Backend::Avx2`]: Distillery's own blocked product with a 6 × 16 FMA micro-kernel
+//!   ([`avx2`]). Issue 21 measured the `gemm` crate's AVX2 kernels at 49–55 % of an AVX2
+//!   machine's peak over a training epoch, where MKL reached 67–90 % on the same shapes; the
+//!   crate offers no way to choose its kernels, so the AVX2 path cannot even be measured on
+//!   an AVX-512 machine without code of our own. `benches/README.md` has the measurements.
+//!
+//! The default ([`Backend::auto`]) is the `gemm` crate on AVX-512 CPUs (its AVX-512 kernels
+//! are faster than any AVX2 code) and our kernel on CPUs with AVX2 and FMA but no AVX-512.
+//! `DISTILLERY_GEMM=avx2|gemm|auto` (or `distillery bench --gemm`) chooses explicitly, so the
+//! AVX2 path can be run and measured on any AVX2 machine.
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+pub mod avx2;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+pub mod peak;
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
+
+/// The environment variable that chooses the backend.
+pub const ENV: &str = "DISTILLERY_GEMM";
+
+/// Who computes the matrix products.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// candle's `matmul` (the `gemm` crate, with its own choice of kernels).
+    GemmCrate,
+    /// [`avx2::gemm`]: packing + 6 × 16 FMA micro-kernel, AVX2 only, even on AVX-512 CPUs.
+    Avx2,
+}
+
+impl Backend {
+    /// The spelling of `DISTILLERY_GEMM` and `bench --gemm`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Backend::GemmCrate => "gemm",
+            Backend::Avx2 => "avx2",
+        }
+    }
+
+    /// The backend for this CPU when nothing is chosen.
+    pub fn auto() -> Self {
+        if !avx512_supported() && avx2_supported() {
+            return Backend::Avx2;
+        }
+        Backend::GemmCrate
+    }
+
+    /// Parses `auto`, `avx2` or `gemm`; refuses `avx2` on a CPU without AVX2 and FMA.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        match text.trim() {
+            "auto" => Ok(Self::auto()),
+            "gemm" => Ok(Backend::GemmCrate),
+            "avx2" if avx2_supported() => Ok(Backend::Avx2),
+            "avx2" => Err(
+                "the avx2 matrix products need a CPU with AVX2 and FMA, and this one \
+                           lacks them; use gemm or auto"
+                    .to_owned(),
+            ),
+            other => Err(format!(
+                "unknown matrix-product backend {other:?}: expected auto, avx2 or gemm"
+            )),
+        }
+    }
+
+    /// The vector instructions this backend's kernels run on this CPU, for reports.
+    pub fn isa(self) -> &'static str {
+        match self {
+            Backend::Avx2 => "avx2+fma",
+            Backend::GemmCrate if avx512_supported() => "avx512f",
+            Backend::GemmCrate if avx2_supported() => "avx2+fma",
+            Backend::GemmCrate => "the gemm crate's",
+        }
+    }
+}
+
+/// Whether the CPU has AVX-512F (what the `gemm` crate's fastest kernels need).
+pub fn avx512_supported() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether the CPU has AVX2 and FMA (what [`Backend::Avx2`] needs).
+pub fn avx2_supported() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        avx2::supported()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The measured peak GFLOP/s of `threads` threads in the vector width `backend`'s kernels use
+/// on this CPU ([`peak::measure`]); `None` where there is no such measurement.
+pub fn peak_gflops(backend: Backend, threads: usize) -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let width = match backend.isa() {
+            "avx512f" => 16,
+            "avx2+fma" => 8,
+            _ => return None,
+        };
+        peak::measure(width, threads)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (backend, threads);
+        None
+    }
+}
+
+/// 0: not decided yet; otherwise `1 + Backend as u8`.
+static CHOSEN: AtomicU8 = AtomicU8::new(0);
+
+/// The backend in use: the one [`set_backend`] chose, else `DISTILLERY_GEMM`'s, else
+/// [`Backend::auto`]. (An unreadable `DISTILLERY_GEMM` falls back to `auto` here; the command
+/// line checks it first with [`backend_from_env`] and refuses to start.)
+pub fn backend() -> Backend {
+    match CHOSEN.load(Ordering::Relaxed) {
+        1 => Backend::GemmCrate,
+        2 => Backend::Avx2,
+        _ => {
+            let chosen = backend_from_env()
+                .ok()
+                .flatten()
+                .unwrap_or_else(Backend::auto);
+            set_backend(chosen);
+            chosen
+        }
+    }
+}
+
+/// Chooses the backend for the rest of the process.
+pub fn set_backend(backend: Backend) {
+    let code = match backend {
+        Backend::GemmCrate => 1,
+        Backend::Avx2 => 2,
+    };
+    CHOSEN.store(code, Ordering::Relaxed);
+}
+
+/// `DISTILLERY_GEMM`'s backend (`None` when unset), or a message naming the variable.
+pub fn backend_from_env() -> std::result::Result<Option<Backend>, String> {
+    match std::env::var(ENV) {
+        Ok(text) => Backend::parse(&text)
+            .map(Some)
+            .map_err(|e| format!("{ENV}={text}: {e}")),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!("{ENV} is not valid UTF-8")),
+    }
+}
+
+/// `a · b` for rank-2 tensors, by [`backend`].
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    matmul_with(backend(), a, b)
+}
+
+/// `a · b` by the given backend. [`Backend::Avx2`] computes f32 CPU matrices (any strides,
+/// transposed views included); anything else goes to candle.
+pub fn matmul_with(backend: Backend, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let ours = backend == Backend::Avx2
+        && a.device().is_cpu()
+        && a.dtype() == DType::F32
+        && b.dtype() == DType::F32
+        && a.rank() == 2
+        && b.rank() == 2;
+    if ours {
+        a.apply_op2_no_bwd(b, &Avx2Product)
+    } else {
+        a.matmul(b)
+    }
+}
+
+/// [`avx2::gemm`] as a candle op.
+struct Avx2Product;
+
+/// A rank-2 f32 operand as a view of its storage.
+#[cfg(target_arch = "x86_64")]
+fn view<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<avx2::View<'a>> {
+    let CpuStorage::F32(values) = storage else {
+        candle_core::bail!("avx2 matmul: only f32 tensors are supported");
+    };
+    let (&[rows, cols], &[rs, cs]) = (layout.dims(), layout.stride()) else {
+        candle_core::bail!("avx2 matmul: expected matrices, got {:?}", layout.dims());
+    };
+    Ok(avx2::View {
+        values,
+        start: layout.start_offset(),
+        rows,
+        cols,
+        rs,
+        cs,
+    })
+}
+
+impl CustomOp2 for Avx2Product {
+    fn name(&self) -> &'static str {
+        "avx2-matmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let (a, b) = (view(s1, l1)?, view(s2, l2)?);
+            let shape = Shape::from((a.rows, b.cols));
+            let c = avx2::product(a, b)
+                .map_err(|e| candle_core::Error::Msg(format!("avx2 matmul: {e}")))?;
+            Ok((CpuStorage::F32(c), shape))
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (s1, l1, s2, l2);
+            candle_core::bail!("avx2 matmul: not an x86-64 CPU")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    /// A deterministic matrix with values in [-1, 1).
+    fn matrix(rows: usize, cols: usize, seed: u64) -> Tensor {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let values: Vec<f32> = (0..rows * cols)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+            })
+            .collect();
+        Tensor::from_vec(values, (rows, cols), &Device::Cpu).unwrap()
+    }
+
+    fn max_abs_diff(x: &Tensor, y: &Tensor) -> f32 {
+        x.sub(y)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap()
+    }
+
+    /// Our product against candle's on every kind of edge: sizes that are and are not
+    /// multiples of the 6 × 16 tile and of the 256-deep and 120-row blocks, `k` of 1, products
+    /// small and large enough to be split across threads, and both operands plain, transposed
+    /// views, and narrowed views (an offset start and a row stride wider than the row).
+    #[test]
+    fn the_avx2_product_matches_candle_on_every_shape_and_layout() {
+        if !avx2_supported() {
+            eprintln!("skipped: this CPU has no AVX2 + FMA");
+            return;
+        }
+        let shapes = [
+            (1, 1, 1),
+            (5, 7, 3),
+            (6, 16, 256),
+            (7, 17, 257),
+            (64, 800, 784),
+            (128, 10, 800),
+            (800, 784, 64),
+            (121, 33, 513),
+            (10, 800, 64),
+            (64, 1200, 1200),
+        ];
+        for (i, &(m, n, k)) in shapes.iter().enumerate() {
+            let seed = i as u64;
+            let a = matrix(m, k, seed);
+            let b = matrix(k, n, seed + 100);
+            let at = matrix(k, m, seed + 200).t().unwrap();
+            let bt = matrix(n, k, seed + 300).t().unwrap();
+            let wide_a = matrix(m + 2, k + 5, seed + 400)
+                .narrow(0, 1, m)
+                .unwrap()
+                .narrow(1, 3, k)
+                .unwrap();
+            for (x, y) in [(&a, &b), (&at, &b), (&a, &bt), (&at, &bt), (&wide_a, &bt)] {
+                let ours = matmul_with(Backend::Avx2, x, y).unwrap();
+                let reference = x.matmul(y).unwrap();
+                assert_eq!(ours.dims(), reference.dims());
+                // Both sum k products of values in [-1, 1) in f32, in different orders.
+                let tolerance = 1e-6 * k as f32 + 1e-6;
+                let diff = max_abs_diff(&ours, &reference);
+                assert!(
+                    diff <= tolerance,
+                    "{m}×{k} · {k}×{n}: off by {diff} (tolerance {tolerance})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_depth_gives_zeros() {
+        if !avx2_supported() {
+            return;
+        }
+        let a = Tensor::zeros((3, 0), DType::F32, &Device::Cpu).unwrap();
+        let b = Tensor::zeros((0, 4), DType::F32, &Device::Cpu).unwrap();
+        let c = matmul_with(Backend::Avx2, &a, &b).unwrap();
+        assert_eq!(c.dims(), &[3, 4]);
+        assert_eq!(
+            c.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            [0.0; 12]
+        );
+    }
+
+    #[test]
+    fn backends_parse_and_refuse_nonsense() {
+        assert_eq!(Backend::parse("gemm"), Ok(Backend::GemmCrate));
+        assert_eq!(Backend::parse(" auto "), Ok(Backend::auto()));
+        if avx2_supported() {
+            assert_eq!(Backend::parse("avx2"), Ok(Backend::Avx2));
+        }
+        let err = Backend::parse("mkl").unwrap_err();
+        assert!(
+            err.contains("\"mkl\"") && err.contains("auto, avx2 or gemm"),
+            "{err}"
+        );
+    }
+}
