@@ -364,10 +364,18 @@ mod tests {
         Ok(cache)
     }
 
-    /// Without dropout (ReLU gates exercised by random weights).
+    /// Without dropout (ReLU gates exercised by random weights), with each matrix-product
+    /// backend this CPU has (the autograd reference always uses candle's).
     #[test]
     fn hand_written_gradients_match_autograd() -> Result<()> {
-        assert_backward_matches_autograd(&[6, 5, 4, 3], Dropout::default(), 3)?;
+        for backend in gemm::Backend::available() {
+            gemm::with_backend(backend, || {
+                assert_backward_matches_autograd(&[6, 5, 4, 3], Dropout::default(), 3)?;
+                // Wide enough for whole 6 × 16 tiles, several packed panels, and a depth of
+                // more than one 256-deep block.
+                assert_backward_matches_autograd(&[300, 40, 33, 10], Dropout::default(), 5)
+            })?;
+        }
         Ok(())
     }
 
@@ -378,6 +386,11 @@ mod tests {
             input: 0.2,
             hidden: 0.5,
         };
+        for backend in gemm::Backend::available() {
+            gemm::with_backend(backend, || {
+                assert_backward_matches_autograd(&[6, 50, 40, 3], dropout, 11)
+            })?;
+        }
         let cache = assert_backward_matches_autograd(&[6, 50, 40, 3], dropout, 11)?;
         // Dropout really dropped something: some hidden units are zero, the rest scaled.
         let hidden: Vec<f32> = cache.inputs[1].flatten_all()?.to_vec1()?;

@@ -7,9 +7,9 @@
 //! the FMA pipes, not the load ports. The loops around it keep each operand in the cache level
 //! it is reused from:
 //!
-//! - a `KC × 16` micro-panel of `B` (16 KB at `KC = 256`) stays in L1 while the kernel walks
-//!   down every 6-row micro-panel of `A`;
-//! - an `MC × KC` block of `A` (120 KB) stays in L2 while the kernel walks across `B`;
+//! - a `KC × 16` micro-panel of `B` (25 KB at the training shapes' `KC` of 392–400) stays in
+//!   L1 while the kernel walks down every 6-row micro-panel of `A`;
+//! - an `MC × KC` block of `A` (190 KB) stays in L2 while the kernel walks across `B`;
 //! - `B`'s `KC × NC` block comes from L3.
 //!
 //! Both operands are first copied ("packed") into those panels, contiguous in the order the
@@ -37,12 +37,13 @@ use rayon::prelude::*;
 pub const MR: usize = 6;
 /// Columns of a micro-tile of `C` (two 8-wide registers).
 pub const NR: usize = 16;
-/// Depth of a packed block: a `KC × NR` micro-panel of `B` is 16 KB, half of a 32 KB L1d.
-const KC: usize = 256;
-/// Rows of a packed block of `A` (a multiple of `MR`): `MC × KC` is 120 KB, a quarter of a
-/// 512 KB L2.
+/// Most depth of a packed block: `k` is cut into equal blocks of at most this many steps
+/// ([`depth_block`]); a `512 × NR` micro-panel of `B` is 32 KB.
+const KC: usize = 512;
+/// Rows of a packed block of `A` (a multiple of `MR`): `MC × KC` is at most 240 KB, under
+/// half of a 512 KB L2.
 const MC: usize = 120;
-/// Columns of a packed block of `B`: `KC × NC` is 4 MB, within a shared L3.
+/// Columns of a packed block of `B`: `KC × NC` is at most 8 MB, within a shared L3.
 const NC: usize = 4096;
 /// Products below this many multiply-adds run on the calling thread alone: splitting them
 /// costs more in packing and hand-over than the second core gains.
@@ -186,6 +187,8 @@ unsafe fn gemm(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: *mut f32) 
         return;
     }
     let out = MatMut { ptr: c, ld: n };
+    // Fixed by the whole product's shape, not by a part's: every part sums in the same order.
+    let depth = depth_block(m, n, k);
     let parts = if m * n * k >= PARALLEL_MIN_MACS {
         rayon::current_num_threads()
     } else {
@@ -198,7 +201,7 @@ unsafe fn gemm(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: *mut f32) 
     let per_part = len.div_ceil(unit).div_ceil(parts) * unit;
     let parts = len.div_ceil(per_part);
     if parts <= 1 {
-        serial(m, n, k, a, b, out);
+        serial(m, n, k, depth, a, b, out);
         return;
     }
     (0..parts).into_par_iter().for_each(|part| {
@@ -207,9 +210,9 @@ unsafe fn gemm(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: *mut f32) 
         // SAFETY: the parts cover disjoint column (or row) ranges of `c`.
         unsafe {
             if split_columns {
-                serial(m, size, k, a, b.at(0, start), out.at(0, start));
+                serial(m, size, k, depth, a, b.at(0, start), out.at(0, start));
             } else {
-                serial(size, n, k, a.at(start, 0), b, out.at(start, 0));
+                serial(size, n, k, depth, a.at(start, 0), b, out.at(start, 0));
             }
         }
     });
@@ -221,18 +224,38 @@ thread_local! {
         const { RefCell::new((AlignedBuf::new(), AlignedBuf::new())) };
 }
 
-/// The blocked loops of one part, on the calling thread.
+/// The depth of the blocks `k` is cut into for an `m × n` output: equal blocks of at most
+/// [`KC`] steps, e.g. 784 as 2 × 392 and 1200 as 3 × 400; for an output of at most 64 × 64,
+/// blocks of [`KC`] and the remainder (1200 as 512 + 512 + 176).
+///
+/// This is the split the `gemm` crate makes on x86 CPUs with 32–48 KB of L1d (its
+/// `cache::kernel_params` rounds its depth up to 512, then evens the blocks out; for small
+/// outputs `gemm_basic_generic` skips that and takes `min(k, 512)`), and both sum
+/// each value of `C` in the same order: one FMA per step from zero within a block, then the
+/// blocks added to `C` one after the other. So the two backends give the same bits, and a
+/// training run gives the same numbers whichever computed its products (a test pins this on
+/// the MLP's shapes).
+fn depth_block(m: usize, n: usize, k: usize) -> usize {
+    if m <= 64 && n <= 64 {
+        k.min(KC)
+    } else {
+        k.div_ceil(k.div_ceil(KC))
+    }
+}
+
+/// The blocked loops of one part, on the calling thread, in blocks of `depth` along `k`.
 ///
 /// # Safety
 /// As [`gemm`], with `c` an `m × n` block of row stride `c.ld`.
-unsafe fn serial(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: MatMut) {
+#[allow(clippy::too_many_arguments)]
+unsafe fn serial(m: usize, n: usize, k: usize, depth: usize, a: MatRef, b: MatRef, c: MatMut) {
     PACKED.with_borrow_mut(|(packed_a, packed_b)| {
-        let pa = packed_a.reserve(MC.min(m.next_multiple_of(MR)) * KC.min(k));
-        let pb = packed_b.reserve(NC.min(n.next_multiple_of(NR)) * KC.min(k));
+        let pa = packed_a.reserve(MC.min(m.next_multiple_of(MR)) * depth);
+        let pb = packed_b.reserve(NC.min(n.next_multiple_of(NR)) * depth);
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);
-            for pc in (0..k).step_by(KC) {
-                let kc = KC.min(k - pc);
+            for pc in (0..k).step_by(depth) {
+                let kc = depth.min(k - pc);
                 pack_b(kc, nc, b.at(pc, jc), pb);
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);

@@ -23,6 +23,7 @@ pub mod avx2;
 #[allow(unsafe_code)]
 pub mod peak;
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
@@ -46,6 +47,15 @@ impl Backend {
             Backend::GemmCrate => "gemm",
             Backend::Avx2 => "avx2",
         }
+    }
+
+    /// The backends this CPU can run.
+    pub fn available() -> Vec<Self> {
+        let mut all = vec![Backend::GemmCrate];
+        if avx2_supported() {
+            all.push(Backend::Avx2);
+        }
+        all
     }
 
     /// The backend for this CPU when nothing is chosen.
@@ -130,10 +140,29 @@ pub fn peak_gflops(backend: Backend, threads: usize) -> Option<f64> {
 /// 0: not decided yet; otherwise `1 + Backend as u8`.
 static CHOSEN: AtomicU8 = AtomicU8::new(0);
 
-/// The backend in use: the one [`set_backend`] chose, else `DISTILLERY_GEMM`'s, else
-/// [`Backend::auto`]. (An unreadable `DISTILLERY_GEMM` falls back to `auto` here; the command
-/// line checks it first with [`backend_from_env`] and refuses to start.)
+thread_local! {
+    /// [`with_backend`]'s choice for products started on this thread.
+    static SCOPED: Cell<Option<Backend>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the products it starts on this thread computed by `backend`, whatever the
+/// process-wide choice: how a test runs one computation through both backends without
+/// changing the backend of the tests running beside it.
+pub fn with_backend<T>(backend: Backend, f: impl FnOnce() -> T) -> T {
+    let before = SCOPED.replace(Some(backend));
+    let out = f();
+    SCOPED.set(before);
+    out
+}
+
+/// The backend in use: [`with_backend`]'s on this thread, else the one [`set_backend`] chose,
+/// else `DISTILLERY_GEMM`'s, else [`Backend::auto`]. (An unreadable `DISTILLERY_GEMM` falls
+/// back to `auto` here; the command line checks it first with [`backend_from_env`] and refuses
+/// to start.)
 pub fn backend() -> Backend {
+    if let Some(scoped) = SCOPED.get() {
+        return scoped;
+    }
     match CHOSEN.load(Ordering::Relaxed) {
         1 => Backend::GemmCrate,
         2 => Backend::Avx2,
@@ -315,6 +344,59 @@ mod tests {
                     diff <= tolerance,
                     "{m}×{k} · {k}×{n}: off by {diff} (tolerance {tolerance})"
                 );
+            }
+        }
+    }
+
+    /// On the MLP's shapes and layouts (batch slices of 64 and whole batches of 128, the
+    /// forward `x·Wᵀ`, the weight gradient `dZᵀ·x` and the input gradient `dZ·W`) our product
+    /// gives exactly candle's bits: the same split along k, the same order of FMAs (see
+    /// `avx2::depth_block`), so the training does not depend on the backend.
+    #[test]
+    fn the_avx2_product_gives_candles_bits_on_the_mlp_shapes() {
+        if !avx2_supported() {
+            return;
+        }
+        // (batch, in, out) of every layer of the teacher, the student and the 2×30 student.
+        let layers = [
+            (784, 1200),
+            (1200, 1200),
+            (1200, 10),
+            (784, 800),
+            (800, 800),
+            (800, 10),
+            (784, 30),
+            (30, 30),
+            (30, 10),
+        ];
+        for batch in [64, 128, 2000] {
+            for (i, &(inputs, outputs)) in layers.iter().enumerate() {
+                let seed = (batch + i) as u64;
+                let x = matrix(batch, inputs, seed);
+                let w = matrix(outputs, inputs, seed + 1);
+                let dz = matrix(batch, outputs, seed + 2);
+                let products = [
+                    ("x·Wᵀ", x.clone(), w.t().unwrap()),
+                    ("dZᵀ·x", dz.t().unwrap(), x.clone()),
+                    ("dZ·W", dz.clone(), w.clone()),
+                ];
+                for (what, a, b) in products {
+                    let ours = matmul_with(Backend::Avx2, &a, &b).unwrap();
+                    let candle = a.matmul(&b).unwrap();
+                    let (ours, candle): (Vec<f32>, Vec<f32>) = (
+                        ours.flatten_all().unwrap().to_vec1().unwrap(),
+                        candle.flatten_all().unwrap().to_vec1().unwrap(),
+                    );
+                    let differ = ours
+                        .iter()
+                        .zip(&candle)
+                        .filter(|(o, c)| o.to_bits() != c.to_bits())
+                        .count();
+                    assert_eq!(
+                        differ, 0,
+                        "{what} at batch {batch}, {inputs} → {outputs}: {differ} values differ"
+                    );
+                }
             }
         }
     }
