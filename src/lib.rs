@@ -4,8 +4,9 @@
 //! (`ui`) and the command line (`cli`) both drive the same [`train::pipeline`] code path, the GUI
 //! through the background [`worker`].
 
-// `unsafe` is refused everywhere but in one module, `model::gemm::avx2`: the AVX2 matrix
-// product's SIMD intrinsics and raw-pointer packing (see its documentation and tests).
+// `unsafe` is refused everywhere but in the matrix products' kernels (`model::gemm`'s
+// `blocked`, `avx2`, `avx512` and `peak`): SIMD intrinsics and raw-pointer packing, each
+// pinned to candle's products by tests.
 #![deny(unsafe_code)]
 
 pub mod assets;

@@ -1,396 +1,42 @@
-//! The AVX2 + FMA matrix product: `C = A · B` in f32, blocked and packed the way BLIS does it
-//! (Goto & van de Geijn 2008; Van Zee & van de Geijn 2015), with a 6 × 16 micro-kernel.
+//! The AVX2 + FMA micro-kernel of [`super::blocked`]: a 6 × 16 tile of `C`.
 //!
-//! Per core, AVX2 has two 8-wide FMA pipes: 32 FLOP per cycle. The micro-kernel keeps a
-//! 6 × 16 block of `C` in 12 of the 16 `ymm` registers and, per step along `k`, loads 16 values
-//! of `B` (two registers) and broadcasts 6 values of `A`: 12 FMAs for 8 loads, so it is bound by
-//! the FMA pipes, not the load ports. The loops around it keep each operand in the cache level
-//! it is reused from:
-//!
-//! - a `KC × 16` micro-panel of `B` (25 KB at the training shapes' `KC` of 392–400) stays in
-//!   L1 while the kernel walks down every 6-row micro-panel of `A`;
-//! - an `MC × KC` block of `A` (190 KB) stays in L2 while the kernel walks across `B`;
-//! - `B`'s `KC × NC` block comes from L3.
-//!
-//! Both operands are first copied ("packed") into those panels, contiguous in the order the
-//! kernel reads them and padded with zeros to whole panels, so the kernel needs no strides and
-//! no edge cases; `A` and `B` may have any row and column strides (a transposed weight matrix
-//! is just a view). Only partial 6 × 16 tiles of `C` at the edges go through a small buffer.
-//!
-//! Where the product is large enough, its columns (or rows, whichever duplicates less packing)
-//! are split into one part per thread of rayon's pool. Inside the training step, whose batch
-//! slices already run side by side, the parts of a slice's product are simply picked up by
-//! whichever thread is free.
-//!
-//! [`product`] is the safe entry: it checks the operands' extents once, and everything behind
-//! it works on raw pointers.
+//! Per core, AVX2 has two 8-wide FMA pipes: 32 FLOP per cycle. The kernel keeps the 6 × 16
+//! tile in 12 of the 16 `ymm` registers and, per step along `k`, loads 16 values of `B` (two
+//! registers) and broadcasts 6 values of `A`: 12 FMAs for 8 loads, so it is bound by the FMA
+//! pipes, not the load ports. Each value of `C` is one chain of FMAs along `k`, in order.
 
 use std::arch::x86_64::{
-    __m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_load_ps, _mm256_loadu_ps,
+    _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_load_ps, _mm256_loadu_ps,
     _mm256_setzero_ps, _mm256_storeu_ps,
 };
-use std::cell::RefCell;
 
-use rayon::prelude::*;
+use super::blocked::{self, Kernel, View};
 
-/// Rows of a micro-tile of `C`.
-pub const MR: usize = 6;
-/// Columns of a micro-tile of `C` (two 8-wide registers).
-pub const NR: usize = 16;
-/// Most depth of a packed block: `k` is cut into equal blocks of at most this many steps
-/// ([`depth_block`]); a `512 × NR` micro-panel of `B` is 32 KB.
-const KC: usize = 512;
-/// Rows of a packed block of `A` (a multiple of `MR`): `MC × KC` is at most 240 KB, under
-/// half of a 512 KB L2.
-const MC: usize = 120;
-/// Columns of a packed block of `B`: `KC × NC` is at most 8 MB, within a shared L3.
-const NC: usize = 4096;
-/// Products below this many multiply-adds run on the calling thread alone: splitting them
-/// costs more in packing and hand-over than the second core gains.
-const PARALLEL_MIN_MACS: usize = 1 << 20;
+/// Rows of a tile.
+const MR: usize = 6;
+/// Columns of a tile (two 8-wide registers).
+const NR: usize = 16;
 
-/// A matrix inside a slice: element `(i, j)` is `values[start + i·rs + j·cs]` (a transposed
-/// or narrowed candle tensor is such a view of its storage).
-#[derive(Clone, Copy, Debug)]
-pub struct View<'a> {
-    pub values: &'a [f32],
-    pub start: usize,
-    pub rows: usize,
-    pub cols: usize,
-    pub rs: usize,
-    pub cs: usize,
-}
+/// The kernel, for [`super::blocked::product`].
+pub const KERNEL: Kernel = Kernel {
+    mr: MR,
+    nr: NR,
+    tile: kernel,
+};
 
-impl View<'_> {
-    /// The raw matrix, once every element is known to lie inside `values`.
-    fn checked(&self) -> Result<MatRef, String> {
-        if self.rows > 0 && self.cols > 0 {
-            let last = (self.rows - 1)
-                .checked_mul(self.rs)
-                .and_then(|r| (self.cols - 1).checked_mul(self.cs)?.checked_add(r))
-                .and_then(|o| o.checked_add(self.start));
-            if !last.is_some_and(|last| last < self.values.len()) {
-                return Err(format!(
-                    "a {}×{} operand with strides ({}, {}) from offset {} reaches past its {} values",
-                    self.rows, self.cols, self.rs, self.cs, self.start, self.values.len()
-                ));
-            }
-        }
-        Ok(MatRef {
-            ptr: self.values.as_ptr().wrapping_add(self.start),
-            rs: self.rs as isize,
-            cs: self.cs as isize,
-        })
-    }
-}
-
-/// `A · B` as a row-major `Vec`, or why not (the shapes do not chain, a view reaches past its
-/// slice, the CPU lacks AVX2 or FMA).
+/// `A · B` by this kernel, or why not (the CPU lacks its instructions, the shapes do not
+/// chain, a view reaches past its slice).
 pub fn product(a: View<'_>, b: View<'_>) -> Result<Vec<f32>, String> {
     if !supported() {
         return Err("this CPU has no AVX2 + FMA".to_owned());
     }
-    if a.cols != b.rows {
-        return Err(format!(
-            "shapes {}×{} and {}×{} do not chain",
-            a.rows, a.cols, b.rows, b.cols
-        ));
-    }
-    let (ra, rb) = (a.checked()?, b.checked()?);
-    let len = a.rows * b.cols;
-    // Not zeroed first: the first block along k writes every value of `c` without reading it
-    // (a memset of every product's output cost 1.5 % of a training epoch).
-    let mut c: Vec<f32> = Vec::with_capacity(len);
-    // SAFETY: both views were checked to lie inside their slices, which are borrowed (alive and
-    // unchanged) for the call; `c` has room for `len` values, all of which `gemm` writes before
-    // `set_len` exposes them; the CPU has AVX2 and FMA.
-    unsafe {
-        gemm(a.rows, b.cols, a.cols, ra, rb, c.as_mut_ptr());
-        c.set_len(len);
-    }
-    Ok(c)
+    // SAFETY: the CPU has the instructions the kernel and the packing use.
+    unsafe { blocked::product(KERNEL, a, b) }
 }
-
-/// A read-only strided matrix: element `(i, j)` is at `ptr + i·rs + j·cs`.
-#[derive(Clone, Copy, Debug)]
-struct MatRef {
-    ptr: *const f32,
-    rs: isize,
-    cs: isize,
-}
-
-// SAFETY: a `MatRef` is only read, and [`product`] keeps the matrix alive and unchanged
-// for the whole product.
-unsafe impl Send for MatRef {}
-unsafe impl Sync for MatRef {}
-
-impl MatRef {
-    /// The view starting at `(i, j)`.
-    fn at(self, i: usize, j: usize) -> Self {
-        Self {
-            ptr: self
-                .ptr
-                .wrapping_offset(i as isize * self.rs + j as isize * self.cs),
-            ..self
-        }
-    }
-
-    /// Element `(i, j)`.
-    ///
-    /// # Safety
-    /// `(i, j)` must lie inside the matrix.
-    #[inline(always)]
-    unsafe fn get(self, i: usize, j: usize) -> f32 {
-        *self.ptr.offset(i as isize * self.rs + j as isize * self.cs)
-    }
-}
-
-/// The output: a row-major block with row stride `ld` (a part of a larger `C`).
-#[derive(Clone, Copy)]
-struct MatMut {
-    ptr: *mut f32,
-    ld: usize,
-}
-
-impl MatMut {
-    /// The block starting at `(i, j)`.
-    fn at(self, i: usize, j: usize) -> Self {
-        Self {
-            ptr: self.ptr.wrapping_add(i * self.ld + j),
-            ..self
-        }
-    }
-}
-
-// SAFETY: the parts handed to different threads cover disjoint rows or columns of `C`.
-unsafe impl Send for MatMut {}
-unsafe impl Sync for MatMut {}
 
 /// Whether this CPU can run the kernel.
 pub fn supported() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
-
-/// `c ← A · B` for an `m × k` matrix `A`, a `k × n` matrix `B`, and `c` the `m × n` row-major
-/// result (written, never read: it may be uninitialised).
-///
-/// # Safety
-/// Every element `(i, p)`, `i < m`, `p < k` of `a` and `(p, j)`, `p < k`, `j < n` of `b` must be
-/// readable for the duration of the call, `c` writable for `m · n` values, not overlapping
-/// them. The CPU must have AVX2 and FMA ([`supported`]).
-unsafe fn gemm(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: *mut f32) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        std::ptr::write_bytes(c, 0, m * n);
-        return;
-    }
-    let out = MatMut { ptr: c, ld: n };
-    // Fixed by the whole product's shape, not by a part's: every part sums in the same order.
-    let depth = depth_block(m, n, k);
-    let parts = if m * n * k >= PARALLEL_MIN_MACS {
-        rayon::current_num_threads()
-    } else {
-        1
-    };
-    // Splitting the columns makes every part pack all of A; splitting the rows, all of B.
-    // Duplicate the smaller one.
-    let split_columns = m <= n;
-    let (len, unit) = if split_columns { (n, NR) } else { (m, MR) };
-    let per_part = len.div_ceil(unit).div_ceil(parts) * unit;
-    let parts = len.div_ceil(per_part);
-    if parts <= 1 {
-        serial(m, n, k, depth, a, b, out);
-        return;
-    }
-    (0..parts).into_par_iter().for_each(|part| {
-        let start = part * per_part;
-        let size = per_part.min(len - start);
-        // SAFETY: the parts cover disjoint column (or row) ranges of `c`.
-        unsafe {
-            if split_columns {
-                serial(m, size, k, depth, a, b.at(0, start), out.at(0, start));
-            } else {
-                serial(size, n, k, depth, a.at(start, 0), b, out.at(start, 0));
-            }
-        }
-    });
-}
-
-thread_local! {
-    /// Each thread's packing buffers, kept between products (no allocation per call).
-    static PACKED: RefCell<(AlignedBuf, AlignedBuf)> =
-        const { RefCell::new((AlignedBuf::new(), AlignedBuf::new())) };
-}
-
-/// The depth of the blocks `k` is cut into for an `m × n` output: equal blocks of at most
-/// [`KC`] steps, e.g. 784 as 2 × 392 and 1200 as 3 × 400; for an output of at most 64 × 64,
-/// blocks of [`KC`] and the remainder (1200 as 512 + 512 + 176).
-///
-/// This is the split the `gemm` crate makes on x86 CPUs with 32–48 KB of L1d (its
-/// `cache::kernel_params` rounds its depth up to 512, then evens the blocks out; for small
-/// outputs `gemm_basic_generic` skips that and takes `min(k, 512)`), and both sum
-/// each value of `C` in the same order: one FMA per step from zero within a block, then the
-/// blocks added to `C` one after the other. So the two backends give the same bits, and a
-/// training run gives the same numbers whichever computed its products (a test pins this on
-/// the MLP's shapes).
-fn depth_block(m: usize, n: usize, k: usize) -> usize {
-    if m <= 64 && n <= 64 {
-        k.min(KC)
-    } else {
-        k.div_ceil(k.div_ceil(KC))
-    }
-}
-
-/// The blocked loops of one part, on the calling thread, in blocks of `depth` along `k`.
-///
-/// # Safety
-/// As [`gemm`], with `c` an `m × n` block of row stride `c.ld`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn serial(m: usize, n: usize, k: usize, depth: usize, a: MatRef, b: MatRef, c: MatMut) {
-    PACKED.with_borrow_mut(|(packed_a, packed_b)| {
-        let pa = packed_a.reserve(MC.min(m.next_multiple_of(MR)) * depth);
-        let pb = packed_b.reserve(NC.min(n.next_multiple_of(NR)) * depth);
-        for jc in (0..n).step_by(NC) {
-            let nc = NC.min(n - jc);
-            for pc in (0..k).step_by(depth) {
-                let kc = depth.min(k - pc);
-                pack_b(kc, nc, b.at(pc, jc), pb);
-                for ic in (0..m).step_by(MC) {
-                    let mc = MC.min(m - ic);
-                    pack_a(mc, kc, a.at(ic, pc), pa);
-                    for jr in (0..nc).step_by(NR) {
-                        let b_panel = pb.as_ptr().add(jr * kc);
-                        for ir in (0..mc).step_by(MR) {
-                            let tile = c.ptr.add((ic + ir) * c.ld + jc + jr);
-                            kernel(
-                                kc,
-                                pa.as_ptr().add(ir * kc),
-                                b_panel,
-                                tile,
-                                c.ld,
-                                MR.min(mc - ir),
-                                NR.min(nc - jr),
-                                pc > 0,
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    });
-}
-
-/// Packs the `mc × kc` block `a` into `MR`-row micro-panels, each stored column after column
-/// (`MR` values per step along `k`), the last one padded with zeros.
-unsafe fn pack_a(mc: usize, kc: usize, a: MatRef, out: &mut [f32]) {
-    for (panel, chunk) in (0..mc).step_by(MR).zip(out.chunks_exact_mut(MR * kc)) {
-        let rows = MR.min(mc - panel);
-        if a.cs == 1 && rows == MR {
-            // Rows contiguous along k: read each row once, write it strided.
-            for i in 0..MR {
-                let row = a.ptr.offset((panel + i) as isize * a.rs);
-                for p in 0..kc {
-                    *chunk.get_unchecked_mut(p * MR + i) = *row.add(p);
-                }
-            }
-            continue;
-        }
-        if a.rs == 1 && rows == MR {
-            // Columns contiguous (A is a transposed matrix, e.g. dZᵀ): each step along k is
-            // one copy of MR values.
-            for p in 0..kc {
-                let src = a.ptr.offset(p as isize * a.cs + panel as isize);
-                std::ptr::copy_nonoverlapping(src, chunk.as_mut_ptr().add(p * MR), MR);
-            }
-            continue;
-        }
-        for p in 0..kc {
-            for i in 0..MR {
-                chunk[p * MR + i] = if i < rows { a.get(panel + i, p) } else { 0.0 };
-            }
-        }
-    }
-}
-
-/// Packs the `kc × nc` block `b` into `NR`-column micro-panels, each stored row after row
-/// (`NR` values per step along `k`), the last one padded with zeros.
-unsafe fn pack_b(kc: usize, nc: usize, b: MatRef, out: &mut [f32]) {
-    for (panel, chunk) in (0..nc).step_by(NR).zip(out.chunks_exact_mut(NR * kc)) {
-        let cols = NR.min(nc - panel);
-        if b.cs == 1 && cols == NR {
-            // Rows of B contiguous: each step along k is one 64-byte copy.
-            for p in 0..kc {
-                let src = b.ptr.offset(p as isize * b.rs + panel as isize);
-                std::ptr::copy_nonoverlapping(src, chunk.as_mut_ptr().add(p * NR), NR);
-            }
-            continue;
-        }
-        if b.rs == 1 && cols == NR {
-            // Columns of B contiguous (B is a transposed matrix, e.g. Wᵀ): transpose 8 × 8
-            // blocks in registers instead of gathering one value at a time.
-            transpose_pack(kc, b.at(0, panel), chunk);
-            continue;
-        }
-        for p in 0..kc {
-            for j in 0..NR {
-                chunk[p * NR + j] = if j < cols { b.get(p, panel + j) } else { 0.0 };
-            }
-        }
-    }
-}
-
-/// `out[p·NR + j] = b(p, j)` for `p < kc`, `j < NR`, where `b`'s columns are contiguous
-/// (`rs == 1`): 8 × 8 blocks transposed in `ymm` registers, the tail of `kc` one by one.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn transpose_pack(kc: usize, b: MatRef, out: &mut [f32]) {
-    use std::arch::x86_64::{
-        _mm256_permute2f128_ps, _mm256_shuffle_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps,
-    };
-    let full = kc / 8 * 8;
-    for half in 0..2 {
-        let col = |j: usize| b.ptr.offset((half * 8 + j) as isize * b.cs);
-        for p in (0..full).step_by(8) {
-            // r[j] = column j's values at steps p .. p + 8.
-            let r: [__m256; 8] = std::array::from_fn(|j| _mm256_loadu_ps(col(j).add(p)));
-            let t0 = _mm256_unpacklo_ps(r[0], r[1]);
-            let t1 = _mm256_unpackhi_ps(r[0], r[1]);
-            let t2 = _mm256_unpacklo_ps(r[2], r[3]);
-            let t3 = _mm256_unpackhi_ps(r[2], r[3]);
-            let t4 = _mm256_unpacklo_ps(r[4], r[5]);
-            let t5 = _mm256_unpackhi_ps(r[4], r[5]);
-            let t6 = _mm256_unpacklo_ps(r[6], r[7]);
-            let t7 = _mm256_unpackhi_ps(r[6], r[7]);
-            let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
-            let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
-            let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
-            let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
-            let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
-            let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
-            let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
-            let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-            // rows[q] = the 8 columns' values at step p + q.
-            let rows = [
-                _mm256_permute2f128_ps::<0x20>(s0, s4),
-                _mm256_permute2f128_ps::<0x20>(s1, s5),
-                _mm256_permute2f128_ps::<0x20>(s2, s6),
-                _mm256_permute2f128_ps::<0x20>(s3, s7),
-                _mm256_permute2f128_ps::<0x31>(s0, s4),
-                _mm256_permute2f128_ps::<0x31>(s1, s5),
-                _mm256_permute2f128_ps::<0x31>(s2, s6),
-                _mm256_permute2f128_ps::<0x31>(s3, s7),
-            ];
-            for (q, row) in rows.into_iter().enumerate() {
-                _mm256_storeu_ps(out.as_mut_ptr().add((p + q) * NR + half * 8), row);
-            }
-        }
-        for p in full..kc {
-            for j in 0..8 {
-                out[p * NR + half * 8 + j] = *col(j).add(p);
-            }
-        }
-    }
 }
 
 /// The micro-kernel: the `mr × nr` tile at `c` (row stride `ldc`) gets `A_panel · B_panel`
@@ -441,27 +87,5 @@ unsafe fn kernel(
             let v = tile[i * NR + j];
             *dst = if accumulate { *dst + v } else { v };
         }
-    }
-}
-
-/// A growable f32 buffer whose start is 64-byte aligned (a cache line, and the alignment the
-/// kernel's aligned loads of packed `B` need).
-struct AlignedBuf {
-    raw: Vec<f32>,
-}
-
-impl AlignedBuf {
-    const fn new() -> Self {
-        Self { raw: Vec::new() }
-    }
-
-    /// A 64-byte-aligned slice of at least `len` values (contents unspecified).
-    fn reserve(&mut self, len: usize) -> &mut [f32] {
-        const ALIGN: usize = 64 / std::mem::size_of::<f32>();
-        if self.raw.len() < len + ALIGN {
-            self.raw = vec![0.0; len + ALIGN];
-        }
-        let skip = self.raw.as_ptr().align_offset(64);
-        &mut self.raw[skip..skip + len]
     }
 }

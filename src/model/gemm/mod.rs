@@ -1,24 +1,35 @@
 //! The MLP's matrix products, and which code computes them.
 //!
-//! Every product of the training step and of evaluation goes through [`matmul`]. Two backends:
+//! Every product of the training step and of evaluation goes through [`matmul`]. Three
+//! backends:
 //!
 //! - [`Backend::GemmCrate`]: candle's `matmul`, i.e. the `gemm` crate, which picks its own
 //!   kernels at run time: AVX-512 where the CPU has it (the `x86-v4` feature in `Cargo.toml`),
 //!   else AVX2 + FMA.
-//! - [`Backend::Avx2`]: Distillery's own blocked product with a 6 × 16 FMA micro-kernel
-//!   ([`avx2`]). Issue 21 measured the `gemm` crate's AVX2 kernels at 49–55 % of an AVX2
-//!   machine's peak over a training epoch, where MKL reached 67–90 % on the same shapes; the
-//!   crate offers no way to choose its kernels, so the AVX2 path cannot even be measured on
-//!   an AVX-512 machine without code of our own. `benches/README.md` has the measurements.
+//! - [`Backend::Avx2`] and [`Backend::Avx512`]: Distillery's own blocked product
+//!   ([`blocked`]) around a 6 × 16 AVX2 ([`avx2`]) or an 8 × 32 AVX-512 ([`avx512`])
+//!   micro-kernel. Issue 21 measured the `gemm` crate's AVX2 kernels at 49–55 % of an AVX2
+//!   machine's peak over a training epoch, where MKL reached 67–90 % on the same shapes, and
+//!   the crate offers no way to choose its kernels, so its AVX2 path cannot even be measured on
+//!   an AVX-512 machine; its AVX-512 kernels reach only half their speed on the forward pass's
+//!   `x · Wᵀ`. `benches/README.md` has the measurements.
 //!
-//! The default ([`Backend::auto`]) is the `gemm` crate on AVX-512 CPUs (its AVX-512 kernels
-//! are faster than any AVX2 code) and our kernel on CPUs with AVX2 and FMA but no AVX-512.
-//! `DISTILLERY_GEMM=avx2|gemm|auto` (or `distillery bench --gemm`) chooses explicitly, so the
-//! AVX2 path can be run and measured on any AVX2 machine.
+//! All three sum every value of `C` in the same order, so they give the same bits on the
+//! MLP's shapes (tests pin this): a run's numbers do not depend on the backend or the CPU.
+//!
+//! The default ([`Backend::auto`]) is the widest of our kernels the CPU runs, else the `gemm`
+//! crate. `DISTILLERY_GEMM=auto|avx512|avx2|gemm` (or `distillery bench --gemm`) chooses
+//! explicitly, so the AVX2 path can be run and measured on any AVX2 machine.
 
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 pub mod avx2;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+pub mod avx512;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+pub mod blocked;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 pub mod peak;
@@ -36,69 +47,89 @@ pub const ENV: &str = "DISTILLERY_GEMM";
 pub enum Backend {
     /// candle's `matmul` (the `gemm` crate, with its own choice of kernels).
     GemmCrate,
-    /// [`avx2::gemm`]: packing + 6 × 16 FMA micro-kernel, AVX2 only, even on AVX-512 CPUs.
+    /// Our blocked product with the 6 × 16 AVX2 + FMA kernel, even on AVX-512 CPUs.
     Avx2,
+    /// Our blocked product with the 8 × 32 AVX-512 kernel.
+    Avx512,
 }
 
 impl Backend {
+    /// Every backend, in the order of their codes.
+    const ALL: [Backend; 3] = [Backend::GemmCrate, Backend::Avx2, Backend::Avx512];
+
     /// The spelling of `DISTILLERY_GEMM` and `bench --gemm`.
     pub fn key(self) -> &'static str {
         match self {
             Backend::GemmCrate => "gemm",
             Backend::Avx2 => "avx2",
+            Backend::Avx512 => "avx512",
+        }
+    }
+
+    /// Whether this CPU has the instructions the backend needs.
+    pub fn supported(self) -> bool {
+        match self {
+            Backend::GemmCrate => true,
+            Backend::Avx2 => avx2_supported(),
+            Backend::Avx512 => avx512_supported(),
         }
     }
 
     /// The backends this CPU can run.
     pub fn available() -> Vec<Self> {
-        let mut all = vec![Backend::GemmCrate];
-        if avx2_supported() {
-            all.push(Backend::Avx2);
-        }
-        all
+        Self::ALL.into_iter().filter(|b| b.supported()).collect()
     }
 
-    /// The backend for this CPU when nothing is chosen.
+    /// The backend for this CPU when nothing is chosen: the widest of our kernels it runs.
     pub fn auto() -> Self {
-        if !avx512_supported() && avx2_supported() {
-            return Backend::Avx2;
-        }
-        Backend::GemmCrate
+        [Backend::Avx512, Backend::Avx2]
+            .into_iter()
+            .find(|b| b.supported())
+            .unwrap_or(Backend::GemmCrate)
     }
 
-    /// Parses `auto`, `avx2` or `gemm`; refuses `avx2` on a CPU without AVX2 and FMA.
+    /// Parses `auto`, `avx512`, `avx2` or `gemm`; refuses a kernel this CPU cannot run.
     pub fn parse(text: &str) -> std::result::Result<Self, String> {
-        match text.trim() {
-            "auto" => Ok(Self::auto()),
-            "gemm" => Ok(Backend::GemmCrate),
-            "avx2" if avx2_supported() => Ok(Backend::Avx2),
-            "avx2" => Err(
-                "the avx2 matrix products need a CPU with AVX2 and FMA, and this one \
-                           lacks them; use gemm or auto"
-                    .to_owned(),
-            ),
-            other => Err(format!(
-                "unknown matrix-product backend {other:?}: expected auto, avx2 or gemm"
-            )),
+        let text = text.trim();
+        if text == "auto" {
+            return Ok(Self::auto());
         }
+        let Some(backend) = Self::ALL.into_iter().find(|b| b.key() == text) else {
+            return Err(format!(
+                "unknown matrix-product backend {text:?}: expected auto, avx512, avx2 or gemm"
+            ));
+        };
+        if !backend.supported() {
+            return Err(format!(
+                "the {text} matrix products need a CPU with {}, and this one lacks it; \
+                 use auto or gemm",
+                backend.isa()
+            ));
+        }
+        Ok(backend)
     }
 
     /// The vector instructions this backend's kernels run on this CPU, for reports.
     pub fn isa(self) -> &'static str {
         match self {
             Backend::Avx2 => "avx2+fma",
+            Backend::Avx512 => "avx512f",
             Backend::GemmCrate if avx512_supported() => "avx512f",
             Backend::GemmCrate if avx2_supported() => "avx2+fma",
             Backend::GemmCrate => "the gemm crate's",
         }
     }
+
+    fn code(self) -> u8 {
+        1 + Self::ALL.iter().position(|b| *b == self).unwrap_or(0) as u8
+    }
 }
 
-/// Whether the CPU has AVX-512F (what the `gemm` crate's fastest kernels need).
+/// Whether the CPU has AVX-512F with AVX2 and FMA (what [`Backend::Avx512`] needs).
 pub fn avx512_supported() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx512f")
+        avx512::supported()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -137,7 +168,7 @@ pub fn peak_gflops(backend: Backend, threads: usize) -> Option<f64> {
     }
 }
 
-/// 0: not decided yet; otherwise `1 + Backend as u8`.
+/// 0: not decided yet; otherwise [`Backend::code`].
 static CHOSEN: AtomicU8 = AtomicU8::new(0);
 
 thread_local! {
@@ -146,7 +177,7 @@ thread_local! {
 }
 
 /// Runs `f` with the products it starts on this thread computed by `backend`, whatever the
-/// process-wide choice: how a test runs one computation through both backends without
+/// process-wide choice: how a test runs one computation through each backend without
 /// changing the backend of the tests running beside it.
 pub fn with_backend<T>(backend: Backend, f: impl FnOnce() -> T) -> T {
     let before = SCOPED.replace(Some(backend));
@@ -163,27 +194,21 @@ pub fn backend() -> Backend {
     if let Some(scoped) = SCOPED.get() {
         return scoped;
     }
-    match CHOSEN.load(Ordering::Relaxed) {
-        1 => Backend::GemmCrate,
-        2 => Backend::Avx2,
-        _ => {
-            let chosen = backend_from_env()
-                .ok()
-                .flatten()
-                .unwrap_or_else(Backend::auto);
-            set_backend(chosen);
-            chosen
-        }
+    let code = CHOSEN.load(Ordering::Relaxed);
+    if let Some(chosen) = Backend::ALL.into_iter().find(|b| b.code() == code) {
+        return chosen;
     }
+    let chosen = backend_from_env()
+        .ok()
+        .flatten()
+        .unwrap_or_else(Backend::auto);
+    set_backend(chosen);
+    chosen
 }
 
 /// Chooses the backend for the rest of the process.
 pub fn set_backend(backend: Backend) {
-    let code = match backend {
-        Backend::GemmCrate => 1,
-        Backend::Avx2 => 2,
-    };
-    CHOSEN.store(code, Ordering::Relaxed);
+    CHOSEN.store(backend.code(), Ordering::Relaxed);
 }
 
 /// `DISTILLERY_GEMM`'s backend (`None` when unset), or a message naming the variable.
@@ -202,35 +227,35 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     matmul_with(backend(), a, b)
 }
 
-/// `a · b` by the given backend. [`Backend::Avx2`] computes f32 CPU matrices (any strides,
-/// transposed views included); anything else goes to candle.
+/// `a · b` by the given backend. Our kernels compute f32 CPU matrices (any strides, transposed
+/// views included); anything else goes to candle.
 pub fn matmul_with(backend: Backend, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-    let ours = backend == Backend::Avx2
+    let ours = backend != Backend::GemmCrate
         && a.device().is_cpu()
         && a.dtype() == DType::F32
         && b.dtype() == DType::F32
         && a.rank() == 2
         && b.rank() == 2;
     if ours {
-        a.apply_op2_no_bwd(b, &Avx2Product)
+        a.apply_op2_no_bwd(b, &Product(backend))
     } else {
         a.matmul(b)
     }
 }
 
-/// [`avx2::gemm`] as a candle op.
-struct Avx2Product;
+/// One of our kernels as a candle op.
+struct Product(Backend);
 
 /// A rank-2 f32 operand as a view of its storage.
 #[cfg(target_arch = "x86_64")]
-fn view<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<avx2::View<'a>> {
+fn view<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<blocked::View<'a>> {
     let CpuStorage::F32(values) = storage else {
-        candle_core::bail!("avx2 matmul: only f32 tensors are supported");
+        candle_core::bail!("matmul: only f32 tensors are supported");
     };
     let (&[rows, cols], &[rs, cs]) = (layout.dims(), layout.stride()) else {
-        candle_core::bail!("avx2 matmul: expected matrices, got {:?}", layout.dims());
+        candle_core::bail!("matmul: expected matrices, got {:?}", layout.dims());
     };
-    Ok(avx2::View {
+    Ok(blocked::View {
         values,
         start: layout.start_offset(),
         rows,
@@ -240,9 +265,9 @@ fn view<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<avx2::View<'a>> 
     })
 }
 
-impl CustomOp2 for Avx2Product {
+impl CustomOp2 for Product {
     fn name(&self) -> &'static str {
-        "avx2-matmul"
+        self.0.key()
     }
 
     fn cpu_fwd(
@@ -256,14 +281,18 @@ impl CustomOp2 for Avx2Product {
         {
             let (a, b) = (view(s1, l1)?, view(s2, l2)?);
             let shape = Shape::from((a.rows, b.cols));
-            let c = avx2::product(a, b)
-                .map_err(|e| candle_core::Error::Msg(format!("avx2 matmul: {e}")))?;
+            let c = match self.0 {
+                Backend::Avx512 => avx512::product(a, b),
+                _ => avx2::product(a, b),
+            };
+            let c =
+                c.map_err(|e| candle_core::Error::Msg(format!("{} matmul: {e}", self.0.key())))?;
             Ok((CpuStorage::F32(c), shape))
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
             let _ = (s1, l1, s2, l2);
-            candle_core::bail!("avx2 matmul: not an x86-64 CPU")
+            candle_core::bail!("{} matmul: not an x86-64 CPU", self.0.key())
         }
     }
 }
@@ -304,12 +333,22 @@ mod tests {
     /// multiples of the 6 × 16 tile and of the 256-deep and 120-row blocks, `k` of 1, products
     /// small and large enough to be split across threads, and both operands plain, transposed
     /// views, and narrowed views (an offset start and a row stride wider than the row).
+    /// Our backends this CPU runs.
+    fn ours() -> Vec<Backend> {
+        Backend::available()
+            .into_iter()
+            .filter(|b| *b != Backend::GemmCrate)
+            .collect()
+    }
+
     #[test]
-    fn the_avx2_product_matches_candle_on_every_shape_and_layout() {
-        if !avx2_supported() {
-            eprintln!("skipped: this CPU has no AVX2 + FMA");
-            return;
+    fn our_products_match_candle_on_every_shape_and_layout() {
+        for backend in ours() {
+            products_match_candle(backend);
         }
+    }
+
+    fn products_match_candle(backend: Backend) {
         let shapes = [
             (1, 1, 1),
             (5, 7, 3),
@@ -334,7 +373,7 @@ mod tests {
                 .narrow(1, 3, k)
                 .unwrap();
             for (x, y) in [(&a, &b), (&at, &b), (&a, &bt), (&at, &bt), (&wide_a, &bt)] {
-                let ours = matmul_with(Backend::Avx2, x, y).unwrap();
+                let ours = matmul_with(backend, x, y).unwrap();
                 let reference = x.matmul(y).unwrap();
                 assert_eq!(ours.dims(), reference.dims());
                 // Both sum k products of values in [-1, 1) in f32, in different orders.
@@ -342,7 +381,7 @@ mod tests {
                 let diff = max_abs_diff(&ours, &reference);
                 assert!(
                     diff <= tolerance,
-                    "{m}×{k} · {k}×{n}: off by {diff} (tolerance {tolerance})"
+                    "{backend:?} {m}×{k} · {k}×{n}: off by {diff} (tolerance {tolerance})"
                 );
             }
         }
@@ -353,10 +392,13 @@ mod tests {
     /// gives exactly candle's bits: the same split along k, the same order of FMAs (see
     /// `avx2::depth_block`), so the training does not depend on the backend.
     #[test]
-    fn the_avx2_product_gives_candles_bits_on_the_mlp_shapes() {
-        if !avx2_supported() {
-            return;
+    fn our_products_give_candles_bits_on_the_mlp_shapes() {
+        for backend in ours() {
+            products_give_candles_bits(backend);
         }
+    }
+
+    fn products_give_candles_bits(backend: Backend) {
         // (batch, in, out) of every layer of the teacher, the student and the 2×30 student.
         let layers = [
             (784, 1200),
@@ -381,7 +423,7 @@ mod tests {
                     ("dZ·W", dz.clone(), w.clone()),
                 ];
                 for (what, a, b) in products {
-                    let ours = matmul_with(Backend::Avx2, &a, &b).unwrap();
+                    let ours = matmul_with(backend, &a, &b).unwrap();
                     let candle = a.matmul(&b).unwrap();
                     let (ours, candle): (Vec<f32>, Vec<f32>) = (
                         ours.flatten_all().unwrap().to_vec1().unwrap(),
@@ -394,7 +436,7 @@ mod tests {
                         .count();
                     assert_eq!(
                         differ, 0,
-                        "{what} at batch {batch}, {inputs} → {outputs}: {differ} values differ"
+                        "{backend:?} {what} at batch {batch}, {inputs} → {outputs}: {differ} values differ"
                     );
                 }
             }
@@ -420,12 +462,15 @@ mod tests {
     fn backends_parse_and_refuse_nonsense() {
         assert_eq!(Backend::parse("gemm"), Ok(Backend::GemmCrate));
         assert_eq!(Backend::parse(" auto "), Ok(Backend::auto()));
-        if avx2_supported() {
-            assert_eq!(Backend::parse("avx2"), Ok(Backend::Avx2));
+        for backend in [Backend::Avx2, Backend::Avx512] {
+            match Backend::parse(backend.key()) {
+                Ok(parsed) => assert!(parsed == backend && backend.supported()),
+                Err(e) => assert!(!backend.supported() && e.contains("lacks"), "{e}"),
+            }
         }
         let err = Backend::parse("mkl").unwrap_err();
         assert!(
-            err.contains("\"mkl\"") && err.contains("auto, avx2 or gemm"),
+            err.contains("\"mkl\"") && err.contains("auto, avx512, avx2 or gemm"),
             "{err}"
         );
     }
