@@ -76,7 +76,7 @@ impl View<'_> {
                 .checked_mul(self.rs)
                 .and_then(|r| (self.cols - 1).checked_mul(self.cs)?.checked_add(r))
                 .and_then(|o| o.checked_add(self.start));
-            if !last.is_some_and(|last| last < self.values.len()) {
+            if last.is_none_or(|last| last >= self.values.len()) {
                 return Err(format!(
                     "a {}×{} operand with strides ({}, {}) from offset {} reaches past its {} values",
                     self.rows, self.cols, self.rs, self.cs, self.start, self.values.len()
