@@ -10,29 +10,16 @@ use std::arch::x86_64::{
     _mm256_setzero_ps, _mm256_storeu_ps,
 };
 
-use super::blocked::{self, Kernel, View};
+use super::blocked::{self, Kernel};
 
 /// Rows of a tile.
 const MR: usize = 6;
 /// Columns of a tile (two 8-wide registers).
 const NR: usize = 16;
 
-/// The kernel, for [`super::blocked::product`].
-pub const KERNEL: Kernel = Kernel {
-    mr: MR,
-    nr: NR,
-    tile: kernel,
-};
-
-/// `A · B` by this kernel, or why not (the CPU lacks its instructions, the shapes do not
-/// chain, a view reaches past its slice).
-pub fn product(a: View<'_>, b: View<'_>) -> Result<Vec<f32>, String> {
-    if !supported() {
-        return Err("this CPU has no AVX2 + FMA".to_owned());
-    }
-    // SAFETY: the CPU has the instructions the kernel and the packing use.
-    unsafe { blocked::product(KERNEL, a, b) }
-}
+/// The kernel, for [`blocked::product`].
+// SAFETY: `kernel` needs the features `supported` detects, and computes a tile as `TileFn` says.
+pub const KERNEL: Kernel = unsafe { Kernel::new(MR, NR, kernel, supported, "AVX2 + FMA") };
 
 /// Whether this CPU can run the kernel.
 pub fn supported() -> bool {
@@ -81,11 +68,5 @@ unsafe fn kernel(
         _mm256_storeu_ps(tile.as_mut_ptr().add(i * NR), row[0]);
         _mm256_storeu_ps(tile.as_mut_ptr().add(i * NR + 8), row[1]);
     }
-    for i in 0..mr {
-        for j in 0..nr {
-            let dst = c.add(i * ldc + j);
-            let v = tile[i * NR + j];
-            *dst = if accumulate { *dst + v } else { v };
-        }
-    }
+    blocked::store_partial(&tile, NR, c, ldc, (mr, nr), accumulate);
 }

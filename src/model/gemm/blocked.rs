@@ -30,19 +30,48 @@ use std::cell::RefCell;
 
 use rayon::prelude::*;
 
-/// A micro-kernel: `tile(kc, a, b, c, ldc, mr, nr, accumulate)` gives the `mr × nr` tile of
-/// `C` at `c` (row stride `ldc`) `A_panel · B_panel` over `kc` steps, added to it when
+/// The code of one tile: `tile(kc, a, b, c, ldc, mr, nr, accumulate)` gives the `mr × nr` tile
+/// of `C` at `c` (row stride `ldc`) `A_panel · B_panel` over `kc` steps, added to it when
 /// `accumulate`, else written over it; `a` is an `MR`-row panel (`MR` values per step) and `b`
 /// an `NR`-column panel (`NR` values per step, 64-byte aligned), both packed.
+pub type TileFn = unsafe fn(usize, *const f32, *const f32, *mut f32, usize, usize, usize, bool);
+
+/// A micro-kernel and the CPU features it needs.
 #[derive(Clone, Copy)]
 pub struct Kernel {
-    /// Rows of a tile.
-    pub mr: usize,
-    /// Columns of a tile (a multiple of 8).
-    pub nr: usize,
-    /// The tile's code; its CPU features must be present ([`product`]'s caller checks).
-    #[allow(clippy::type_complexity)]
-    pub tile: unsafe fn(usize, *const f32, *const f32, *mut f32, usize, usize, usize, bool),
+    mr: usize,
+    nr: usize,
+    tile: TileFn,
+    supported: fn() -> bool,
+    features: &'static str,
+}
+
+impl Kernel {
+    /// A kernel of `mr × nr` tiles (`nr` a multiple of 8).
+    ///
+    /// # Safety
+    /// `tile` must need no CPU feature beyond those `supported` detects (which must include
+    /// AVX2, for the packing), and compute what [`TileFn`] says.
+    pub const unsafe fn new(
+        mr: usize,
+        nr: usize,
+        tile: TileFn,
+        supported: fn() -> bool,
+        features: &'static str,
+    ) -> Self {
+        Self {
+            mr,
+            nr,
+            tile,
+            supported,
+            features,
+        }
+    }
+
+    /// Whether this CPU can run the kernel.
+    pub fn supported(&self) -> bool {
+        (self.supported)()
+    }
 }
 
 /// Most depth of a packed block: `k` is cut into equal blocks of at most this many steps
@@ -91,12 +120,12 @@ impl View<'_> {
     }
 }
 
-/// `A · B` as a row-major `Vec` by `kernel`, or why not (the shapes do not chain, a view
-/// reaches past its slice).
-///
-/// # Safety
-/// The CPU must have the instructions `kernel` uses (and AVX2, which the packing uses).
-pub unsafe fn product(kernel: Kernel, a: View<'_>, b: View<'_>) -> Result<Vec<f32>, String> {
+/// `A · B` as a row-major `Vec` by `kernel`, or why not (the CPU lacks the kernel's
+/// instructions, the shapes do not chain, a view reaches past its slice).
+pub fn product(kernel: Kernel, a: View<'_>, b: View<'_>) -> Result<Vec<f32>, String> {
+    if !kernel.supported() {
+        return Err(format!("this CPU has no {}", kernel.features));
+    }
     if a.cols != b.rows {
         return Err(format!(
             "shapes {}×{} and {}×{} do not chain",
@@ -110,7 +139,7 @@ pub unsafe fn product(kernel: Kernel, a: View<'_>, b: View<'_>) -> Result<Vec<f3
     let mut c: Vec<f32> = Vec::with_capacity(len);
     // SAFETY: both views were checked to lie inside their slices, which are borrowed (alive and
     // unchanged) for the call; `c` has room for `len` values, all of which `gemm` writes before
-    // `set_len` exposes them; the caller vouches for the CPU.
+    // `set_len` exposes them; the CPU has the kernel's features (`Kernel::new`'s contract).
     unsafe {
         gemm(kernel, a.rows, b.cols, a.cols, ra, rb, c.as_mut_ptr());
         c.set_len(len);
@@ -282,7 +311,7 @@ unsafe fn serial(
     b: MatRef,
     c: MatMut,
 ) {
-    let Kernel { mr, nr, tile } = kernel;
+    let Kernel { mr, nr, tile, .. } = kernel;
     // Whole `MR`-row panels, at most `MC_MAX` rows.
     let mc_max = MC_MAX / mr * mr;
     PACKED.with_borrow_mut(|(packed_a, packed_b)| {
@@ -437,6 +466,29 @@ unsafe fn transpose_pack(nr: usize, kc: usize, b: MatRef, out: &mut [f32]) {
             for j in 0..8 {
                 out[p * nr + half * 8 + j] = *col(j).add(p);
             }
+        }
+    }
+}
+
+/// Writes the top-left `mr × nr` of a tile stored row after row (`stride` values a row) into
+/// `c` (row stride `ldc`), added to what is there when `accumulate`: the edge tiles' path of
+/// every kernel.
+///
+/// # Safety
+/// `c` must be writable (and, when `accumulate`, readable) for the `mr × nr` block.
+pub unsafe fn store_partial(
+    tile: &[f32],
+    stride: usize,
+    c: *mut f32,
+    ldc: usize,
+    (mr, nr): (usize, usize),
+    accumulate: bool,
+) {
+    for i in 0..mr {
+        for j in 0..nr {
+            let dst = c.add(i * ldc + j);
+            let v = tile[i * stride + j];
+            *dst = if accumulate { *dst + v } else { v };
         }
     }
 }

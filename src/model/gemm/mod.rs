@@ -293,8 +293,8 @@ impl CustomOp2 for Product {
             let (a, b) = (view(s1, l1)?, view(s2, l2)?);
             let shape = Shape::from((a.rows, b.cols));
             let c = match self.0 {
-                Backend::Avx512 => avx512::product(a, b),
-                _ => avx2::product(a, b),
+                Backend::Avx512 => blocked::product(avx512::KERNEL, a, b),
+                _ => blocked::product(avx2::KERNEL, a, b),
             };
             let c =
                 c.map_err(|e| candle_core::Error::Msg(format!("{} matmul: {e}", self.0.key())))?;
