@@ -841,3 +841,38 @@ fn reproduce_methods_writes_two_tables_of_ten_rows_and_a_line_per_run() {
         "student.nope",
     );
 }
+
+/// The matrix-product switch: a mistyped `DISTILLERY_GEMM` or `bench --gemm` is refused by
+/// name before any work, and every backend this CPU runs scores the shipped student the same
+/// (the unit tests of `model::gemm` pin the products bit for bit).
+#[test]
+fn every_matrix_product_backend_scores_the_shipped_student_the_same() {
+    let student = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/student.safetensors");
+    let output = distillery()
+        .env("DISTILLERY_GEMM", "mkl")
+        .args(["eval", "--weights", student])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("DISTILLERY_GEMM=mkl") && stderr.contains("expected auto, avx512"),
+        "{stderr}"
+    );
+    fails_with(&["bench", "--gemm", "blas"], "--gemm blas");
+
+    for backend in distillery::model::gemm::Backend::available() {
+        let out = succeeds(distillery().env("DISTILLERY_GEMM", backend.key()).args([
+            "eval",
+            "--weights",
+            student,
+            "--json",
+        ]));
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let confusion: Vec<Vec<u64>> = serde_json::from_value(json["confusion"].clone()).unwrap();
+        assert_eq!(json["test_errors"], 67, "{backend:?}: the README's 67");
+        let per_class: Vec<u64> = serde_json::from_value(json["per_class_errors"].clone()).unwrap();
+        assert_eq!(per_class.iter().sum::<u64>(), 67, "{backend:?}");
+        assert_eq!(confusion.len(), 10, "{backend:?}");
+    }
+}
