@@ -84,9 +84,96 @@ pub fn agreement(a: &[f32], b: &[f32], classes: usize) -> f64 {
     same as f64 / n.max(1) as f64
 }
 
+/// One confidence bin of a reliability diagram.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationBin {
+    /// Rows whose top-1 probability falls in the bin.
+    pub count: usize,
+    /// Their mean top-1 probability (0 for an empty bin).
+    pub confidence: f64,
+    /// The fraction of them classified correctly (0 for an empty bin).
+    pub accuracy: f64,
+}
+
+/// How well a model's probabilities match how often it is right.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Expected calibration error: `Σ_b (n_b / N) · |accuracy_b − confidence_b|` over
+    /// equal-width bins of the top-1 probability (Guo et al. 2017).
+    pub ece: f64,
+    /// Mean negative log-likelihood of the true class, in nats.
+    pub nll: f64,
+    /// The bins, lowest confidence first.
+    pub bins: Vec<CalibrationBin>,
+}
+
+/// Calibration of `[n, classes]` probabilities (rows summing to 1) against the labels, over
+/// `bins` equal-width bins of the top-1 probability (15 in Guo et al. 2017): a row of
+/// confidence `c` goes to bin `⌊c · bins⌋` (the last one for `c = 1`). A true class of
+/// probability 0 adds the NLL of the smallest positive f32 rather than infinity.
+pub fn calibration(probs: &[f32], labels: &[u8], classes: usize, bins: usize) -> Calibration {
+    let bins = bins.max(1);
+    let mut sums = vec![(0usize, 0f64, 0usize); bins];
+    let mut nll = 0.0;
+    let mut n = 0usize;
+    for (row, &label) in probs.chunks_exact(classes.max(1)).zip(labels) {
+        let top = argmax(row);
+        let confidence = f64::from(row[top]);
+        let bin = ((confidence * bins as f64) as usize).min(bins - 1);
+        sums[bin].0 += 1;
+        sums[bin].1 += confidence;
+        sums[bin].2 += usize::from(top == usize::from(label));
+        nll -= f64::from(row[usize::from(label)].max(f32::MIN_POSITIVE)).ln();
+        n += 1;
+    }
+    let total = n.max(1) as f64;
+    let bins: Vec<CalibrationBin> = sums
+        .into_iter()
+        .map(|(count, confidence, correct)| CalibrationBin {
+            count,
+            confidence: confidence / count.max(1) as f64,
+            accuracy: correct as f64 / count.max(1) as f64,
+        })
+        .collect();
+    let ece = bins
+        .iter()
+        .map(|b| b.count as f64 / total * (b.accuracy - b.confidence).abs())
+        .sum();
+    Calibration {
+        ece,
+        nll: nll / total,
+        bins,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// By hand, 15 bins of width 1/15: confidences 0.9 (right, bin 13), 0.8 (wrong, bin 12),
+    /// 0.7 (right, bin 10), 0.6 (right, bin 9), and 0.92 (wrong) sharing bin 13 with 0.9.
+    /// Bin 13: accuracy 1/2, confidence 0.91. ECE = (2·|0.5 − 0.91| + |0 − 0.8| + |1 − 0.7| +
+    /// |1 − 0.6|) / 5 = (0.82 + 0.8 + 0.3 + 0.4) / 5 = 0.464. NLL = −(ln 0.9 + ln 0.2 +
+    /// ln 0.7 + ln 0.6 + ln 0.08) / 5 = (0.105361 + 1.609438 + 0.356675 + 0.510826 +
+    /// 2.525729) / 5 = 1.0216057.
+    #[test]
+    fn calibration_counts_by_hand() {
+        let probs = [0.9, 0.1, 0.8, 0.2, 0.3, 0.7, 0.6, 0.4, 0.92, 0.08];
+        let labels = [0, 1, 1, 0, 1];
+        let c = calibration(&probs, &labels, 2, 15);
+        assert_eq!(c.bins.len(), 15);
+        let counts: Vec<usize> = c.bins.iter().map(|b| b.count).collect();
+        assert_eq!(counts, [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 2, 0]);
+        assert!((c.bins[13].accuracy - 0.5).abs() < 1e-12);
+        assert!((c.bins[13].confidence - 0.91).abs() < 1e-6);
+        assert!((c.ece - 0.464).abs() < 1e-6, "{}", c.ece);
+        assert!((c.nll - 1.021_605_7).abs() < 1e-6, "{}", c.nll);
+        // A perfectly confident, always right model is perfectly calibrated.
+        let sure = calibration(&[1.0, 0.0, 0.0, 1.0], &[0, 1], 2, 15);
+        assert_eq!(sure.ece, 0.0);
+        assert_eq!(sure.bins[14].count, 2);
+        assert!(sure.nll.abs() < 1e-12);
+    }
 
     #[test]
     fn counts_errors_per_class_and_confusion() {

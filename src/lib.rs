@@ -14,6 +14,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod deploy;
 pub mod distill;
 pub mod eval;
 pub mod events;

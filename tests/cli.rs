@@ -569,6 +569,22 @@ fn eval_finds_a_runs_models_and_its_referenced_teacher() {
     let json: serde_json::Value = serde_json::from_slice(&direct.stdout).unwrap();
     assert_eq!(errors("teacher"), json["test_errors"].as_u64().unwrap());
     errors("student");
+    // `deploy --run` finds the same models (no baseline in this run: no share of the gain).
+    let out = succeeds(distillery().args(["deploy", "--run", &run, "--calls", "5", "--json"]));
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let names: Vec<&str> = json["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["teacher", "student"]);
+    assert_eq!(json["models"][0]["test_errors"], errors("teacher"));
+    assert_eq!(
+        json["models"][1]["architecture"][0],
+        serde_json::json!([784, 8, 10])
+    );
+    assert!(json["models"][1]["gain_kept"].is_null());
     std::fs::remove_file(&teacher).unwrap();
     fails_with(
         &["eval", "--run", &run, "--model", "teacher"],
@@ -875,4 +891,98 @@ fn every_matrix_product_backend_scores_the_shipped_student_the_same() {
         assert_eq!(per_class.iter().sum::<u64>(), 67, "{backend:?}");
         assert_eq!(confusion.len(), 10, "{backend:?}");
     }
+}
+
+/// `deploy` on the shipped pair, a baseline and a two-member ensemble: the costs are the
+/// layer shapes' and the files', the ensemble costs the sum of its members, the shares and
+/// agreements follow from the errors, and bad requests are refused by name.
+#[test]
+fn deploy_reports_costs_errors_and_the_share_of_the_gain() {
+    let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
+    let teacher = format!("{assets}/teacher.safetensors");
+    let student = format!("{assets}/student.safetensors");
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("tiny.safetensors");
+    let mlp =
+        distillery::model::mlp::Mlp::new(&[784, 16, 10], 3, &candle_core::Device::Cpu).unwrap();
+    std::fs::write(
+        &baseline,
+        distillery::model::weights::to_bytes(&mlp, &Default::default()).unwrap(),
+    )
+    .unwrap();
+    let baseline = baseline.to_str().unwrap();
+    let out = succeeds(distillery().args([
+        "deploy",
+        "--teacher",
+        &teacher,
+        "--teacher",
+        &teacher,
+        "--baseline",
+        baseline,
+        "--weights",
+        &student,
+        "--calls",
+        "50",
+        "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let models = json["models"].as_array().unwrap();
+    let [ensemble, base, distilled] = models.as_slice() else {
+        panic!("three models: {models:?}")
+    };
+    // 784·1200 + 1200 + 1200·1200 + 1200 + 1200·10 + 10, twice.
+    assert_eq!(ensemble["parameters"], 2 * 2_395_210);
+    assert_eq!(ensemble["name"], "ensemble of 2");
+    let teacher_bytes = std::fs::metadata(&teacher).unwrap().len();
+    assert_eq!(ensemble["bytes"], 2 * teacher_bytes);
+    // Two identical members: the mean of their probabilities is one teacher's (README: 71).
+    assert_eq!(ensemble["test_errors"], 71);
+    assert_eq!(ensemble["agreement"], 1.0);
+    assert_eq!(distilled["test_errors"], 67);
+    assert_eq!(
+        distilled["parameters"],
+        784 * 800 + 800 + 800 * 800 + 800 + 800 * 10 + 10
+    );
+    let errors = |m: &serde_json::Value| m["test_errors"].as_f64().unwrap();
+    let gain = (errors(base) - errors(distilled)) / (errors(base) - errors(ensemble));
+    assert!((distilled["gain_kept"].as_f64().unwrap() - gain).abs() < 1e-12);
+    assert!(
+        gain > 1.0,
+        "the shipped student beats the shipped teacher: {gain}"
+    );
+    assert_eq!(base["gain_kept"], 0.0);
+    for m in models {
+        let (p50, p99) = (
+            m["latency_us_median"].as_f64().unwrap(),
+            m["latency_us_p99"].as_f64().unwrap(),
+        );
+        assert!(p50 > 0.0 && p99 >= p50, "{m}");
+        assert!(m["throughput"].as_f64().unwrap() > 0.0);
+        let ece = m["calibration"]["ece"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&ece), "{m}");
+        assert_eq!(m["calibration"]["bins"].as_array().unwrap().len(), 15);
+    }
+    // The untrained baseline is far less calibrated than the trained pair.
+    let ece = |m: &serde_json::Value| m["calibration"]["ece"].as_f64().unwrap();
+    assert!(
+        ece(base) > 10.0 * ece(distilled),
+        "{} vs {}",
+        ece(base),
+        ece(distilled)
+    );
+
+    fails_with(&["deploy"], "nothing to measure");
+    fails_with(
+        &["deploy", "--weights", &student, "--calls", "0"],
+        "--calls",
+    );
+    fails_with(
+        &["deploy", "--weights", "/no/such/model.safetensors"],
+        "/no/such/model.safetensors",
+    );
+    let empty = tempfile::tempdir().unwrap();
+    fails_with(
+        &["deploy", "--run", empty.path().to_str().unwrap()],
+        "config.toml",
+    );
 }

@@ -100,6 +100,22 @@ impl Machine {
     }
 }
 
+impl Machine {
+    /// One line: CPU, logical CPUs, threads, who computes the products and the peak.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} · {} logical CPUs · {} threads · matrix products: {} ({}), peak {} GFLOP/s",
+            self.cpu_model,
+            self.logical_cpus,
+            self.threads,
+            self.gemm,
+            self.isa,
+            self.peak_gflops
+                .map_or("?".to_owned(), |p| format!("{p:.0}"))
+        )
+    }
+}
+
 /// CPU time (user + system) this process has used, in seconds: Linux's `/proc/self/stat`,
 /// whose times are in USER_HZ = 100 ticks per second on every Linux architecture. `None`
 /// elsewhere.
@@ -496,16 +512,7 @@ pub fn run(json: bool, backend: Option<&str>) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        let m = &report.machine;
-        println!(
-            "{} · {} logical CPUs · {} threads · matrix products: {} ({}), peak {} GFLOP/s",
-            m.cpu_model,
-            m.logical_cpus,
-            m.threads,
-            m.gemm,
-            m.isa,
-            m.peak_gflops.map_or("?".to_owned(), |p| format!("{p:.0}"))
-        );
+        println!("{}", report.machine.describe());
         for (name, cores) in &report.cores_used {
             println!("{name:<12} {cores:>9.2} cores busy");
         }

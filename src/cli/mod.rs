@@ -97,6 +97,33 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What each model costs to serve and keeps of the teacher: parameters, bytes, batch-1
+    /// latency (median, p99), throughput at batch 256, test errors, agreement with the
+    /// teacher, calibration (ECE, NLL) and the share of the teacher's gain it keeps.
+    Deploy {
+        /// A model to measure (repeatable).
+        #[arg(long)]
+        weights: Vec<PathBuf>,
+        /// The teacher the others are compared with (repeat for an ensemble: its cost is the
+        /// sum of its members').
+        #[arg(long)]
+        teacher: Vec<PathBuf>,
+        /// The student trained on hard labels alone: the zero of "gain kept".
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// A run folder: its teacher (or ensemble), baseline and student.
+        #[arg(long, conflicts_with_all = ["teacher", "baseline"])]
+        run: Option<PathBuf>,
+        /// Single-image calls timed per model (after 100 untimed ones).
+        #[arg(long, default_value_t = 1000)]
+        calls: usize,
+        /// Folder of MNIST-format IDX files.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// A model's logits and softmax at temperature T for one test image.
     SoftTargets {
         /// A safetensors file in Distillery's format.
@@ -241,6 +268,15 @@ pub fn execute(command: Command) -> Result<()> {
             eval(&path, &data_dir, json)
         }
         Command::Bench { json, gemm } => crate::bench::run(json, gemm.as_deref()),
+        Command::Deploy {
+            weights,
+            teacher,
+            baseline,
+            run,
+            calls,
+            data_dir,
+            json,
+        } => deploy(weights, teacher, baseline, run, calls, &data_dir, json),
         Command::Plane(args) => plane(&args),
         Command::Reproduce(args) => reproduce(args),
         Command::SoftTargets {
@@ -358,6 +394,60 @@ fn eval(path: &Path, data_dir: &Option<PathBuf>, as_json: bool) -> Result<()> {
             let cells: Vec<String> = row.iter().map(|n| format!("{n:>5}")).collect();
             println!("  {class}: {}", cells.join(""));
         }
+        Ok(())
+    }
+}
+
+fn deploy(
+    weights: Vec<PathBuf>,
+    teacher: Vec<PathBuf>,
+    baseline: Option<PathBuf>,
+    run: Option<PathBuf>,
+    calls: usize,
+    data_dir: &Option<PathBuf>,
+    as_json: bool,
+) -> Result<()> {
+    use crate::deploy::{Candidate, Role};
+    let mut candidates = match &run {
+        Some(dir) => crate::deploy::run_candidates(dir)?,
+        None => Vec::new(),
+    };
+    if !teacher.is_empty() {
+        let name = if teacher.len() > 1 {
+            format!("ensemble of {}", teacher.len())
+        } else {
+            "teacher".to_owned()
+        };
+        candidates.push(Candidate {
+            name,
+            role: Role::Teacher,
+            files: teacher,
+        });
+    }
+    if let Some(file) = baseline {
+        candidates.push(Candidate {
+            name: "baseline".to_owned(),
+            role: Role::Baseline,
+            files: vec![file],
+        });
+    }
+    for file in weights {
+        let name = file.file_stem().map_or_else(
+            || file.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        candidates.push(Candidate {
+            name,
+            role: Role::Student,
+            files: vec![file],
+        });
+    }
+    let test = load_test(data_dir)?;
+    let report = crate::deploy::measure(candidates, &test, calls)?;
+    if as_json {
+        print_json(&serde_json::to_value(&report)?)
+    } else {
+        print!("{}", crate::deploy::describe(&report));
         Ok(())
     }
 }
