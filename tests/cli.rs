@@ -986,3 +986,52 @@ fn deploy_reports_costs_errors_and_the_share_of_the_gain() {
         "config.toml",
     );
 }
+
+/// `export --format onnx` writes an ONNX file (its runtime checks are in `model::onnx`'s tests
+/// and `scripts/onnx_check.py`); a missing model or an unknown format is refused by name.
+#[test]
+fn export_writes_onnx_and_refuses_bad_requests() {
+    let student = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/student.safetensors");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("student.onnx");
+    let o = out.to_str().unwrap();
+    succeeds(distillery().args([
+        "export",
+        "--weights",
+        student,
+        "--format",
+        "onnx",
+        "--out",
+        o,
+    ]));
+    let bytes = std::fs::read(&out).unwrap();
+    let model =
+        <onnx_protobuf::ModelProto as onnx_protobuf::Message>::parse_from_bytes(&bytes).unwrap();
+    assert_eq!(model.producer_name, "distillery");
+    assert_eq!(model.graph.input[0].name, "pixels");
+    assert_eq!(model.graph.output[0].name, "logits");
+    fails_with(
+        &[
+            "export",
+            "--weights",
+            "/no/such.safetensors",
+            "--format",
+            "onnx",
+            "--out",
+            o,
+        ],
+        "/no/such.safetensors",
+    );
+    fails_with(
+        &[
+            "export",
+            "--weights",
+            student,
+            "--format",
+            "tflite",
+            "--out",
+            o,
+        ],
+        "tflite",
+    );
+}

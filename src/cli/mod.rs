@@ -124,6 +124,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a model in another format: `onnx` (an ONNX graph, opset 13, for onnxruntime and
+    /// other runtimes).
+    Export {
+        /// A safetensors file in Distillery's format.
+        #[arg(long)]
+        weights: PathBuf,
+        /// The format to write.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// A model's logits and softmax at temperature T for one test image.
     SoftTargets {
         /// A safetensors file in Distillery's format.
@@ -202,6 +215,13 @@ pub enum RunModel {
     Student,
 }
 
+/// What `distillery export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// ONNX (opset 13): Gemm + Relu per layer, input `pixels`, output `logits`.
+    Onnx,
+}
+
 /// The weights file of `model` in the run folder `dir`.
 fn run_model_path(dir: &Path, model: RunModel) -> Result<PathBuf> {
     let file = match model {
@@ -268,6 +288,21 @@ pub fn execute(command: Command) -> Result<()> {
             eval(&path, &data_dir, json)
         }
         Command::Bench { json, gemm } => crate::bench::run(json, gemm.as_deref()),
+        Command::Export {
+            weights,
+            format: ExportFormat::Onnx,
+            out,
+        } => {
+            let model = weights::load(&weights, &candle_core::Device::Cpu)?;
+            let bytes = crate::model::onnx::to_onnx(
+                &model.mlp,
+                crate::model::onnx::MNIST_SCALING,
+                &model.metadata,
+            )?;
+            crate::files::write_atomic(&out, &bytes)?;
+            eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
+            Ok(())
+        }
         Command::Deploy {
             weights,
             teacher,

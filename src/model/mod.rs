@@ -3,4 +3,5 @@
 pub mod gemm;
 pub mod kernels;
 pub mod mlp;
+pub mod onnx;
 pub mod weights;
