@@ -125,7 +125,8 @@ pub enum Command {
         json: bool,
     },
     /// Write a model in another format: `onnx` (an ONNX graph, opset 13, for onnxruntime and
-    /// other runtimes).
+    /// other runtimes) or `int8` (per-unit int8 weights, run with integer products by `eval`
+    /// and `deploy`).
     Export {
         /// A safetensors file in Distillery's format.
         #[arg(long)]
@@ -220,6 +221,8 @@ pub enum RunModel {
 pub enum ExportFormat {
     /// ONNX (opset 13): Gemm + Relu per layer, input `pixels`, output `logits`.
     Onnx,
+    /// int8 weights with a scale per output unit, in a safetensors file.
+    Int8,
 }
 
 /// The weights file of `model` in the run folder `dir`.
@@ -289,16 +292,21 @@ pub fn execute(command: Command) -> Result<()> {
         }
         Command::Bench { json, gemm } => crate::bench::run(json, gemm.as_deref()),
         Command::Export {
-            weights,
-            format: ExportFormat::Onnx,
+            weights: path,
+            format,
             out,
         } => {
-            let model = weights::load(&weights, &candle_core::Device::Cpu)?;
-            let bytes = crate::model::onnx::to_onnx(
-                &model.mlp,
-                crate::model::onnx::MNIST_SCALING,
-                &model.metadata,
-            )?;
+            let model = weights::load(&path, &candle_core::Device::Cpu)?;
+            let bytes = match format {
+                ExportFormat::Onnx => crate::model::onnx::to_onnx(
+                    &model.mlp,
+                    crate::model::onnx::MNIST_SCALING,
+                    &model.metadata,
+                )?,
+                ExportFormat::Int8 => crate::model::int8::Int8Mlp::quantize(&model.mlp)?
+                    .to_bytes(&model.metadata)
+                    .map_err(anyhow::Error::msg)?,
+            };
             crate::files::write_atomic(&out, &bytes)?;
             eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
             Ok(())
@@ -411,8 +419,8 @@ fn plane(args: &PlaneArgs) -> Result<()> {
 
 fn eval(path: &Path, data_dir: &Option<PathBuf>, as_json: bool) -> Result<()> {
     let test = load_test(data_dir)?;
-    let model = weights::load_fitting(path, &candle_core::Device::Cpu, test.dim(), CLASSES)?;
-    let logits = model.mlp.logits(&test.images, &candle_core::Device::Cpu)?;
+    let (model, _) = crate::model::served::Served::load_fitting(path, test.dim(), CLASSES)?;
+    let logits = model.logits(&test.images)?;
     let eval = evaluate_logits(&logits, &test.labels, CLASSES);
     if as_json {
         print_json(&json!({
@@ -505,10 +513,8 @@ fn soft_targets(
             test.len() - 1
         );
     }
-    let model = weights::load_fitting(path, &candle_core::Device::Cpu, test.dim(), CLASSES)?;
-    let logits = model
-        .mlp
-        .logits(test.image(sample), &candle_core::Device::Cpu)?;
+    let (model, _) = crate::model::served::Served::load_fitting(path, test.dim(), CLASSES)?;
+    let logits = model.logits(test.image(sample))?;
     let probs = softmax_t(&logits, temperature);
     let label = test.labels[sample];
     if as_json {

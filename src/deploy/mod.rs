@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use candle_core::{Device, Tensor};
 use serde::Serialize;
 
 use crate::bench::{flops, Machine};
@@ -22,8 +21,7 @@ use crate::data::dataset::Dataset;
 use crate::distill::soft::{ensemble_soft_targets, softmax_rows};
 use crate::eval::{agreement, calibration, evaluate_logits, Calibration};
 use crate::model::gemm;
-use crate::model::mlp::Mlp;
-use crate::model::weights;
+use crate::model::served::Served;
 
 /// Bins of the expected calibration error (Guo et al. 2017).
 pub const ECE_BINS: usize = 15;
@@ -63,6 +61,8 @@ pub struct ModelCard {
     pub files: Vec<PathBuf>,
     /// Each member's layer widths, input first (one entry unless an ensemble).
     pub architecture: Vec<Vec<usize>>,
+    /// `f32`, or `int8` for a quantised student (its members' if an ensemble).
+    pub precision: String,
     /// Weights and biases, all members.
     pub parameters: usize,
     /// Bytes on disk, all members.
@@ -99,7 +99,7 @@ pub struct DeployReport {
 /// A loaded candidate.
 struct Loaded {
     candidate: Candidate,
-    members: Vec<Mlp>,
+    members: Vec<Served>,
     bytes: u64,
 }
 
@@ -111,12 +111,12 @@ impl Loaded {
         let mut members = Vec::new();
         let mut bytes = 0;
         for file in &candidate.files {
-            let model = weights::load_fitting(file, &Device::Cpu, test.dim(), classes)?;
+            let (model, _) = Served::load_fitting(file, test.dim(), classes)?;
             let resolved = crate::assets::resolve(file, None);
             bytes += std::fs::metadata(&resolved)
                 .with_context(|| format!("{}", file.display()))?
                 .len();
-            members.push(model.mlp);
+            members.push(model);
         }
         Ok(Self {
             candidate,
@@ -130,7 +130,7 @@ impl Loaded {
         let logits: Vec<Vec<f32>> = self
             .members
             .iter()
-            .map(|m| m.logits(images, &Device::Cpu))
+            .map(|m| m.logits(images))
             .collect::<candle_core::Result<_>>()?;
         Ok(match logits.as_slice() {
             [one] => softmax_rows(one, classes, 1.0),
@@ -141,10 +141,10 @@ impl Loaded {
         })
     }
 
-    /// One forward pass of every member over the `[rows, dim]` tensor `x`.
-    fn serve(&self, x: &Tensor) -> Result<()> {
+    /// One forward pass of every member over the flat `[rows, dim]` images.
+    fn serve(&self, images: &[f32]) -> Result<()> {
         for member in &self.members {
-            std::hint::black_box(member.forward(x)?.flatten_all()?.to_vec1::<f32>()?);
+            std::hint::black_box(member.serve(images)?);
         }
         Ok(())
     }
@@ -156,16 +156,16 @@ fn latency(model: &Loaded, test: &Dataset, calls: usize) -> Result<(f64, f64)> {
     let dim = test.dim();
     let image = |i: usize| {
         let i = i % test.len();
-        Tensor::from_slice(&test.images[i * dim..(i + 1) * dim], (1, dim), &Device::Cpu)
+        &test.images[i * dim..(i + 1) * dim]
     };
     for i in 0..WARMUP_CALLS {
-        model.serve(&image(i)?)?;
+        model.serve(image(i))?;
     }
     let mut times = Vec::with_capacity(calls);
     for i in 0..calls {
-        let x = image(i)?;
+        let x = image(i);
         let started = Instant::now();
-        model.serve(&x)?;
+        model.serve(x)?;
         times.push(started.elapsed().as_secs_f64() * 1e6);
     }
     times.sort_by(f64::total_cmp);
@@ -175,12 +175,7 @@ fn latency(model: &Loaded, test: &Dataset, calls: usize) -> Result<(f64, f64)> {
 
 /// Images per second at batch [`THROUGHPUT_BATCH`] over the test set: the best of 3 passes.
 fn throughput(model: &Loaded, test: &Dataset) -> Result<f64> {
-    let dim = test.dim();
-    let batches: Vec<Tensor> = test
-        .images
-        .chunks(THROUGHPUT_BATCH * dim)
-        .map(|chunk| Tensor::from_slice(chunk, (chunk.len() / dim, dim), &Device::Cpu))
-        .collect::<candle_core::Result<_>>()?;
+    let batches: Vec<&[f32]> = test.images.chunks(THROUGHPUT_BATCH * test.dim()).collect();
     let mut best = f64::INFINITY;
     for _ in 0..3 {
         let started = Instant::now();
@@ -231,13 +226,15 @@ pub fn measure(candidates: Vec<Candidate>, test: &Dataset, calls: usize) -> Resu
             (gain != 0.0).then(|| (errors[b] as f64 - errors[i] as f64) / gain)
         });
         let architecture: Vec<Vec<usize>> =
-            model.members.iter().map(|m| m.layers.clone()).collect();
+            model.members.iter().map(|m| m.layers().to_vec()).collect();
+        let precision = model.members[0].precision().to_owned();
         models.push(ModelCard {
             name: model.candidate.name.clone(),
             role: model.candidate.role,
             files: model.candidate.files.clone(),
             parameters: architecture.iter().map(|l| flops::parameters(l)).sum(),
             architecture,
+            precision,
             bytes: model.bytes,
             latency_us_median,
             latency_us_p99,

@@ -68,7 +68,7 @@ pub fn to_bytes(mlp: &Mlp, extra: &HashMap<String, String>) -> candle_core::Resu
 /// runs wrote byte-different files. The tensors' part of the header is already sorted by name,
 /// so the header is rebuilt as safetensors itself lays it out (`__metadata__` first, padded
 /// with spaces to 8 bytes), with a `BTreeMap`'s order; the tensor data is not touched.
-fn with_sorted_metadata(
+pub(crate) fn with_sorted_metadata(
     bytes: Vec<u8>,
     metadata: &BTreeMap<&str, &str>,
 ) -> candle_core::Result<Vec<u8>> {

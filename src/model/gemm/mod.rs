@@ -32,6 +32,9 @@ pub mod avx512;
 pub mod blocked;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
+pub mod int8;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 pub mod peak;
 
 use std::cell::Cell;
