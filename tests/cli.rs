@@ -31,6 +31,22 @@ fn quick_train<'a>(runs: &'a str, sets: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// The shipped student.
+const STUDENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/student.safetensors");
+
+/// `distillery export --weights STUDENT --format FORMAT --out OUT`, which must succeed.
+fn export_student(format: &str, out: &str) {
+    succeeds(distillery().args([
+        "export",
+        "--weights",
+        STUDENT,
+        "--format",
+        format,
+        "--out",
+        out,
+    ]));
+}
+
 /// Runs `args` and checks failure with a one-line error containing `needle`.
 fn fails_with(args: &[&str], needle: &str) {
     let output = distillery().args(args).output().unwrap();
@@ -863,7 +879,7 @@ fn reproduce_methods_writes_two_tables_of_ten_rows_and_a_line_per_run() {
 /// (the unit tests of `model::gemm` pin the products bit for bit).
 #[test]
 fn every_matrix_product_backend_scores_the_shipped_student_the_same() {
-    let student = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/student.safetensors");
+    let student = STUDENT;
     let output = distillery()
         .env("DISTILLERY_GEMM", "mkl")
         .args(["eval", "--weights", student])
@@ -991,19 +1007,11 @@ fn deploy_reports_costs_errors_and_the_share_of_the_gain() {
 /// and `scripts/onnx_check.py`); a missing model or an unknown format is refused by name.
 #[test]
 fn export_writes_onnx_and_refuses_bad_requests() {
-    let student = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/student.safetensors");
+    let student = STUDENT;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("student.onnx");
     let o = out.to_str().unwrap();
-    succeeds(distillery().args([
-        "export",
-        "--weights",
-        student,
-        "--format",
-        "onnx",
-        "--out",
-        o,
-    ]));
+    export_student("onnx", o);
     let bytes = std::fs::read(&out).unwrap();
     let model =
         <onnx_protobuf::ModelProto as onnx_protobuf::Message>::parse_from_bytes(&bytes).unwrap();
@@ -1040,19 +1048,11 @@ fn export_writes_onnx_and_refuses_bad_requests() {
 /// `eval`, `soft-targets` and `deploy` (which says `int8`) with integer products.
 #[test]
 fn int8_students_are_small_close_to_f32_and_served_everywhere() {
-    let student = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/student.safetensors");
+    let student = STUDENT;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("student-int8.safetensors");
     let o = out.to_str().unwrap();
-    succeeds(distillery().args([
-        "export",
-        "--weights",
-        student,
-        "--format",
-        "int8",
-        "--out",
-        o,
-    ]));
+    export_student("int8", o);
     let (f32_bytes, int8_bytes) = (
         std::fs::metadata(student).unwrap().len(),
         std::fs::metadata(&out).unwrap().len(),

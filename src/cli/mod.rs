@@ -456,16 +456,7 @@ fn deploy(
         None => Vec::new(),
     };
     if !teacher.is_empty() {
-        let name = if teacher.len() > 1 {
-            format!("ensemble of {}", teacher.len())
-        } else {
-            "teacher".to_owned()
-        };
-        candidates.push(Candidate {
-            name,
-            role: Role::Teacher,
-            files: teacher,
-        });
+        candidates.push(Candidate::teacher(teacher));
     }
     if let Some(file) = baseline {
         candidates.push(Candidate {

@@ -52,6 +52,22 @@ pub struct Candidate {
     pub files: Vec<PathBuf>,
 }
 
+impl Candidate {
+    /// The teacher, from one file or several (an ensemble, named so).
+    pub fn teacher(files: Vec<PathBuf>) -> Self {
+        let name = if files.len() > 1 {
+            format!("ensemble of {}", files.len())
+        } else {
+            "teacher".to_owned()
+        };
+        Self {
+            name,
+            role: Role::Teacher,
+            files,
+        }
+    }
+}
+
 /// One model's card.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ModelCard {
@@ -268,16 +284,7 @@ pub fn run_candidates(dir: &Path) -> Result<Vec<Candidate>> {
     };
     let mut out = Vec::new();
     if !teacher_files.is_empty() {
-        let name = if teacher_files.len() > 1 {
-            format!("ensemble of {}", teacher_files.len())
-        } else {
-            "teacher".to_owned()
-        };
-        out.push(Candidate {
-            name,
-            role: Role::Teacher,
-            files: teacher_files,
-        });
+        out.push(Candidate::teacher(teacher_files));
     }
     for (file, name, role) in [
         ("baseline.safetensors", "baseline", Role::Baseline),
