@@ -14,7 +14,6 @@
 //! [`FORMAT`] in its metadata: a quarter of the f32 file's bytes plus the scales.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use rayon::prelude::*;
 use safetensors::tensor::{Dtype, TensorView};
@@ -22,7 +21,6 @@ use safetensors::tensor::{Dtype, TensorView};
 use super::gemm;
 use super::gemm::int8::ROWS;
 use super::mlp::Mlp;
-use crate::files::FileError;
 
 /// The `format` metadata value of an int8 model file.
 pub const FORMAT: &str = "distillery-int8-per-channel-v1";
@@ -197,13 +195,7 @@ impl Int8Mlp {
         super::weights::with_sorted_metadata(bytes, &metadata).map_err(|e| e.to_string())
     }
 
-    /// Reads an int8 model file written by [`Int8Mlp::to_bytes`].
-    pub fn load(path: &Path) -> Result<Self, FileError> {
-        let bytes = std::fs::read(path).map_err(FileError::io(path))?;
-        Self::from_bytes(&bytes).map_err(|problem| FileError::invalid(path, problem))
-    }
-
-    /// [`Int8Mlp::load`] of bytes in memory.
+    /// Reads an int8 model file's bytes, as [`Int8Mlp::to_bytes`] writes them.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let tensors = safetensors::SafeTensors::deserialize(bytes)
             .map_err(|e| format!("not a safetensors file ({e})"))?;
@@ -270,10 +262,9 @@ impl Int8Mlp {
 
     /// Whether a safetensors file's bytes are an int8 model (its `format` metadata).
     pub fn is_int8(bytes: &[u8]) -> bool {
-        safetensors::SafeTensors::read_metadata(bytes)
-            .ok()
-            .and_then(|(_, header)| header.metadata().clone())
-            .is_some_and(|m| m.get("format").is_some_and(|f| f == FORMAT))
+        super::weights::metadata_of(bytes)
+            .get("format")
+            .is_some_and(|f| f == FORMAT)
     }
 }
 

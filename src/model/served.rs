@@ -26,27 +26,16 @@ impl Served {
         inputs: usize,
         classes: usize,
     ) -> Result<(Self, HashMap<String, String>), WeightsError> {
-        let resolved = crate::assets::resolve(path, None);
-        let bytes = std::fs::read(&resolved).map_err(FileError::io(path))?;
-        if !Int8Mlp::is_int8(&bytes) {
-            let model = weights::load_fitting(path, &Device::Cpu, inputs, classes)?;
-            return Ok((Served::F32(model.mlp), model.metadata));
-        }
-        let model = Int8Mlp::from_bytes(&bytes).map_err(|e| FileError::invalid(path, e))?;
-        let layers = &model.layers;
-        if layers.first() != Some(&inputs) || layers.last() != Some(&classes) {
-            return Err(FileError::invalid(
-                path,
-                format!(
-                    "model has layers {layers:?}, the data needs {inputs} inputs and {classes} classes"
-                ),
-            ));
-        }
-        let metadata = safetensors::SafeTensors::read_metadata(&bytes)
-            .ok()
-            .and_then(|(_, h)| h.metadata().clone())
-            .unwrap_or_default();
-        Ok((Served::Int8(model), metadata))
+        let bytes = weights::read(path)?;
+        let (model, metadata) = if Int8Mlp::is_int8(&bytes) {
+            let model = Int8Mlp::from_bytes(&bytes).map_err(|e| FileError::invalid(path, e))?;
+            (Served::Int8(model), weights::metadata_of(&bytes))
+        } else {
+            let model = weights::from_bytes(path, &bytes, &Device::Cpu)?;
+            (Served::F32(model.mlp), model.metadata)
+        };
+        weights::check_fits(path, model.layers(), inputs, classes)?;
+        Ok((model, metadata))
     }
 
     /// Widths, input first.

@@ -106,15 +106,32 @@ pub struct LoadedModel {
     pub metadata: HashMap<String, String>,
 }
 
+/// The bytes of a weights file; `@assets/teacher.safetensors` (as configs write the shipped
+/// models) is the bundled file.
+pub fn read(path: &Path) -> Result<Vec<u8>, WeightsError> {
+    let resolved = crate::assets::resolve(path, None);
+    std::fs::read(&resolved).map_err(FileError::io(path))
+}
+
+/// A safetensors file's metadata strings (empty when it has none or is not one).
+pub fn metadata_of(bytes: &[u8]) -> HashMap<String, String> {
+    safetensors::SafeTensors::read_metadata(bytes)
+        .ok()
+        .and_then(|(_, header)| header.metadata().clone())
+        .unwrap_or_default()
+}
+
 /// Loads a model saved by [`to_bytes`] (or by PyTorch with the same names).
 pub fn load(path: &Path, device: &Device) -> Result<LoadedModel, WeightsError> {
-    // `@assets/teacher.safetensors` (as configs write the shipped models) is the bundled file.
-    let resolved = crate::assets::resolve(path, None);
-    let bytes = std::fs::read(&resolved).map_err(FileError::io(path))?;
-    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
+    from_bytes(path, &read(path)?, device)
+}
+
+/// [`load`] of a file's bytes already read; `path` names it in errors.
+pub fn from_bytes(path: &Path, bytes: &[u8], device: &Device) -> Result<LoadedModel, WeightsError> {
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
         .map_err(|e| invalid(path, format!("not a safetensors file ({e})")))?;
     let metadata = header.metadata().clone().unwrap_or_default();
-    let tensors = safetensors::SafeTensors::deserialize(&bytes)
+    let tensors = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|e| invalid(path, format!("not a safetensors file ({e})")))?;
     let mut weights = Vec::new();
     let mut biases = Vec::new();
@@ -147,7 +164,18 @@ pub fn load_fitting(
     classes: usize,
 ) -> Result<LoadedModel, WeightsError> {
     let model = load(path, device)?;
-    let layers = &model.mlp.layers;
+    check_fits(path, &model.mlp.layers, inputs, classes)?;
+    Ok(model)
+}
+
+/// Refuses, naming the file, a model of `layers` that does not map `inputs` features to
+/// `classes` outputs.
+pub fn check_fits(
+    path: &Path,
+    layers: &[usize],
+    inputs: usize,
+    classes: usize,
+) -> Result<(), WeightsError> {
     if layers.first() != Some(&inputs) || layers.last() != Some(&classes) {
         return Err(invalid(
             path,
@@ -156,7 +184,7 @@ pub fn load_fitting(
             ),
         ));
     }
-    Ok(model)
+    Ok(())
 }
 
 fn to_tensor(
