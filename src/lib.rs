@@ -5,8 +5,8 @@
 //! through the background [`worker`].
 
 // `unsafe` is refused everywhere but in the matrix products' kernels (`model::gemm`'s
-// `blocked`, `avx2`, `avx512` and `peak`): SIMD intrinsics and raw-pointer packing, each
-// pinned to candle's products by tests.
+// `blocked`, `pack`, `avx2`, `avx512`, `int8` and `peak`): SIMD intrinsics and raw-pointer
+// packing, each pinned to candle's products (or exact integer sums) by tests.
 #![deny(unsafe_code)]
 
 pub mod assets;

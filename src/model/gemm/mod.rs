@@ -35,6 +35,9 @@ pub mod blocked;
 pub mod int8;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
+mod pack;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 pub mod peak;
 
 use std::cell::Cell;
